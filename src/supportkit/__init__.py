@@ -1,0 +1,3 @@
+"""supportkit: customer support as a library."""
+
+__all__: list[str] = []

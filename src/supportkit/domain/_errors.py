@@ -1,0 +1,138 @@
+"""The one exception tree of supportkit.
+
+::
+
+    SupportKitError
+     +-- NotFound                  unknown ticket, customer, agent, ...
+     |    +-- TicketNotFound
+     +-- ValidationError           malformed input (empty sender, oversized body, ...)
+     |    +-- MalformedMessage
+     +-- InvalidTransition         an event the ticket's lifecycle does not allow now
+     |    +-- GuardRejected        allowed in principle, refused by a guard (no resolution summary)
+     +-- LifecycleDefinitionError  a host-defined lifecycle that cannot work
+     +-- ConfigurationError        a desk built from inconsistent parts
+     +-- ConcurrencyConflict       a stale write (optimistic concurrency)
+     +-- DuplicateError            something that must be unique already exists
+     +-- StorageError              a backend failed; the driver error is the __cause__
+     +-- ChannelError              a channel could not receive or deliver
+     +-- PluginError               an entry-point plugin failed to load or validate
+
+Every message says what was wrong, with which value, and what to do about it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+__all__ = [
+    "ChannelError",
+    "ConcurrencyConflict",
+    "ConfigurationError",
+    "DuplicateError",
+    "GuardRejected",
+    "InvalidTransition",
+    "LifecycleDefinitionError",
+    "MalformedMessage",
+    "NotFound",
+    "PluginError",
+    "StorageError",
+    "SupportKitError",
+    "TicketNotFound",
+    "ValidationError",
+]
+
+
+class SupportKitError(Exception):
+    """Root of every error supportkit raises on purpose."""
+
+
+class NotFound(SupportKitError, LookupError):
+    """Something looked up by id does not exist."""
+
+    def __init__(self, kind: str, key: object, hint: str = "") -> None:
+        self.kind = kind
+        self.key = key
+        msg = f"no {kind} {key!r}"
+        if hint:
+            msg += f"; {hint}"
+        super().__init__(msg)
+
+
+class TicketNotFound(NotFound):
+    def __init__(self, key: object) -> None:
+        super().__init__(
+            "ticket", key, "check the ticket id, or use SupportDesk.find_tickets() to search"
+        )
+
+
+class ValidationError(SupportKitError, ValueError):
+    """Input that cannot be accepted as it is."""
+
+
+class MalformedMessage(ValidationError):
+    """An inbound or outbound message that cannot be stored."""
+
+
+class InvalidTransition(SupportKitError):
+    """A lifecycle event that is not allowed in the ticket's current status."""
+
+    def __init__(
+        self,
+        ticket: str,
+        status: str,
+        event: str,
+        allowed: Iterable[str],
+        detail: str = "",
+    ) -> None:
+        self.ticket = ticket
+        self.status = status
+        self.event = event
+        self.allowed = tuple(sorted(allowed))
+        allowed_txt = ", ".join(self.allowed) if self.allowed else "none (the status is final)"
+        msg = (
+            f"ticket {ticket} is {status!r}: event {event!r} is not allowed"
+            f"{' (' + detail + ')' if detail else ''}; allowed now: {allowed_txt}"
+        )
+        super().__init__(msg)
+
+
+class GuardRejected(InvalidTransition):
+    """The transition exists but a guard refused it (e.g. resolving without a summary)."""
+
+
+class LifecycleDefinitionError(SupportKitError, ValueError):
+    """A lifecycle definition with unknown, unreachable or missing final states."""
+
+
+class ConfigurationError(SupportKitError, ValueError):
+    """A desk, tier, team, calendar or policy configured inconsistently."""
+
+
+class ConcurrencyConflict(SupportKitError):
+    """A write based on a stale version; nothing was changed."""
+
+    def __init__(self, kind: str, key: object, expected: int, actual: int | None) -> None:
+        self.kind = kind
+        self.key = key
+        self.expected = expected
+        self.actual = actual
+        super().__init__(
+            f"{kind} {key!r} was changed concurrently (expected version {expected}, "
+            f"stored version {actual}); nothing was written: reload it and retry the use case"
+        )
+
+
+class DuplicateError(SupportKitError):
+    """Something that must be unique was stored already."""
+
+
+class StorageError(SupportKitError):
+    """A storage backend failed; the driver's exception is chained as ``__cause__``."""
+
+
+class ChannelError(SupportKitError):
+    """A channel failed to receive or deliver a message."""
+
+
+class PluginError(SupportKitError):
+    """An entry-point plugin could not be loaded or does not implement its port."""

@@ -1,0 +1,1 @@
+"""pytest plugin entry point: makes the contract suites' fixtures available."""
