@@ -1,1 +1,73 @@
-"""supportkit.knowledge."""
+"""supportkit.knowledge: knowledge base, search, first-line bot, macros.
+
+The public names are listed in ``__all__``; the modules behind them are private.
+"""
+
+from ._article import Article, ArticleStatus, ArticleVersion, HelpfulnessVotes
+from ._bot import (
+    DEFAULT_HANDOVER_PHRASES,
+    Answer,
+    Answerer,
+    BotDecision,
+    BotReply,
+    FirstLineBot,
+    Handover,
+    HandoverReason,
+    RetrievalAnswerer,
+)
+from ._fts5 import FTS5SearchIndex
+from ._kb import ArticleMatch, ArticleNotFound, KnowledgeBase
+from ._macros import (
+    PLACEHOLDERS,
+    AddTags,
+    ChangeStatus,
+    Macro,
+    MacroAction,
+    MacroContext,
+    MacroResult,
+    RemoveTags,
+    SetCategory,
+    SetCustomField,
+    SetPriority,
+    apply_field_actions,
+)
+from ._search import BM25Parameters, IndexedDocument, MemorySearchIndex, SearchHit, SearchIndex
+from ._stem import Analyzer
+
+__all__ = [
+    "DEFAULT_HANDOVER_PHRASES",
+    "PLACEHOLDERS",
+    "AddTags",
+    "Analyzer",
+    "Answer",
+    "Answerer",
+    "Article",
+    "ArticleMatch",
+    "ArticleNotFound",
+    "ArticleStatus",
+    "ArticleVersion",
+    "BM25Parameters",
+    "BotDecision",
+    "BotReply",
+    "ChangeStatus",
+    "FTS5SearchIndex",
+    "FirstLineBot",
+    "Handover",
+    "HandoverReason",
+    "HelpfulnessVotes",
+    "IndexedDocument",
+    "KnowledgeBase",
+    "Macro",
+    "MacroAction",
+    "MacroContext",
+    "MacroResult",
+    "MemorySearchIndex",
+    "RemoveTags",
+    "RetrievalAnswerer",
+    "SearchHit",
+    "SearchIndex",
+    "SetCategory",
+    "SetCustomField",
+    "SetPriority",
+    "apply_field_actions",
+]

@@ -1,0 +1,218 @@
+"""The first-line bot: answer from the knowledge base, or hand over to a person.
+
+The bot is pure and stateless: the caller (the desk) passes the number of
+turns the bot already took on the ticket, records every turn as a message
+and performs the hand-off. The part that produces answers is the
+:class:`Answerer` Protocol; :class:`RetrievalAnswerer` (the default) answers
+with the best knowledge base article and needs no network.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections.abc import Iterable
+from typing import Protocol, runtime_checkable
+
+import attrs
+
+from supportkit.domain._errors import ConfigurationError
+
+from ._kb import KnowledgeBase
+from ._stem import Analyzer
+
+__all__ = [
+    "DEFAULT_HANDOVER_PHRASES",
+    "Answer",
+    "Answerer",
+    "BotDecision",
+    "BotReply",
+    "FirstLineBot",
+    "Handover",
+    "HandoverReason",
+    "RetrievalAnswerer",
+]
+
+DEFAULT_HANDOVER_PHRASES: tuple[str, ...] = (
+    # English
+    "human",
+    "real person",
+    "live person",
+    "operator",
+    "agent",
+    "representative",
+    "talk to someone",
+    "speak to someone",
+    "person please",
+    # Russian (matched on stems, so any case ending works)
+    "оператор",
+    "живой человек",
+    "позовите человека",
+    "соедините с человеком",
+    "поговорить с человеком",
+    "сотрудник поддержки",
+    "менеджер",
+    "специалист",
+    "консультант",
+)
+
+
+@attrs.frozen
+class Answer:
+    """What an answerer proposes: text, how sure it is (0..1) and the articles used."""
+
+    text: str
+    confidence: float
+    article_ids: tuple[str, ...] = ()
+
+    def __attrs_post_init__(self) -> None:
+        if not 0.0 <= self.confidence <= 1.0 or math.isnan(self.confidence):
+            raise ConfigurationError(
+                f"answer confidence must be between 0 and 1, got {self.confidence!r}; "
+                "an Answerer must normalise its score"
+            )
+
+
+@runtime_checkable
+class Answerer(Protocol):
+    """Anything that can propose an answer: retrieval, a language model, rules, ..."""
+
+    def answer(self, question: str, locale: str) -> Answer:
+        """Propose an answer to *question* written in *locale*."""
+        ...
+
+
+class RetrievalAnswerer:
+    """Answer with the best published article in the customer's locale.
+
+    Confidence grows with the BM25 score of the best article (half way at
+    *half_confidence_score*) and shrinks when the runner-up scores almost as
+    well (the question is ambiguous between articles).
+    """
+
+    def __init__(
+        self,
+        knowledge_base: KnowledgeBase,
+        *,
+        half_confidence_score: float = 4.0,
+        margin_weight: float = 0.4,
+    ) -> None:
+        if half_confidence_score <= 0:
+            raise ConfigurationError(
+                f"half_confidence_score must be positive, got {half_confidence_score!r}"
+            )
+        if not 0.0 <= margin_weight <= 1.0:
+            raise ConfigurationError(f"margin_weight must be in 0..1, got {margin_weight!r}")
+        self.knowledge_base = knowledge_base
+        self.half_confidence_score = half_confidence_score
+        self.margin_weight = margin_weight
+
+    def confidence(self, best: float, runner_up: float) -> float:
+        if best <= 0:
+            return 0.0
+        strength = best / (best + self.half_confidence_score)
+        margin = max(0.0, best - runner_up) / best
+        return strength * (1 - self.margin_weight + self.margin_weight * margin)
+
+    def answer(self, question: str, locale: str) -> Answer:
+        matches = self.knowledge_base.search(question, locale=locale, limit=2)
+        if not matches:
+            return Answer("", 0.0, ())
+        best = matches[0]
+        runner_up = matches[1].score if len(matches) > 1 else 0.0
+        text = f"{best.article.title}\n\n{best.article.body.strip()}"
+        return Answer(text, self.confidence(best.score, runner_up), (best.article.id,))
+
+
+class HandoverReason(enum.StrEnum):
+    CUSTOMER_ASKED = "customer_asked"
+    LOW_CONFIDENCE = "low_confidence"
+    TURN_LIMIT = "turn_limit"
+
+
+@attrs.frozen
+class BotReply:
+    """The bot answers: send *text* to the customer as the bot's message."""
+
+    text: str
+    confidence: float
+    article_ids: tuple[str, ...]
+
+
+@attrs.frozen
+class Handover:
+    """A person takes over; *answer* is what the bot would have said (for the agent)."""
+
+    reason: HandoverReason
+    detail: str
+    answer: Answer | None = None
+
+
+BotDecision = BotReply | Handover
+
+
+class FirstLineBot:
+    """Decide, for one inbound message, whether the bot answers or hands over.
+
+    Hands over when the customer asks for a person (any of *handover_phrases*,
+    matched on stemmed words), when the bot already took *max_turns* turns on
+    the ticket, or when the answer's confidence is below *min_confidence*.
+    """
+
+    def __init__(
+        self,
+        answerer: Answerer,
+        *,
+        min_confidence: float = 0.5,
+        max_turns: int = 3,
+        handover_phrases: Iterable[str] = DEFAULT_HANDOVER_PHRASES,
+        analyzer: Analyzer | None = None,
+    ) -> None:
+        if not 0.0 <= min_confidence <= 1.0:
+            raise ConfigurationError(f"min_confidence must be in 0..1, got {min_confidence!r}")
+        if max_turns < 1:
+            raise ConfigurationError(
+                f"max_turns must be at least 1, got {max_turns!r}; "
+                "to send everything to people, do not use a bot"
+            )
+        self.answerer = answerer
+        self.min_confidence = min_confidence
+        self.max_turns = max_turns
+        self._analyzer = analyzer or Analyzer(stop_words=())
+        self._phrases: list[tuple[str, tuple[str, ...]]] = []
+        for phrase in handover_phrases:
+            terms = tuple(self._analyzer.terms(phrase))
+            if not terms:
+                raise ConfigurationError(f"handover phrase {phrase!r} has no words to match")
+            self._phrases.append((phrase, terms))
+
+    def asks_for_person(self, text: str) -> str | None:
+        """The handover phrase found in *text*, or None."""
+        terms = self._analyzer.terms(text)
+        for phrase, wanted in self._phrases:
+            n = len(wanted)
+            for i in range(len(terms) - n + 1):
+                if tuple(terms[i : i + n]) == wanted:
+                    return phrase
+        return None
+
+    def decide(self, text: str, *, locale: str, turns_taken: int = 0) -> BotDecision:
+        """The bot's decision on an inbound message; *turns_taken* is its answers so far."""
+        phrase = self.asks_for_person(text)
+        if phrase is not None:
+            return Handover(
+                HandoverReason.CUSTOMER_ASKED, f"customer asked for a person ({phrase!r})"
+            )
+        if turns_taken >= self.max_turns:
+            return Handover(
+                HandoverReason.TURN_LIMIT,
+                f"the bot already answered {turns_taken} times (limit {self.max_turns})",
+            )
+        answer = self.answerer.answer(text, locale)
+        if answer.confidence < self.min_confidence or not answer.text.strip():
+            return Handover(
+                HandoverReason.LOW_CONFIDENCE,
+                f"confidence {answer.confidence:.2f} is below {self.min_confidence:.2f}",
+                answer,
+            )
+        return BotReply(answer.text, answer.confidence, answer.article_ids)

@@ -1,0 +1,143 @@
+"""A :class:`~supportkit.knowledge.SearchIndex` on SQLite FTS5 (stdlib ``sqlite3``).
+
+FTS5's own stemmer (``porter``) is English-only, so the table stores text
+already analysed by :class:`~supportkit.knowledge.Analyzer` (Snowball stems
+for English and Russian) and the query is analysed the same way. Ranking is
+FTS5's ``bm25()`` with the same field weights as the in-memory index.
+
+The index never commits: it writes inside whatever transaction the caller
+(the SQLite storage's unit of work) has open.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+
+from supportkit.domain._errors import ConfigurationError, StorageError
+
+from ._search import BM25Parameters, IndexedDocument, SearchHit, check_limit
+from ._stem import Analyzer
+
+__all__ = ["FTS5SearchIndex", "fts5_query"]
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+
+
+def fts5_query(terms: list[str]) -> str:
+    """An FTS5 MATCH expression that matches any of *terms* (each quoted as a string)."""
+    unique = dict.fromkeys(terms)
+    return " OR ".join('"' + term.replace('"', '""') + '"' for term in unique)
+
+
+class FTS5SearchIndex:
+    """Knowledge base search over an FTS5 table named *table* (created if missing)."""
+
+    def __init__(
+        self,
+        connection: sqlite3.Connection,
+        *,
+        table: str = "kb_search",
+        analyzer: Analyzer | None = None,
+        params: BM25Parameters | None = None,
+    ) -> None:
+        if not _IDENTIFIER.fullmatch(table):
+            raise ConfigurationError(
+                f"FTS5 table name {table!r} is not a plain SQL identifier; "
+                "use letters, digits and underscores"
+            )
+        self.connection = connection
+        self.table = table
+        self.analyzer = analyzer or Analyzer()
+        self.params = params or BM25Parameters()
+        p = self.params
+        if (p.k1, p.b) != (1.2, 0.75):
+            raise ConfigurationError(
+                f"FTS5's bm25() has fixed k1=1.2 and b=0.75, got k1={p.k1}, b={p.b}; "
+                "only the field weights can be changed for the FTS5 index"
+            )
+        self._search_sql = (
+            f"SELECT article_id, bm25({table}, ?, ?, ?, 0.0, 0.0) AS rank FROM {table} "
+            f"WHERE {table} MATCH ? AND locale = ? ORDER BY rank LIMIT ?"
+        )
+        self._search_all_sql = (
+            f"SELECT article_id, bm25({table}, ?, ?, ?, 0.0, 0.0) AS rank FROM {table} "
+            f"WHERE {table} MATCH ? ORDER BY rank LIMIT ?"
+        )
+        self._weights = (p.title_weight, p.tags_weight, p.body_weight)
+        self._create()
+
+    def _create(self) -> None:
+        t = self.table
+        try:
+            self.connection.execute(
+                f"CREATE TABLE IF NOT EXISTS {t}_docs "
+                "(rid INTEGER PRIMARY KEY, article_id TEXT NOT NULL UNIQUE)"
+            )
+            self.connection.execute(
+                f"CREATE VIRTUAL TABLE IF NOT EXISTS {t} USING fts5("
+                "title, tags, body, locale UNINDEXED, article_id UNINDEXED, "
+                "tokenize = 'unicode61 remove_diacritics 0')"
+            )
+        except sqlite3.Error as exc:
+            raise StorageError(
+                f"could not create the FTS5 search table {t!r}: {exc}; "
+                "check that this SQLite build has FTS5 enabled"
+            ) from exc
+
+    def add(self, document: IndexedDocument) -> None:
+        a = self.analyzer
+        row = (
+            " ".join(a.terms(document.title)),
+            " ".join(a.terms(" ".join(document.tags))),
+            " ".join(a.terms(document.body)),
+            document.locale,
+            document.article_id,
+        )
+        t = self.table
+        try:
+            self._remove(document.article_id)
+            cur = self.connection.execute(
+                f"INSERT INTO {t}_docs (article_id) VALUES (?)", (document.article_id,)
+            )
+            self.connection.execute(
+                f"INSERT INTO {t} (rowid, title, tags, body, locale, article_id) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (cur.lastrowid, *row),
+            )
+        except sqlite3.Error as exc:
+            raise StorageError(f"could not index article {document.article_id!r}: {exc}") from exc
+
+    def _remove(self, article_id: str) -> None:
+        t = self.table
+        found = self.connection.execute(
+            f"SELECT rid FROM {t}_docs WHERE article_id = ?", (article_id,)
+        ).fetchone()
+        if found is not None:
+            self.connection.execute(f"DELETE FROM {t} WHERE rowid = ?", (found[0],))
+            self.connection.execute(f"DELETE FROM {t}_docs WHERE rid = ?", (found[0],))
+
+    def remove(self, article_id: str) -> None:
+        try:
+            self._remove(article_id)
+        except sqlite3.Error as exc:
+            raise StorageError(f"could not remove article {article_id!r}: {exc}") from exc
+
+    def search(self, query: str, locale: str | None = None, limit: int = 10) -> list[SearchHit]:
+        check_limit(limit)
+        terms = self.analyzer.terms(query)
+        if not terms:
+            return []
+        match = fts5_query(terms)
+        try:
+            if locale is None:
+                rows = self.connection.execute(
+                    self._search_all_sql, (*self._weights, match, limit)
+                ).fetchall()
+            else:
+                rows = self.connection.execute(
+                    self._search_sql, (*self._weights, match, locale, limit)
+                ).fetchall()
+        except sqlite3.Error as exc:
+            raise StorageError(f"knowledge base search for {query!r} failed: {exc}") from exc
+        return [SearchHit(article_id, -rank) for article_id, rank in rows]
