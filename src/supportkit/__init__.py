@@ -1,3 +1,24 @@
-"""supportkit: customer support as a library."""
+"""supportkit: customer support as a library.
 
-__all__: list[str] = []
+Build one :class:`SupportDesk` over a storage backend and call its use
+cases; subscribe to ``desk.signals`` for what happened.
+"""
+
+from .desk import CustomerHistory, DeskSignals, SupportDesk, TicketTracking
+from .domain import *  # noqa: F403
+from .domain import __all__ as _domain_all
+from .ports import *  # noqa: F403
+from .ports import __all__ as _ports_all
+from .storage.memory import MemoryStorage
+
+__version__ = "0.1.0.dev0"
+
+__all__ = [
+    "CustomerHistory",
+    "DeskSignals",
+    "MemoryStorage",
+    "SupportDesk",
+    "TicketTracking",
+    *_domain_all,
+    *_ports_all,
+]

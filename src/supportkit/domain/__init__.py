@@ -1,1 +1,12 @@
-"""supportkit.domain."""
+"""The pure domain: entities, values, events, lifecycles and errors."""
+
+from ._errors import *  # noqa: F403
+from ._errors import __all__ as _errors_all
+from ._events import *  # noqa: F403
+from ._events import __all__ as _events_all
+from ._lifecycle import *  # noqa: F403
+from ._lifecycle import __all__ as _lifecycle_all
+from ._model import *  # noqa: F403
+from ._model import __all__ as _model_all
+
+__all__ = [*_errors_all, *_events_all, *_lifecycle_all, *_model_all]

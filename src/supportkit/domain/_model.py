@@ -16,6 +16,7 @@ import attrs
 from ._errors import ValidationError
 
 __all__ = [
+    "Agent",
     "Attachment",
     "Availability",
     "Customer",
@@ -24,7 +25,6 @@ __all__ = [
     "Identity",
     "Message",
     "Priority",
-    "Agent",
     "Team",
     "Ticket",
     "WorkingHours",

@@ -1,0 +1,256 @@
+"""The transaction a use case runs in: loads tickets once, saves each once, records events.
+
+A :class:`DeskContext` is what every use case and every in-transaction
+handler (routing, SLA, triage, the bot) works with. It caches the tickets it
+loads, remembers the version each was loaded at, and on :meth:`flush` runs
+the handlers for newly recorded events (which may record more), then saves
+every touched ticket with optimistic concurrency and appends all events to
+the outbox, all inside the one unit of work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from .domain._errors import InvalidTransition, ValidationError
+from .domain._events import (
+    DomainEvent,
+    MessageAdded,
+    StatusChanged,
+    TicketAssigned,
+    TicketEscalated,
+    TicketUpdated,
+)
+from .domain._model import Attachment, Direction, HistoryEntry, Message, Ticket
+from .ports._storage import StoredEvent, UnitOfWork
+
+if TYPE_CHECKING:
+    from .desk import SupportDesk
+
+__all__ = ["DeskContext", "Handler"]
+
+Handler = Callable[["DeskContext", Any], None]
+
+_MAX_HANDLER_ROUNDS = 50
+
+
+class DeskContext:
+    """One use case's view of the desk: a unit of work plus the ticket operations."""
+
+    def __init__(self, desk: SupportDesk, uow: UnitOfWork, now: datetime) -> None:
+        self.desk = desk
+        self.uow = uow
+        self.now = now
+        self._tickets: dict[str, Ticket] = {}
+        self._loaded_version: dict[str, int] = {}
+        self._new: set[str] = set()
+        self._loose_events: list[DomainEvent] = []
+        self.stored: list[StoredEvent] = []
+
+    # -- loading -----------------------------------------------------------------------
+    def ticket(self, ticket_id: str) -> Ticket:
+        """The ticket, loaded once per use case; changes to it are saved on flush."""
+        t = self._tickets.get(ticket_id)
+        if t is None:
+            t = self.uow.get_ticket(ticket_id)
+            self._tickets[ticket_id] = t
+            self._loaded_version[ticket_id] = t.version
+        return t
+
+    def ticket_by_number(self, number: int) -> Ticket:
+        for t in self._tickets.values():
+            if t.number == number:
+                return t
+        t = self.uow.get_ticket_by_number(number)
+        self._tickets[t.id] = t
+        self._loaded_version[t.id] = t.version
+        return t
+
+    def adopt_new(self, ticket: Ticket) -> None:
+        """Register a ticket created in this use case (stored on flush)."""
+        self._tickets[ticket.id] = ticket
+        self._new.add(ticket.id)
+
+    def record(self, event: DomainEvent) -> None:
+        """Record an event not tied to a loaded ticket (customer merges, agent changes)."""
+        self._loose_events.append(event)
+
+    # -- operations shared by use cases and handlers ------------------------------------
+    def transition(
+        self, ticket: Ticket, event: str, actor: str, reason: str = "", **params: Any
+    ) -> str:
+        """Fire a lifecycle event on *ticket*; records history and a StatusChanged event."""
+        lifecycle = self.desk.lifecycle_of(ticket)
+        before = ticket.status
+        after = lifecycle.fire(ticket, event, {"reason": reason, **params})
+        ticket.status = after
+        ticket.updated_at = self.now
+        self.uow.add_history(HistoryEntry(ticket.id, self.now, actor, event, before, after, reason))
+        ticket.record(StatusChanged(ticket.id, self.now, event, before, after, actor, reason))
+        return after
+
+    def add_message(
+        self,
+        ticket: Ticket,
+        direction: Direction,
+        author: str,
+        text: str,
+        *,
+        html: str | None = None,
+        channel: str | None = None,
+        attachments: Iterable[Attachment] = (),
+        external_id: str | None = None,
+        in_reply_to: str | None = None,
+        meta: dict[str, Any] | None = None,
+        created_at: datetime | None = None,
+    ) -> Message:
+        """Store a message on *ticket* and record MessageAdded."""
+        self.desk.validate_text(text, html, what=f"{direction.value} message")
+        if direction is not Direction.NOTE and self.desk.lifecycle_of(ticket).is_final(
+            ticket.status
+        ):
+            raise InvalidTransition(
+                ticket.id,
+                ticket.status,
+                f"add {direction.value} message",
+                (),
+                "the ticket is closed; a new inbound message opens a new ticket",
+            )
+        at = created_at or self.now
+        msg = Message(
+            id=self.desk.new_id(),
+            ticket_id=ticket.id,
+            direction=direction,
+            channel=channel or ticket.channel,
+            author=author,
+            text=text,
+            created_at=at,
+            html=html,
+            attachments=tuple(attachments),
+            external_id=external_id,
+            in_reply_to=in_reply_to,
+            meta=dict(meta or {}),
+        )
+        self.uow.add_message(msg)
+        if direction is Direction.OUTBOUND and ticket.first_response_at is None:
+            ticket.first_response_at = at
+        if direction is Direction.INBOUND:
+            ticket.last_customer_message_at = at
+        ticket.updated_at = self.now
+        ticket.record(
+            MessageAdded(ticket.id, self.now, msg.id, direction.value, author, msg.channel)
+        )
+        return msg
+
+    def assign(
+        self,
+        ticket: Ticket,
+        agent_id: str | None,
+        *,
+        actor: str,
+        strategy: str = "manual",
+        team_id: str | None = None,
+    ) -> None:
+        """Give *ticket* to *agent_id* (None unassigns); records TicketAssigned."""
+        if agent_id is not None:
+            agent = self.uow.get_agent(agent_id)
+            if team_id is None and agent.teams and ticket.team_id not in agent.teams:
+                team_id = agent.teams[0]
+        previous = ticket.assignee_id
+        ticket.assignee_id = agent_id
+        if team_id is not None:
+            ticket.team_id = team_id
+        ticket.updated_at = self.now
+        ticket.record(
+            TicketAssigned(ticket.id, self.now, agent_id, ticket.team_id, previous, strategy, actor)
+        )
+
+    def escalate(
+        self, ticket: Ticket, to_tier: str, *, actor: str, reason: str, policy: str = "manual"
+    ) -> None:
+        """Move *ticket* to *to_tier*; records history and TicketEscalated."""
+        self.desk.check_tier(to_tier)
+        if not reason.strip():
+            raise ValidationError("an escalation needs a reason: pass reason='...'")
+        if self.desk.lifecycle_of(ticket).is_final(ticket.status):
+            raise InvalidTransition(
+                ticket.id, ticket.status, "escalate", (), "the ticket is closed"
+            )
+        from_tier = ticket.tier
+        if to_tier == from_tier:
+            raise ValidationError(f"ticket {ticket.id} is already at tier {to_tier!r}")
+        ticket.tier = to_tier
+        ticket.escalation_count += 1
+        ticket.updated_at = self.now
+        self.uow.add_history(
+            HistoryEntry(
+                ticket.id,
+                self.now,
+                actor,
+                "escalate",
+                ticket.status,
+                ticket.status,
+                f"{from_tier} -> {to_tier} ({policy}): {reason}",
+            )
+        )
+        ticket.record(
+            TicketEscalated(ticket.id, self.now, from_tier, to_tier, reason, policy, actor)
+        )
+
+    def update(self, ticket: Ticket, actor: str, **changes: Any) -> None:
+        """Set plain fields (priority, category, tags, custom_fields, ...); records TicketUpdated."""
+        allowed = {
+            "priority",
+            "category",
+            "tags",
+            "custom_fields",
+            "language",
+            "subject",
+            "team_id",
+        }
+        unknown = set(changes) - allowed
+        if unknown:
+            raise ValidationError(
+                f"cannot update {sorted(unknown)} directly; updatable fields: {sorted(allowed)}"
+            )
+        actual: dict[str, Any] = {}
+        for name, value in changes.items():
+            if getattr(ticket, name) != value:
+                setattr(ticket, name, value)
+                actual[name] = sorted(value) if isinstance(value, frozenset) else value
+        if actual:
+            ticket.updated_at = self.now
+            ticket.record(TicketUpdated(ticket.id, self.now, actual, actor))
+
+    # -- flushing ----------------------------------------------------------------------
+    def flush(self) -> None:
+        """Run in-transaction handlers, then save tickets and append events to the outbox."""
+        handled: dict[str, int] = {}
+        for _ in range(_MAX_HANDLER_ROUNDS):
+            pending = [(t, t.events[handled.get(t.id, 0) :]) for t in list(self._tickets.values())]
+            pending = [(t, evs) for t, evs in pending if evs]
+            if not pending:
+                break
+            for t, evs in pending:
+                handled[t.id] = handled.get(t.id, 0) + len(evs)
+                for ev in evs:
+                    self.desk.dispatch_in_transaction(self, ev)
+        else:
+            raise RuntimeError(
+                "in-transaction handlers kept recording events for "
+                f"{_MAX_HANDLER_ROUNDS} rounds; a handler loops"
+            )
+        events: list[DomainEvent] = list(self._loose_events)
+        for tid, t in self._tickets.items():
+            if tid in self._new:
+                self.uow.add_ticket(t)
+            elif t.events:
+                self.uow.save_ticket(t, self._loaded_version[tid])
+            events.extend(t.events)
+        if events:
+            seqs = self.uow.add_events(events)
+            self.stored = [StoredEvent(s, e) for s, e in zip(seqs, events, strict=True)]
+        for t in self._tickets.values():
+            t.events.clear()

@@ -1,0 +1,91 @@
+"""The one cattrs converter: every (un)structuring of supportkit values goes through here.
+
+Storage backends and webhooks turn entities, values and events into
+JSON-compatible data with :func:`unstructure` and back with :func:`structure`;
+events travel as ``{"type": <stable name>, ...fields}``.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, time
+from typing import Any, TypeVar
+
+import cattrs
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+from cattrs.preconf.json import make_converter
+
+from .domain._events import EVENT_TYPES, DomainEvent, event_type
+
+__all__ = [
+    "converter",
+    "dumps",
+    "event_from_data",
+    "event_to_data",
+    "loads",
+    "structure",
+    "unstructure",
+]
+
+T = TypeVar("T")
+
+
+def _make() -> cattrs.Converter:
+    conv = make_converter()
+    conv.register_unstructure_hook(datetime, lambda d: d.isoformat())
+    conv.register_structure_hook(datetime, _structure_datetime)
+    conv.register_unstructure_hook(time, lambda t: t.isoformat())
+    conv.register_structure_hook(time, lambda v, _: time.fromisoformat(v))
+    conv.register_unstructure_hook(frozenset, lambda s: sorted(s))
+    conv.register_structure_hook(Any, lambda v, _: v)
+    from .domain._model import Ticket
+
+    conv.register_unstructure_hook(
+        Ticket, make_dict_unstructure_fn(Ticket, conv, events=override(omit=True))
+    )
+    conv.register_structure_hook(
+        Ticket, make_dict_structure_fn(Ticket, conv, events=override(omit=True))
+    )
+    return conv
+
+
+def _structure_datetime(value: Any, _: Any) -> datetime:
+    dt = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC)
+
+
+converter = _make()
+
+
+def unstructure(value: Any) -> Any:
+    return converter.unstructure(value)
+
+
+def structure(data: Any, cls: type[T]) -> T:
+    return converter.structure(data, cls)
+
+
+def event_to_data(event: DomainEvent) -> dict[str, Any]:
+    data: dict[str, Any] = converter.unstructure(event)
+    data["type"] = event_type(event)
+    return data
+
+
+def event_from_data(data: dict[str, Any]) -> DomainEvent:
+    data = dict(data)
+    name = data.pop("type")
+    try:
+        cls = EVENT_TYPES[name]
+    except KeyError:
+        raise ValueError(f"unknown event type {name!r} in stored data") from None
+    return converter.structure(data, cls)
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def loads(text: str | bytes) -> Any:
+    return json.loads(text)

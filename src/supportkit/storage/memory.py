@@ -1,0 +1,471 @@
+"""The in-memory storage: the reference backend, for tests, demos and prototypes.
+
+Units of work are serialised by one lock and undone from an undo log on
+rollback, so a rejected use case leaves nothing behind. Stored objects are
+copied in and out: a caller mutating a ticket it holds never changes what is
+stored.
+"""
+
+from __future__ import annotations
+
+import bisect
+import copy
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from ..domain._errors import ConcurrencyConflict, DuplicateError, NotFound, TicketNotFound
+from ..domain._events import DomainEvent
+from ..domain._model import Agent, Customer, HistoryEntry, Identity, Message, Team, Ticket
+from ..ports._storage import RawInbound, Storage, StoredEvent, TicketQuery, Timer, UnitOfWork
+
+__all__ = ["MemoryStorage"]
+
+
+def _copy_ticket(t: Ticket) -> Ticket:
+    c = attrs.evolve(t, custom_fields=dict(t.custom_fields))
+    c.events = []
+    return c
+
+
+class _Data:
+    def __init__(self) -> None:
+        self.tickets: dict[str, Ticket] = {}
+        self.by_number: dict[int, str] = {}
+        self.by_status: dict[str, set[str]] = defaultdict(set)
+        self.by_customer: dict[str, set[str]] = defaultdict(set)
+        self.by_assignee: dict[str, set[str]] = defaultdict(set)
+        self.number = 0
+        self.messages: dict[str, list[Message]] = defaultdict(list)
+        self.message_by_external: dict[str, Message] = {}
+        self.history: dict[str, list[HistoryEntry]] = defaultdict(list)
+        self.customers: dict[str, Customer] = {}
+        self.identities: dict[Identity, str] = {}
+        self.agents: dict[str, Agent] = {}
+        self.teams: dict[str, Team] = {}
+        self.events: list[StoredEvent] = []
+        self.events_by_ticket: dict[str, list[int]] = defaultdict(list)
+        self.unpublished: dict[int, None] = {}
+        self.timers: dict[str, Timer] = {}
+        self.timer_order: list[tuple[datetime, str]] = []
+        self.raw: dict[str, RawInbound] = {}
+        self.raw_keys: set[tuple[str, str]] = set()
+        self.kv: dict[str, dict[str, Any]] = defaultdict(dict)
+
+
+class MemoryStorage(Storage):
+    """Everything in process memory; gone when the process ends."""
+
+    capabilities = frozenset({"transactions"})
+
+    def __init__(self) -> None:
+        self._data = _Data()
+        self._lock = threading.RLock()
+
+    def unit_of_work(self) -> MemoryUnitOfWork:
+        return MemoryUnitOfWork(self._data, self._lock)
+
+
+class MemoryUnitOfWork(UnitOfWork):
+    def __init__(self, data: _Data, lock: threading.RLock) -> None:
+        self._d = data
+        self._lock = lock
+        self._undo: list[Callable[[], None]] = []
+
+    def _begin(self) -> None:
+        self._lock.acquire()
+        self._undo = []
+
+    def _end(self) -> None:
+        self._undo = []
+        self._lock.release()
+
+    def _commit(self) -> None:
+        self._undo = []
+
+    def rollback(self) -> None:
+        while self._undo:
+            self._undo.pop()()
+
+    # -- tickets -------------------------------------------------------------------
+    def next_ticket_number(self) -> int:
+        d = self._d
+        d.number += 1
+        return d.number  # numbers are never reused, even after a rollback
+
+    def _index(self, t: Ticket) -> None:
+        d = self._d
+        d.by_status[t.status].add(t.id)
+        d.by_customer[t.customer_id].add(t.id)
+        if t.assignee_id:
+            d.by_assignee[t.assignee_id].add(t.id)
+
+    def _unindex(self, t: Ticket) -> None:
+        d = self._d
+        d.by_status[t.status].discard(t.id)
+        d.by_customer[t.customer_id].discard(t.id)
+        if t.assignee_id:
+            d.by_assignee[t.assignee_id].discard(t.id)
+
+    def add_ticket(self, ticket: Ticket) -> None:
+        d = self._d
+        if ticket.id in d.tickets:
+            raise DuplicateError(f"ticket id {ticket.id!r} exists already; use a fresh id")
+        if ticket.number in d.by_number:
+            raise DuplicateError(f"ticket number {ticket.number} exists already")
+        ticket.version = 1
+        stored = _copy_ticket(ticket)
+        d.tickets[ticket.id] = stored
+        d.by_number[ticket.number] = ticket.id
+        d.number = max(d.number, ticket.number)
+        self._index(stored)
+
+        def undo() -> None:
+            self._unindex(stored)
+            del d.tickets[ticket.id]
+            del d.by_number[ticket.number]
+
+        self._undo.append(undo)
+
+    def get_ticket(self, ticket_id: str) -> Ticket:
+        try:
+            return _copy_ticket(self._d.tickets[ticket_id])
+        except KeyError:
+            raise TicketNotFound(ticket_id) from None
+
+    def get_ticket_by_number(self, number: int) -> Ticket:
+        try:
+            return self.get_ticket(self._d.by_number[number])
+        except KeyError:
+            raise TicketNotFound(f"#{number}") from None
+
+    def save_ticket(self, ticket: Ticket, expected_version: int) -> None:
+        d = self._d
+        old = d.tickets.get(ticket.id)
+        if old is None:
+            raise TicketNotFound(ticket.id)
+        if old.version != expected_version:
+            raise ConcurrencyConflict("ticket", ticket.id, expected_version, old.version)
+        new = _copy_ticket(ticket)
+        new.version = expected_version + 1
+        self._unindex(old)
+        d.tickets[ticket.id] = new
+        self._index(new)
+        ticket.version = new.version
+
+        def undo() -> None:
+            self._unindex(new)
+            d.tickets[ticket.id] = old
+            self._index(old)
+
+        self._undo.append(undo)
+
+    def _matching(self, q: TicketQuery) -> list[Ticket]:
+        d = self._d
+        candidates: set[str] | None = None
+
+        def narrow(ids: Iterable[str]) -> None:
+            nonlocal candidates
+            s = set(ids)
+            candidates = s if candidates is None else candidates & s
+
+        statuses = q.statuses()
+        if statuses is not None:
+            narrow(i for s in statuses for i in d.by_status.get(s, ()))
+        if q.customer_id is not None:
+            narrow(d.by_customer.get(q.customer_id, ()))
+        if q.assignee_id is not None:
+            narrow(d.by_assignee.get(q.assignee_id, ()))
+        pool = (d.tickets[i] for i in candidates) if candidates is not None else d.tickets.values()
+        text = q.text.lower() if q.text else None
+        out = [
+            t
+            for t in pool
+            if (q.team_id is None or t.team_id == q.team_id)
+            and (q.tier is None or t.tier == q.tier)
+            and (q.priority is None or t.priority == q.priority)
+            and (q.channel is None or t.channel == q.channel)
+            and (text is None or text in t.subject.lower())
+        ]
+        out.sort(key=lambda t: t.number, reverse=not q.oldest_first)
+        return out
+
+    def find_tickets(self, query: TicketQuery) -> list[Ticket]:
+        rows = self._matching(query)[query.offset : query.offset + query.limit]
+        return [_copy_ticket(t) for t in rows]
+
+    def count_tickets(self, query: TicketQuery) -> int:
+        return len(self._matching(query))
+
+    # -- messages and history --------------------------------------------------------
+    def add_message(self, message: Message) -> None:
+        d = self._d
+        key = message.external_id
+        if key is not None and key in d.message_by_external:
+            raise DuplicateError(
+                f"a message with external id {key!r} is stored already (duplicate delivery)"
+            )
+        d.messages[message.ticket_id].append(message)
+        if key is not None:
+            d.message_by_external[key] = message
+
+        def undo() -> None:
+            d.messages[message.ticket_id].remove(message)
+            if key is not None:
+                d.message_by_external.pop(key, None)
+
+        self._undo.append(undo)
+
+    def messages_for(self, ticket_id: str) -> list[Message]:
+        return list(self._d.messages.get(ticket_id, ()))
+
+    def find_message_by_external_id(self, external_id: str) -> Message | None:
+        return self._d.message_by_external.get(external_id)
+
+    def add_history(self, entry: HistoryEntry) -> None:
+        lst = self._d.history[entry.ticket_id]
+        lst.append(entry)
+        self._undo.append(lambda: lst.remove(entry))
+
+    def history_for(self, ticket_id: str) -> list[HistoryEntry]:
+        return list(self._d.history.get(ticket_id, ()))
+
+    # -- customers, agents, teams ----------------------------------------------------------
+    def add_customer(self, customer: Customer) -> None:
+        d = self._d
+        if customer.id in d.customers:
+            raise DuplicateError(f"customer id {customer.id!r} exists already")
+        for ident in customer.identities:
+            if ident in d.identities:
+                raise DuplicateError(
+                    f"identity {ident.channel}:{ident.address} belongs to customer "
+                    f"{d.identities[ident]!r} already; merge the customers instead"
+                )
+        self._put_customer(customer)
+
+    def save_customer(self, customer: Customer) -> None:
+        if customer.id not in self._d.customers:
+            raise NotFound("customer", customer.id)
+        for ident in customer.identities:
+            owner = self._d.identities.get(ident)
+            if owner is not None and owner != customer.id:
+                raise DuplicateError(
+                    f"identity {ident.channel}:{ident.address} belongs to customer {owner!r}"
+                )
+        self._put_customer(customer)
+
+    def _put_customer(self, customer: Customer) -> None:
+        d = self._d
+        old = d.customers.get(customer.id)
+        old_idents = dict(d.identities)
+        if old is not None:
+            for ident in old.identities:
+                d.identities.pop(ident, None)
+        d.customers[customer.id] = copy.deepcopy(customer)
+        for ident in customer.identities:
+            d.identities[ident] = customer.id
+
+        def undo() -> None:
+            if old is None:
+                del d.customers[customer.id]
+            else:
+                d.customers[customer.id] = old
+            d.identities.clear()
+            d.identities.update(old_idents)
+
+        self._undo.append(undo)
+
+    def get_customer(self, customer_id: str) -> Customer:
+        try:
+            return copy.deepcopy(self._d.customers[customer_id])
+        except KeyError:
+            raise NotFound("customer", customer_id) from None
+
+    def find_customer_by_identity(self, identity: Identity) -> Customer | None:
+        cid = self._d.identities.get(identity)
+        return None if cid is None else self.get_customer(cid)
+
+    def save_agent(self, agent: Agent) -> None:
+        self._put(self._d.agents, agent.id, attrs.evolve(agent))
+
+    def get_agent(self, agent_id: str) -> Agent:
+        try:
+            return attrs.evolve(self._d.agents[agent_id])
+        except KeyError:
+            raise NotFound("agent", agent_id, "add it with SupportDesk.add_agent()") from None
+
+    def list_agents(self) -> list[Agent]:
+        return [attrs.evolve(a) for a in self._d.agents.values()]
+
+    def save_team(self, team: Team) -> None:
+        self._put(self._d.teams, team.id, attrs.evolve(team))
+
+    def list_teams(self) -> list[Team]:
+        return [attrs.evolve(t) for t in self._d.teams.values()]
+
+    def _put(self, table: dict[str, Any], key: str, value: Any) -> None:
+        missing = object()
+        old = table.get(key, missing)
+        table[key] = value
+
+        def undo() -> None:
+            if old is missing:
+                table.pop(key, None)
+            else:
+                table[key] = old
+
+        self._undo.append(undo)
+
+    # -- events -----------------------------------------------------------------------------
+    def add_events(self, events: Iterable[DomainEvent]) -> list[int]:
+        d = self._d
+        seqs = []
+        start = len(d.events)
+        for e in events:
+            seq = len(d.events) + 1
+            d.events.append(StoredEvent(seq, e))
+            d.unpublished[seq] = None
+            if e.ticket_id:
+                d.events_by_ticket[e.ticket_id].append(seq)
+            seqs.append(seq)
+
+        def undo() -> None:
+            for stored in d.events[start:]:
+                d.unpublished.pop(stored.seq, None)
+                if stored.event.ticket_id:
+                    d.events_by_ticket[stored.event.ticket_id].remove(stored.seq)
+            del d.events[start:]
+
+        self._undo.append(undo)
+        return seqs
+
+    def pending_events(self, limit: int = 1000) -> list[StoredEvent]:
+        out: list[StoredEvent] = []
+        for seq in self._d.unpublished:
+            out.append(self._d.events[seq - 1])
+            if len(out) >= limit:
+                break
+        return out
+
+    def mark_published(self, seqs: Iterable[int]) -> None:
+        d = self._d
+        done = []
+        for seq in seqs:
+            if d.unpublished.pop(seq, 0) is None:
+                d.events[seq - 1] = attrs.evolve(d.events[seq - 1], published=True)
+                done.append(seq)
+
+        def undo() -> None:
+            for seq in done:
+                d.unpublished[seq] = None
+                d.events[seq - 1] = attrs.evolve(d.events[seq - 1], published=False)
+
+        self._undo.append(undo)
+
+    def events_for(self, ticket_id: str) -> list[StoredEvent]:
+        d = self._d
+        return [d.events[s - 1] for s in d.events_by_ticket.get(ticket_id, ())]
+
+    def events_since(self, seq: int, limit: int = 1000) -> list[StoredEvent]:
+        return self._d.events[seq : seq + limit]
+
+    # -- timers ------------------------------------------------------------------------------
+    def schedule_timer(self, timer: Timer) -> None:
+        d = self._d
+        old = d.timers.get(timer.key)
+        if old is not None:
+            self._remove_timer(old)
+        d.timers[timer.key] = timer
+        bisect.insort(d.timer_order, (timer.due_at, timer.key))
+
+        def undo() -> None:
+            self._remove_timer(timer)
+            if old is not None:
+                d.timers[old.key] = old
+                bisect.insort(d.timer_order, (old.due_at, old.key))
+
+        self._undo.append(undo)
+
+    def _remove_timer(self, timer: Timer) -> None:
+        d = self._d
+        d.timers.pop(timer.key, None)
+        i = bisect.bisect_left(d.timer_order, (timer.due_at, timer.key))
+        if i < len(d.timer_order) and d.timer_order[i] == (timer.due_at, timer.key):
+            del d.timer_order[i]
+
+    def cancel_timer(self, key: str) -> None:
+        d = self._d
+        old = d.timers.get(key)
+        if old is None:
+            return
+        self._remove_timer(old)
+
+        def undo() -> None:
+            d.timers[old.key] = old
+            bisect.insort(d.timer_order, (old.due_at, old.key))
+
+        self._undo.append(undo)
+
+    def due_timers(self, now: datetime, limit: int = 1000) -> list[Timer]:
+        d = self._d
+        out: list[Timer] = []
+        for due_at, key in d.timer_order:
+            if due_at > now or len(out) >= limit:
+                break
+            out.append(d.timers[key])
+        return out
+
+    def timers_for(self, ticket_id: str) -> list[Timer]:
+        return sorted(
+            (t for t in self._d.timers.values() if t.ticket_id == ticket_id),
+            key=lambda t: (t.due_at, t.key),
+        )
+
+    # -- raw inbound ----------------------------------------------------------------------------
+    def add_raw_inbound(self, raw: RawInbound) -> bool:
+        d = self._d
+        key = (raw.channel, raw.external_id) if raw.external_id else None
+        if key is not None and key in d.raw_keys:
+            return False
+        if raw.id in d.raw:
+            raise DuplicateError(f"raw inbound id {raw.id!r} exists already")
+        d.raw[raw.id] = raw
+        if key is not None:
+            d.raw_keys.add(key)
+
+        def undo() -> None:
+            del d.raw[raw.id]
+            if key is not None:
+                d.raw_keys.discard(key)
+
+        self._undo.append(undo)
+        return True
+
+    def update_raw_inbound(
+        self, raw_id: str, status: str, ticket_id: str | None = None, error: str | None = None
+    ) -> None:
+        d = self._d
+        try:
+            old = d.raw[raw_id]
+        except KeyError:
+            raise NotFound("raw inbound message", raw_id) from None
+        self._put(d.raw, raw_id, attrs.evolve(old, status=status, ticket_id=ticket_id, error=error))
+
+    def list_raw_inbound(self, status: str | None = None, limit: int = 100) -> list[RawInbound]:
+        rows = [r for r in self._d.raw.values() if status is None or r.status == status]
+        return sorted(rows, key=lambda r: (r.received_at, r.id))[:limit]
+
+    # -- kv ------------------------------------------------------------------------------------
+    def kv_get(self, namespace: str, key: str) -> Any | None:
+        value = self._d.kv.get(namespace, {}).get(key)
+        return copy.deepcopy(value)
+
+    def kv_put(self, namespace: str, key: str, value: Any) -> None:
+        self._put(self._d.kv[namespace], key, copy.deepcopy(value))
+
+    def kv_items(self, namespace: str) -> list[tuple[str, Any]]:
+        return sorted(copy.deepcopy(list(self._d.kv.get(namespace, {}).items())))
