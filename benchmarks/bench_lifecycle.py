@@ -1,0 +1,562 @@
+"""Full ticket lifecycle benchmark: supportkit against django-helpdesk and a raw sqlite3 floor.
+
+One lifecycle is: receive a customer's message (a new ticket), reply, start
+diagnosis, resolve with a resolution, close. Every backend runs it at each
+size N, side by side in the same run, each (backend, N) in its own fresh
+process so no run inherits another's heap or page cache state:
+
+- ``supportkit-memory`` / ``supportkit-sqlite``: ``SupportDesk`` over
+  ``MemoryStorage`` / ``SQLiteStorage`` (a file, WAL, synchronous=NORMAL).
+- ``raw-sqlite3``: hand-written SQL, one transaction per lifecycle inserting
+  the ticket, two messages, four status updates and five events: the floor.
+  ``raw-sqlite3-per-step`` commits each use case on its own (reference).
+- ``django-helpdesk``: its models on SQLite (WAL, synchronous=NORMAL), each
+  step through ``update_ticket`` (what its views call), notification e-mails
+  off. ``django-helpdesk-orm``: the same rows written straight through its
+  models, a lower bound for django-helpdesk (see ``_django_helpdesk.py``).
+
+What is measured at size N ("N live tickets"):
+
+1. The store is prefilled with N live (open) tickets, each with its first
+   message (supportkit: ``desk.receive``; raw: ``executemany``;
+   django-helpdesk: ``bulk_create`` of tickets and their opening follow-ups).
+   Prefill is not timed.
+2. A warm-up of 50 lifecycles (not timed).
+3. M full lifecycles of new tickets are timed, step by step, on top of
+   them: M = N for supportkit and the raw floor; M = min(N, --django-sample)
+   for django-helpdesk (default 1000), which would otherwise take minutes.
+   The store ends with N open + M closed tickets.
+
+Per-step (per-transition) costs come from ``perf_counter`` around each
+call; the flatness check compares them at the largest N with the smallest.
+Memory per live ticket (memory storage): ``tracemalloc`` traced bytes after
+receiving N tickets into a fresh ``MemoryStorage`` (ticket, customer, message,
+events, indexes), divided by N.
+
+Run it in the benchmark environment (``bash benchmarks/bootstrap.sh`` once):
+
+    .venv-bench/bin/python benchmarks/bench_lifecycle.py                 # 1k, 10k, 100k
+    .venv-bench/bin/python benchmarks/bench_lifecycle.py --quick         # 1k, 10k; small samples
+    .venv-bench/bin/python benchmarks/bench_lifecycle.py --sizes 1000 --backends raw-sqlite3
+
+If the running interpreter lacks Django, the django-helpdesk workers run
+under ``.venv-bench/bin/python`` when it exists, and are skipped (said so)
+when it does not. This benchmark is never part of the pytest suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import platform
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+STEPS = ("receive", "reply", "diagnose", "resolve", "close")
+TRANSITIONS = ("diagnose", "resolve", "close")  # pure state changes, no new message
+WARMUP = 50
+
+SUPPORTKIT_BACKENDS = ("supportkit-memory", "supportkit-sqlite")
+RAW_BACKENDS = ("raw-sqlite3", "raw-sqlite3-per-step")
+DJANGO_BACKENDS = ("django-helpdesk", "django-helpdesk-orm")
+ALL_BACKENDS = SUPPORTKIT_BACKENDS + RAW_BACKENDS + DJANGO_BACKENDS
+
+CUSTOMER_TEXT = "Hello, my printer says it is offline since this morning."
+REPLY_TEXT = "Could you try switching it off and on again?"
+RESOLUTION = "Power-cycled the print server; the queue drains again."
+
+
+class Unavailable(Exception):
+    """A backend cannot run here (missing package, API not there yet)."""
+
+
+# --------------------------------------------------------------------------
+# supportkit
+#
+# LEAD: this is the one place that knows SupportDesk's API. It is written
+# against the API agreed for issue 3; if a signature differs, adapt the five
+# calls in SupportkitLifecycle and nothing else.
+# --------------------------------------------------------------------------
+
+
+class SupportkitLifecycle:
+    def __init__(self, backend: str, workdir: Path) -> None:
+        try:
+            from supportkit import SupportDesk
+        except ImportError as exc:
+            raise Unavailable(f"supportkit.SupportDesk is not importable yet ({exc})") from exc
+        if backend == "supportkit-memory":
+            from supportkit.storage.memory import MemoryStorage
+
+            storage: Any = MemoryStorage()
+        else:
+            try:
+                from supportkit.storage.sqlite import SQLiteStorage
+            except ImportError as exc:
+                raise Unavailable(
+                    f"supportkit.storage.sqlite is not importable yet ({exc})"
+                ) from exc
+            path = workdir / "supportkit.sqlite3"
+            _unlink_db(path)
+            storage = SQLiteStorage(path)
+        self.storage = storage
+        self.desk = SupportDesk(storage)
+
+    def receive(self, i: int, subject: str = "Printer offline") -> Any:
+        return self.desk.receive(
+            channel="email", sender=f"c{i}@example.com", subject=subject, text=CUSTOMER_TEXT
+        )
+
+    def prefill(self, n: int) -> None:
+        for i in range(n):
+            self.receive(10_000_000 + i, subject=f"Live request {i}")
+
+    def lifecycles(self, count: int, offset: int) -> dict[str, float]:
+        desk = self.desk
+        receive = self.receive
+        clock = time.perf_counter
+        totals = dict.fromkeys(STEPS, 0.0)
+        for i in range(offset, offset + count):
+            t0 = clock()
+            t = receive(i)
+            t1 = clock()
+            desk.reply(t.id, author="agent-1", text=REPLY_TEXT)
+            t2 = clock()
+            desk.start_diagnosis(t.id, actor="agent-1")
+            t3 = clock()
+            desk.resolve(t.id, actor="agent-1", resolution=RESOLUTION)
+            t4 = clock()
+            desk.close(t.id, actor="system")
+            t5 = clock()
+            totals["receive"] += t1 - t0
+            totals["reply"] += t2 - t1
+            totals["diagnose"] += t3 - t2
+            totals["resolve"] += t4 - t3
+            totals["close"] += t5 - t4
+        return totals
+
+    def close_storage(self) -> None:
+        close = getattr(self.storage, "close", None)
+        if callable(close):
+            close()
+
+
+def _unlink_db(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+
+
+# --------------------------------------------------------------------------
+# workers: one (backend, N) per process; each prints one JSON object
+# --------------------------------------------------------------------------
+
+
+def _result(backend: str, n: int, measured: int, totals: dict[str, float], **extra: Any) -> dict:
+    total = sum(totals.values())
+    return {
+        "backend": backend,
+        "n": n,
+        "measured": measured,
+        "us_per_lifecycle": total / measured * 1e6,
+        "lifecycles_per_s": measured / total,
+        "steps_us": {step: totals[step] / measured * 1e6 for step in totals},
+        **extra,
+    }
+
+
+def worker_supportkit(backend: str, n: int, measure: int, workdir: Path) -> list[dict]:
+    lc = SupportkitLifecycle(backend, workdir)
+    lc.prefill(n)
+    lc.lifecycles(WARMUP, offset=0)
+    totals = lc.lifecycles(measure, offset=WARMUP)
+    lc.close_storage()
+    return [_result(backend, n, measure, totals)]
+
+
+def worker_raw(n: int, measure: int, workdir: Path) -> list[dict]:
+    from _raw_floor import STEPS as RAW_STEPS
+    from _raw_floor import RawFloor
+
+    assert RAW_STEPS == STEPS
+    floor = RawFloor(workdir / "raw.sqlite3")
+    floor.prefill(n)
+    floor.one_tx(WARMUP)
+    seconds = floor.one_tx(measure)
+    floor.check(WARMUP + measure)
+    one = {
+        "backend": "raw-sqlite3",
+        "n": n,
+        "measured": measure,
+        "us_per_lifecycle": seconds / measure * 1e6,
+        "lifecycles_per_s": measure / seconds,
+        "steps_us": {},
+    }
+    floor.per_step(WARMUP)
+    totals = floor.per_step(measure)
+    floor.check(2 * (WARMUP + measure))
+    floor.close()
+    return [one, _result("raw-sqlite3-per-step", n, measure, totals)]
+
+
+def worker_django(n: int, measure: int, workdir: Path, template: Path) -> list[dict]:
+    import _django_helpdesk as dh
+
+    db = workdir / "helpdesk.sqlite3"
+    _unlink_db(db)
+    dh.copy_template(template, db)
+    dh.configure(db)
+    hd = dh.HelpdeskLifecycle()
+    hd.prefill(n)
+    hd.lifecycles(WARMUP, offset=0)
+    via_views = hd.lifecycles(measure, offset=WARMUP)
+    hd.check(0, WARMUP + measure)
+    hd.lifecycles_orm(WARMUP, offset=WARMUP + measure)
+    via_orm = hd.lifecycles_orm(measure, offset=2 * WARMUP + measure)
+    hd.check(0, 2 * (WARMUP + measure))
+    return [
+        _result("django-helpdesk", n, measure, via_views),
+        _result("django-helpdesk-orm", n, measure, via_orm),
+    ]
+
+
+def worker_memory_footprint(n: int) -> list[dict]:
+    """Bytes per live ticket held by MemoryStorage after n receives."""
+    lc = SupportkitLifecycle("supportkit-memory", Path(tempfile.gettempdir()))
+    lc.receive(0)  # first-call caches (imports, machine, converters) are not per ticket
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    lc.prefill(n)
+    gc.collect()
+    after = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    return [{"backend": "supportkit-memory", "n": n, "bytes_per_live_ticket": (after - before) / n}]
+
+
+def run_worker(args: argparse.Namespace) -> int:
+    workdir = Path(args.workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    try:
+        if args.worker == "django-template":
+            import _django_helpdesk as dh
+
+            dh.prepare_template(Path(args.template))
+            results: list[dict] = []
+        elif args.worker == "memory-footprint":
+            results = worker_memory_footprint(args.n)
+        elif args.worker in SUPPORTKIT_BACKENDS:
+            results = worker_supportkit(args.worker, args.n, args.measure, workdir)
+        elif args.worker == "raw":
+            results = worker_raw(args.n, args.measure, workdir)
+        elif args.worker == "django":
+            results = worker_django(args.n, args.measure, workdir, Path(args.template))
+        else:
+            raise SystemExit(f"unknown worker {args.worker!r}")
+    except Unavailable as exc:
+        print(json.dumps({"unavailable": str(exc)}))
+        return 0
+    print(json.dumps({"results": results}))
+    return 0
+
+
+# --------------------------------------------------------------------------
+# orchestration
+# --------------------------------------------------------------------------
+
+
+def _python_with_django() -> str | None:
+    try:
+        import django  # noqa: F401
+        import helpdesk  # noqa: F401
+
+        return sys.executable
+    except ImportError:
+        pass
+    bench = ROOT / ".venv-bench" / "bin" / "python"
+    return str(bench) if bench.exists() else None
+
+
+def _spawn(python: str, worker: str, n: int, measure: int, workdir: Path, template: Path) -> dict:
+    cmd = [
+        python,
+        str(Path(__file__).resolve()),
+        "--worker",
+        worker,
+        "--n",
+        str(n),
+        "--measure",
+        str(measure),
+        "--workdir",
+        str(workdir),
+        "--template",
+        str(template),
+    ]
+    started = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - started
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-15:]
+        return {
+            "error": f"worker {worker} N={n} failed (exit {proc.returncode}):\n" + "\n".join(tail)
+        }
+    out = json.loads(lines[-1])
+    out["elapsed"] = elapsed
+    return out
+
+
+def _fmt_int(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def _print_table(headers: list[str], rows: list[list[str]]) -> None:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    line = "  ".join(
+        h.ljust(w) if i == 0 else h.rjust(w)
+        for i, (h, w) in enumerate(zip(headers, widths, strict=True))
+    )
+    print(line)
+    print("-" * len(line))
+    for r in rows:
+        print(
+            "  ".join(
+                c.ljust(w) if i == 0 else c.rjust(w)
+                for i, (c, w) in enumerate(zip(r, widths, strict=True))
+            )
+        )
+    print()
+
+
+def report(results: list[dict], footprints: list[dict], sizes: list[int]) -> None:
+    by = {(r["backend"], r["n"]): r for r in results}
+    backends = [b for b in ALL_BACKENDS if any(k[0] == b for k in by)]
+
+    print("\n== Full lifecycle (receive, reply, diagnose, resolve, close) ==")
+    print("x django: lifecycles/s over django-helpdesk's (ORM lower bound / update_ticket)")
+    print("x floor:  µs per lifecycle over the raw sqlite3 floor's (one transaction)\n")
+    rows = []
+    for n in sizes:
+        dj_orm = by.get(("django-helpdesk-orm", n))
+        dj_views = by.get(("django-helpdesk", n))
+        floor = by.get(("raw-sqlite3", n))
+        for b in backends:
+            r = by.get((b, n))
+            if r is None:
+                continue
+            vs_dj = "-"
+            if dj_orm and dj_views and not b.startswith("django"):
+                vs_dj = (
+                    f"{r['lifecycles_per_s'] / dj_orm['lifecycles_per_s']:.1f} / "
+                    f"{r['lifecycles_per_s'] / dj_views['lifecycles_per_s']:.1f}"
+                )
+            vs_floor = f"{r['us_per_lifecycle'] / floor['us_per_lifecycle']:.2f}" if floor else "-"
+            rows.append(
+                [
+                    b,
+                    _fmt_int(n),
+                    _fmt_int(r["measured"]),
+                    f"{r['us_per_lifecycle']:,.1f}",
+                    _fmt_int(r["lifecycles_per_s"]),
+                    vs_dj,
+                    vs_floor,
+                ]
+            )
+    _print_table(
+        ["backend", "N live", "measured", "µs/lifecycle", "lifecycles/s", "x django", "x floor"],
+        rows,
+    )
+
+    print("== Per step, µs (perf_counter around each call) ==")
+    rows = []
+    for b in backends:
+        for n in sizes:
+            r = by.get((b, n))
+            if r is None or not r["steps_us"]:
+                continue
+            s = r["steps_us"]
+            transition = sum(s[t] for t in TRANSITIONS) / len(TRANSITIONS)
+            rows.append([b, _fmt_int(n), *(f"{s[t]:,.1f}" for t in STEPS), f"{transition:,.1f}"])
+    if rows:
+        _print_table(["backend", "N live", *STEPS, "transition*"], rows)
+        print("* transition: mean of diagnose, resolve and close (state changes, no new message)\n")
+
+    lo, hi = min(sizes), max(sizes)
+    if lo != hi:
+        print(f"== Flatness: per-step cost at N={hi:,} over N={lo:,} (target <= 1.2x) ==")
+        rows = []
+        for b in backends:
+            a, z = by.get((b, lo)), by.get((b, hi))
+            if not a or not z or not a["steps_us"]:
+                continue
+            ratios = [z["steps_us"][t] / a["steps_us"][t] for t in STEPS]
+            ta = sum(a["steps_us"][t] for t in TRANSITIONS)
+            tz = sum(z["steps_us"][t] for t in TRANSITIONS)
+            rows.append(
+                [
+                    b,
+                    *(f"{x:.2f}" for x in ratios),
+                    f"{tz / ta:.2f}",
+                    f"{z['us_per_lifecycle'] / a['us_per_lifecycle']:.2f}",
+                ]
+            )
+        if rows:
+            _print_table(["backend", *STEPS, "transition", "lifecycle"], rows)
+
+    if footprints:
+        print("== Memory per live ticket (supportkit-memory, tracemalloc) ==")
+        _print_table(
+            ["backend", "N live", "bytes/ticket"],
+            [
+                [f["backend"], _fmt_int(f["n"]), _fmt_int(f["bytes_per_live_ticket"])]
+                for f in footprints
+            ],
+        )
+
+    print("== Targets ==")
+    for n in sizes:
+        sk = by.get(("supportkit-sqlite", n))
+        dj = by.get(("django-helpdesk-orm", n))
+        floor = by.get(("raw-sqlite3", n))
+        if not sk:
+            continue
+        if dj:
+            x = sk["lifecycles_per_s"] / dj["lifecycles_per_s"]
+            print(
+                f"  N={n:>7,}  supportkit-sqlite vs django-helpdesk-orm: {x:5.1f}x  (target >= 10x) {'ok' if x >= 10 else 'MISSED'}"
+            )
+        if floor:
+            x = sk["us_per_lifecycle"] / floor["us_per_lifecycle"]
+            print(
+                f"  N={n:>7,}  supportkit-sqlite vs raw floor:           {x:5.2f}x  (target <= 4x)  {'ok' if x <= 4 else 'MISSED'}"
+            )
+    if lo != hi:
+        for b in SUPPORTKIT_BACKENDS:
+            a, z = by.get((b, lo)), by.get((b, hi))
+            if a and z:
+                ta = sum(a["steps_us"][t] for t in TRANSITIONS)
+                tz = sum(z["steps_us"][t] for t in TRANSITIONS)
+                x = tz / ta
+                print(
+                    f"  {b}: transition cost N={hi:,} / N={lo:,} = {x:.2f}x (target <= 1.2x) {'ok' if x <= 1.2 else 'MISSED'}"
+                )
+    print()
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument(
+        "--sizes", default="1000,10000,100000", help="live-ticket counts, comma-separated"
+    )
+    p.add_argument(
+        "--quick", action="store_true", help="sizes 1000,10000 and 200-lifecycle django samples"
+    )
+    p.add_argument("--backends", default=",".join(ALL_BACKENDS), help="comma-separated subset")
+    p.add_argument(
+        "--django-sample", type=int, default=1000, help="django-helpdesk lifecycles timed per size"
+    )
+    p.add_argument("--json", metavar="PATH", help="also write all results as JSON")
+    p.add_argument(
+        "--keep", action="store_true", help="keep the database files (benchmarks/.work/)"
+    )
+    p.add_argument("--worker", help=argparse.SUPPRESS)
+    p.add_argument("--n", type=int, default=0, help=argparse.SUPPRESS)
+    p.add_argument("--measure", type=int, default=0, help=argparse.SUPPRESS)
+    p.add_argument("--workdir", default=str(HERE / ".work"), help=argparse.SUPPRESS)
+    p.add_argument("--template", default="", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+
+    if args.worker:
+        return run_worker(args)
+
+    sizes = [1000, 10000] if args.quick else [int(s) for s in args.sizes.split(",") if s.strip()]
+    django_sample = 200 if args.quick and args.django_sample == 1000 else args.django_sample
+    wanted = [b.strip() for b in args.backends.split(",") if b.strip()]
+    unknown = set(wanted) - set(ALL_BACKENDS)
+    if unknown:
+        p.error(f"unknown backends {sorted(unknown)}; choose from {', '.join(ALL_BACKENDS)}")
+
+    workdir = Path(args.workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    template = workdir / "helpdesk-template.sqlite3"
+    print(
+        f"supportkit lifecycle benchmark: Python {platform.python_version()}, "
+        f"SQLite {sqlite3.sqlite_version}, {os.cpu_count()} CPUs, sizes {sizes}, "
+        f"django sample {django_sample}"
+    )
+
+    django_python = None
+    if any(b in DJANGO_BACKENDS for b in wanted):
+        django_python = _python_with_django()
+        if django_python is None:
+            print("  django-helpdesk: skipped (not installed; run `bash benchmarks/bootstrap.sh`)")
+        else:
+            _unlink_db(template)
+            out = _spawn(django_python, "django-template", 0, 0, workdir, template)
+            if "error" in out:
+                print("  django-helpdesk: skipped, " + out["error"])
+                django_python = None
+
+    results: list[dict] = []
+    footprints: list[dict] = []
+    skipped: set[str] = set()
+    started = time.perf_counter()
+    for n in sizes:
+        jobs: list[tuple[str, str, int]] = []
+        for b in SUPPORTKIT_BACKENDS:
+            if b in wanted:
+                jobs.append((sys.executable, b, n))
+        if any(b in wanted for b in RAW_BACKENDS):
+            jobs.append((sys.executable, "raw", n))
+        if django_python and any(b in wanted for b in DJANGO_BACKENDS):
+            jobs.append((django_python, "django", min(n, django_sample)))
+        if "supportkit-memory" in wanted:
+            jobs.append((sys.executable, "memory-footprint", 0))
+        for python, worker, measure in jobs:
+            if worker in skipped:
+                continue
+            out = _spawn(python, worker, n, measure, workdir, template)
+            if "error" in out:
+                print("  " + out["error"].replace("\n", "\n    "))
+                skipped.add(worker)
+                continue
+            if "unavailable" in out:
+                print(f"  {worker}: skipped, {out['unavailable']}")
+                skipped.add(worker)
+                continue
+            for r in out["results"]:
+                if worker == "memory-footprint":
+                    footprints.append(r)
+                elif r["backend"] in wanted:
+                    results.append(r)
+                    print(
+                        f"  {r['backend']:<22} N={n:>7,}  {r['us_per_lifecycle']:>9,.1f} µs/lifecycle"
+                        f"  ({r['measured']:,} timed; worker {out['elapsed']:.1f}s)"
+                    )
+
+    print(f"\ntotal wall time {time.perf_counter() - started:.0f}s")
+    report(results, footprints, sizes)
+    if args.json:
+        Path(args.json).write_text(
+            json.dumps({"sizes": sizes, "results": results, "memory": footprints}, indent=2)
+        )
+    if not args.keep:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
