@@ -113,20 +113,34 @@ def _header_pairs(msg: email.message.Message, hint: str | None) -> list[tuple[st
     return pairs
 
 
+_SINGLE_BYTE = re.compile(r"^(iso-?8859|windows-|cp125|koi8|latin|us-ascii|ascii)", re.I)
+
+
 def _charset_hint(msg: email.message.Message) -> str | None:
+    """The charset to try for raw 8-bit header bytes: one declared in the body.
+
+    Multi-byte charsets come first: a strict decode with them rarely succeeds
+    by accident, while any byte string "decodes" as ISO-8859-1.
+    """
+    found: list[str] = []
     for part in msg.walk():
         try:
             charset = part.get_content_charset()
         except Exception:
             continue
-        if charset and charset.lower() not in ("us-ascii", "ascii"):
-            return charset
-    return None
+        if charset and charset.lower() not in ("us-ascii", "ascii") and charset not in found:
+            found.append(charset)
+    found.sort(key=lambda c: bool(_SINGLE_BYTE.match(c)))
+    return found[0] if found else None
 
 
 def _raw_header(msg: email.message.Message, name: str) -> str:
-    value = msg.get(name)
-    return "" if value is None else str(value)
+    """The header as it was on the wire (8-bit bytes surrogate-escaped)."""
+    wanted = name.lower()
+    for key, value in msg._headers:
+        if key.lower() == wanted:
+            return value if isinstance(value, str) else str(value)
+    return ""
 
 
 def parse_addresses(raw_value: str, hint: str | None = None) -> tuple[Address, ...]:
@@ -153,8 +167,8 @@ def parse_addresses(raw_value: str, hint: str | None = None) -> tuple[Address, .
         name = name.strip("()").strip()
         if not addr and not name:
             continue
-        if not addr and "@" in name:
-            addr, name = name, ""
+        if "@" not in addr and "@" in name:
+            addr, name = name, addr
         out.append(Address(addr, name))
     if not out:
         decoded = decode_header_value(raw_value, hint)
@@ -472,7 +486,13 @@ def _as_bytes(msg: email.message.Message) -> bytes:
             data = msg.as_string().encode("utf-8", errors="surrogateescape")
         except Exception:
             data = b""
-    return b"" if not data.strip() else data
+    if not data.strip():
+        return b""
+    data = _EMPTY_HEADER.sub(rb"\1:\n", data)
+    return data.rstrip(b"\n") + b"\n"
+
+
+_EMPTY_HEADER = re.compile(rb"^([!-9;-~]+): \n", re.MULTILINE)
 
 
 def _sender(msg: email.message.Message, hint: str | None) -> Address:
