@@ -7,6 +7,7 @@ helpers are pure too. :class:`ImapPoller` and :class:`SmtpSender` do the I/O.
 
 from supportkit.channels._inbound import Address, InboundMessage
 
+from ._errors import PermanentChannelError, TransientChannelError
 from ._html import html_to_text, sanitise_html
 from ._loop import AutoAckLedger, AutoAckLimiter, LoopClass, classify_loop
 from ._parse import (
@@ -16,21 +17,43 @@ from ._parse import (
     parse_addresses,
     parse_email,
 )
+from ._imap import FetchedMail, ImapCursor, ImapPoller
 from ._quote import visible_reply
+from ._smtp import OutboundEmail, SmtpSender, build_message
+from ._threading import (
+    SubjectToken,
+    make_message_id,
+    match_ticket,
+    reply_references,
+    strip_reply_prefixes,
+)
 
 __all__ = [
     "DEFAULT_MAX_ATTACHMENT_BYTES",
     "Address",
     "AutoAckLedger",
     "AutoAckLimiter",
+    "FetchedMail",
+    "ImapCursor",
+    "ImapPoller",
     "InboundMessage",
     "LoopClass",
+    "OutboundEmail",
     "ParseLimits",
+    "PermanentChannelError",
+    "SmtpSender",
+    "SubjectToken",
+    "TransientChannelError",
+    "build_message",
     "classify_loop",
     "format_addresses",
     "html_to_text",
+    "make_message_id",
+    "match_ticket",
     "parse_addresses",
     "parse_email",
+    "reply_references",
     "sanitise_html",
+    "strip_reply_prefixes",
     "visible_reply",
 ]

@@ -16,16 +16,17 @@ included, becomes an attachment, subject to ``max_attachment_bytes``.
 
 from __future__ import annotations
 
+import binascii
 import email
 import email.generator
 import email.message
 import email.policy
 import email.utils
-import binascii
 import hashlib
 import io
 import mimetypes
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import attrs
@@ -108,7 +109,7 @@ def _repair_header_block(raw: bytes) -> bytes:
 
 def _header_pairs(msg: email.message.Message, hint: str | None) -> list[tuple[str, str]]:
     pairs: list[tuple[str, str]] = []
-    for name, value in msg._headers:  # raw pairs: no policy parsing that could raise
+    for name, value in msg.raw_items():  # raw pairs: no policy parsing that could raise
         pairs.append((str(name), decode_header_value(str(value), hint)))
     return pairs
 
@@ -137,7 +138,7 @@ def _charset_hint(msg: email.message.Message) -> str | None:
 def _raw_header(msg: email.message.Message, name: str) -> str:
     """The header as it was on the wire (8-bit bytes surrogate-escaped)."""
     wanted = name.lower()
-    for key, value in msg._headers:
+    for key, value in msg.raw_items():
         if key.lower() == wanted:
             return value if isinstance(value, str) else str(value)
     return ""
@@ -246,7 +247,7 @@ def _filename(part: email.message.Message) -> str:
     except Exception:
         name = None
     if isinstance(name, tuple):
-        name = email.utils.collapse_rfc2231_value(name)  # type: ignore[arg-type]
+        name = email.utils.collapse_rfc2231_value(name)
     text = decode_header_value(str(name)) if name else ""
     text = text.replace("\\", "/").rsplit("/", 1)[-1].strip().strip('"')
     return re.sub(r"[\x00-\x1f]", "", text)
@@ -405,7 +406,9 @@ def _walk(
     if maintype == "message" and part.is_multipart():
         blocks = part.get_payload()
         data = b"\n".join(_as_bytes(b) for b in blocks if isinstance(b, email.message.Message))
-        _add_attachment(part, data, ctype, acc, limits, filename=filename or _described(part, ".txt"))
+        _add_attachment(
+            part, data, ctype, acc, limits, filename=filename or _described(part, ".txt")
+        )
         return
     if _estimated_size(part) > limits.max_attachment_bytes * 1.05 + 4096:
         name = filename or f"attachment-{len(acc.attachments) + 1}"
@@ -421,7 +424,7 @@ def _walk(
 
 
 def _walk_alternative(
-    children: list[object], acc: _Collected, limits: ParseLimits, depth: int
+    children: Sequence[object], acc: _Collected, limits: ParseLimits, depth: int
 ) -> None:
     sub_plain = _Collected(attachments=acc.attachments, data=acc.data, notes=acc.notes)
     sub_html = _Collected(attachments=acc.attachments, data=acc.data, notes=acc.notes)
