@@ -126,6 +126,10 @@ class Candidates:
         """Admitted agents, least loaded relative to capacity first."""
         return filter(self._admitted_rest, self.index.iter_by_load(self.primary))
 
+    def least_loaded(self, limit: int = 1) -> list[str]:
+        """The *limit* least loaded admitted agents (faster than :meth:`by_load`)."""
+        return self.index.least_loaded(self.primary, self._admitted_rest, limit)
+
     def by_ring(self, after: str | None = None) -> Iterator[str]:
         """Admitted agents in id order, starting after *after* and wrapping once."""
         return filter(self._admitted_ring, self.index.iter_ring(self.ring, after))

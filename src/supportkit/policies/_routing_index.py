@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import heapq
 from bisect import bisect_right, insort
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from supportkit.domain._errors import NotFound
 from supportkit.domain._model import Agent, Availability
@@ -150,14 +150,25 @@ class AgentIndex:
     def iter_by_load(self, key: PoolKey) -> Iterator[str]:
         """Agents of pool *key* that can take a ticket, least loaded first (ties by id).
 
-        Reads the heap without changing it (a frontier walk over the heap's
-        tree), so it is safe to stop early; do not change the index while
-        iterating.
+        Beyond dropping stale entries from the top, reads the heap without
+        changing it (a frontier walk over the heap's tree), so it is safe to
+        stop early; do not change the index while iterating.
         """
         pool = self._pools.get(key)
-        if pool is None or not pool.heap:
+        if pool is None:
             return
         heap, entries = pool.heap, self._entries
+        # lazy invalidation: drop stale entries from the top, so the least
+        # loaded agent is found at once however many updates came before
+        while heap:
+            top = heap[0]
+            e = entries.get(top[2])
+            if e is not None and e.stamp == top[3] and e.assignable:
+                break
+            heapq.heappop(heap)
+            pool.stale = max(pool.stale - 1, 0)
+        if not heap:
+            return
         frontier: list[tuple[_HeapItem, int]] = [(heap[0], 0)]
         n = len(heap)
         while frontier:
@@ -170,6 +181,39 @@ class AgentIndex:
                 heapq.heappush(frontier, (heap[child], child))
                 if child + 1 < n:
                     heapq.heappush(frontier, (heap[child + 1], child + 1))
+
+    def least_loaded(
+        self, key: PoolKey, accept: Callable[[str], bool] | None = None, limit: int = 1
+    ) -> list[str]:
+        """Up to *limit* agents of pool *key* that can take a ticket and that
+        *accept* admits, least loaded first (ties by id).
+
+        Stale heap entries met on the way are dropped for good (lazy
+        invalidation), so each update is paid for once; valid entries looked
+        at are put back.
+        """
+        pool = self._pools.get(key)
+        if pool is None or limit < 1:
+            return []
+        heap, entries = pool.heap, self._entries
+        found: list[str] = []
+        kept: list[_HeapItem] = []
+        try:
+            while heap:
+                item = heapq.heappop(heap)
+                e = entries.get(item[2])
+                if e is None or e.stamp != item[3] or not e.assignable:
+                    pool.stale = max(pool.stale - 1, 0)
+                    continue
+                kept.append(item)
+                if accept is None or accept(item[2]):
+                    found.append(item[2])
+                    if len(found) >= limit:
+                        break
+        finally:
+            for item in kept:
+                heapq.heappush(heap, item)
+        return found
 
     def iter_ring(self, key: PoolKey, after: str | None = None) -> Iterator[str]:
         """Agents of pool *key* that can take a ticket, in id order starting after

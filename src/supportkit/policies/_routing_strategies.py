@@ -9,7 +9,6 @@ and returns the next one; the router keeps cursors in a
 
 from __future__ import annotations
 
-from itertools import islice
 from typing import Protocol, runtime_checkable
 
 import attrs
@@ -72,9 +71,10 @@ class LeastLoaded:
     def choose(
         self, candidates: Candidates, request: RoutingRequest, cursor: str | None
     ) -> Choice | None:
-        agent_id = next(candidates.by_load(), None)
-        if agent_id is None:
+        found = candidates.least_loaded()
+        if not found:
             return None
+        agent_id = found[0]
         ratio = candidates.ratio(agent_id)
         return Choice(agent_id, score=1.0 - ratio, reason=f"load {ratio:.0%} of capacity")
 
@@ -106,13 +106,13 @@ class SkillsBestMatch:
         full = candidates
         for skill in sorted(required):
             full = full.narrowed("skill", skill)
-        agent_id = next(full.by_load(), None)
-        if agent_id is not None:
-            return Choice(agent_id, score=1.0, reason=f"has all of {', '.join(sorted(required))}")
+        found = full.least_loaded()
+        if found:
+            return Choice(found[0], score=1.0, reason=f"has all of {', '.join(sorted(required))}")
         best: tuple[float, float, str] | None = None
         seen: set[str] = set()
         for skill in sorted(required):
-            for aid in islice(candidates.narrowed("skill", skill).by_load(), self.partial_limit):
+            for aid in candidates.narrowed("skill", skill).least_loaded(self.partial_limit):
                 if aid in seen:
                     continue
                 seen.add(aid)
