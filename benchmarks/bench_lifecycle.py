@@ -23,9 +23,14 @@ What is measured at size N ("N live tickets"):
    Prefill is not timed.
 2. A warm-up of 50 lifecycles (not timed).
 3. M full lifecycles of new tickets are timed, step by step, on top of
-   them: M = N for supportkit and the raw floor; M = min(N, --django-sample)
-   for django-helpdesk (default 1000), which would otherwise take minutes.
-   The store ends with N open + M closed tickets.
+   them: M = min(N, --sample) for supportkit and the raw floor (default
+   10,000: all of them at 1k and 10k, a 10k sample at 100k) and
+   M = min(N, --django-sample) for django-helpdesk (default 1,000), which
+   would otherwise take minutes.
+   The store ends with N open + M closed tickets. The M lifecycles run in
+   5 consecutive rounds; the figures are the median round (µs per
+   lifecycle, and µs per step), which keeps a GC pause or a neighbour
+   process on a shared machine from deciding a result.
 
 Per-step (per-transition) costs come from ``perf_counter`` around each
 call; the flatness check compares them at the largest N with the smallest.
@@ -53,11 +58,13 @@ import os
 import platform
 import shutil
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -165,26 +172,49 @@ def _unlink_db(path: Path) -> None:
 # --------------------------------------------------------------------------
 
 
-def _result(backend: str, n: int, measured: int, totals: dict[str, float], **extra: Any) -> dict:
-    total = sum(totals.values())
+ROUNDS = 5
+
+
+def _rounds(run: Callable[[int, int], dict[str, float]], measure: int, offset: int) -> list[dict]:
+    """Time *measure* lifecycles in ROUNDS consecutive rounds; per-round seconds per step."""
+    out = []
+    done = 0
+    for r in range(ROUNDS):
+        count = measure * (r + 1) // ROUNDS - done
+        if count <= 0:
+            continue
+        totals = run(count, offset + done)
+        out.append({"count": count, **totals})
+        done += count
+    return out
+
+
+def _result(backend: str, n: int, rounds: list[dict]) -> dict:
+    """Median over rounds of µs per lifecycle and of µs per step (robust to GC pauses and
+    to other processes on a shared machine)."""
+    measured = sum(r["count"] for r in rounds)
+    per_round = [sum(v for k, v in r.items() if k != "count") / r["count"] for r in rounds]
+    steps = [k for k in rounds[0] if k not in ("count", "lifecycle")]
+    us = statistics.median(per_round) * 1e6
     return {
         "backend": backend,
         "n": n,
         "measured": measured,
-        "us_per_lifecycle": total / measured * 1e6,
-        "lifecycles_per_s": measured / total,
-        "steps_us": {step: totals[step] / measured * 1e6 for step in totals},
-        **extra,
+        "rounds": len(rounds),
+        "us_per_lifecycle": us,
+        "lifecycles_per_s": 1e6 / us,
+        "us_per_lifecycle_rounds": [x * 1e6 for x in per_round],
+        "steps_us": {s: statistics.median(r[s] / r["count"] for r in rounds) * 1e6 for s in steps},
     }
 
 
 def worker_supportkit(backend: str, n: int, measure: int, workdir: Path) -> list[dict]:
     lc = SupportkitLifecycle(backend, workdir)
     lc.prefill(n)
-    lc.lifecycles(WARMUP, offset=0)
-    totals = lc.lifecycles(measure, offset=WARMUP)
+    lc.lifecycles(WARMUP, 0)
+    rounds = _rounds(lc.lifecycles, measure, WARMUP)
     lc.close_storage()
-    return [_result(backend, n, measure, totals)]
+    return [_result(backend, n, rounds)]
 
 
 def worker_raw(n: int, measure: int, workdir: Path) -> list[dict]:
@@ -195,21 +225,13 @@ def worker_raw(n: int, measure: int, workdir: Path) -> list[dict]:
     floor = RawFloor(workdir / "raw.sqlite3")
     floor.prefill(n)
     floor.one_tx(WARMUP)
-    seconds = floor.one_tx(measure)
+    one_tx = _rounds(lambda count, _offset: {"lifecycle": floor.one_tx(count)}, measure, 0)
     floor.check(WARMUP + measure)
-    one = {
-        "backend": "raw-sqlite3",
-        "n": n,
-        "measured": measure,
-        "us_per_lifecycle": seconds / measure * 1e6,
-        "lifecycles_per_s": measure / seconds,
-        "steps_us": {},
-    }
     floor.per_step(WARMUP)
-    totals = floor.per_step(measure)
+    per_step = _rounds(lambda count, _offset: floor.per_step(count), measure, 0)
     floor.check(2 * (WARMUP + measure))
     floor.close()
-    return [one, _result("raw-sqlite3-per-step", n, measure, totals)]
+    return [_result("raw-sqlite3", n, one_tx), _result("raw-sqlite3-per-step", n, per_step)]
 
 
 def worker_django(n: int, measure: int, workdir: Path, template: Path) -> list[dict]:
@@ -221,15 +243,15 @@ def worker_django(n: int, measure: int, workdir: Path, template: Path) -> list[d
     dh.configure(db)
     hd = dh.HelpdeskLifecycle()
     hd.prefill(n)
-    hd.lifecycles(WARMUP, offset=0)
-    via_views = hd.lifecycles(measure, offset=WARMUP)
+    hd.lifecycles(WARMUP, 0)
+    via_views = _rounds(hd.lifecycles, measure, WARMUP)
     hd.check(0, WARMUP + measure)
-    hd.lifecycles_orm(WARMUP, offset=WARMUP + measure)
-    via_orm = hd.lifecycles_orm(measure, offset=2 * WARMUP + measure)
+    hd.lifecycles_orm(WARMUP, WARMUP + measure)
+    via_orm = _rounds(hd.lifecycles_orm, measure, 2 * WARMUP + measure)
     hd.check(0, 2 * (WARMUP + measure))
     return [
-        _result("django-helpdesk", n, measure, via_views),
-        _result("django-helpdesk-orm", n, measure, via_orm),
+        _result("django-helpdesk", n, via_views),
+        _result("django-helpdesk-orm", n, via_orm),
     ]
 
 
@@ -462,9 +484,12 @@ def main(argv: list[str] | None = None) -> int:
         "--sizes", default="1000,10000,100000", help="live-ticket counts, comma-separated"
     )
     p.add_argument(
-        "--quick", action="store_true", help="sizes 1000,10000 and 200-lifecycle django samples"
+        "--quick", action="store_true", help="sizes 1000,10000; samples of 2000 (django 200)"
     )
     p.add_argument("--backends", default=",".join(ALL_BACKENDS), help="comma-separated subset")
+    p.add_argument(
+        "--sample", type=int, default=10_000, help="supportkit/raw lifecycles timed per size"
+    )
     p.add_argument(
         "--django-sample", type=int, default=1000, help="django-helpdesk lifecycles timed per size"
     )
@@ -484,6 +509,7 @@ def main(argv: list[str] | None = None) -> int:
 
     sizes = [1000, 10000] if args.quick else [int(s) for s in args.sizes.split(",") if s.strip()]
     django_sample = 200 if args.quick and args.django_sample == 1000 else args.django_sample
+    sample = 2000 if args.quick and args.sample == 10_000 else args.sample
     wanted = [b.strip() for b in args.backends.split(",") if b.strip()]
     unknown = set(wanted) - set(ALL_BACKENDS)
     if unknown:
@@ -495,7 +521,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"supportkit lifecycle benchmark: Python {platform.python_version()}, "
         f"SQLite {sqlite3.sqlite_version}, {os.cpu_count()} CPUs, sizes {sizes}, "
-        f"django sample {django_sample}"
+        f"sample {sample}, django sample {django_sample}"
     )
 
     django_python = None
@@ -518,9 +544,9 @@ def main(argv: list[str] | None = None) -> int:
         jobs: list[tuple[str, str, int]] = []
         for b in SUPPORTKIT_BACKENDS:
             if b in wanted:
-                jobs.append((sys.executable, b, n))
+                jobs.append((sys.executable, b, min(n, sample)))
         if any(b in wanted for b in RAW_BACKENDS):
-            jobs.append((sys.executable, "raw", n))
+            jobs.append((sys.executable, "raw", min(n, sample)))
         if django_python and any(b in wanted for b in DJANGO_BACKENDS):
             jobs.append((django_python, "django", min(n, django_sample)))
         if "supportkit-memory" in wanted:
