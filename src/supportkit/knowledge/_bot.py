@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 import math
+import re
 from collections.abc import Iterable
 from typing import Protocol, runtime_checkable
 
@@ -20,6 +21,8 @@ from supportkit.domain._errors import ConfigurationError
 
 from ._kb import KnowledgeBase
 from ._stem import Analyzer
+
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 
 __all__ = [
     "DEFAULT_HANDOVER_PHRASES",
@@ -36,15 +39,17 @@ __all__ = [
 DEFAULT_HANDOVER_PHRASES: tuple[str, ...] = (
     # English
     "human",
+    "humans",
     "real person",
     "live person",
     "operator",
     "agent",
+    "agents",
+    "operators",
     "representative",
     "talk to someone",
     "speak to someone",
-    "person please",
-    # Russian (matched on stems, so any case ending works)
+    # Russian (matched on stems, so any case ending works: "оператора", "оператором")
     "оператор",
     "живой человек",
     "позовите человека",
@@ -155,7 +160,7 @@ class FirstLineBot:
     """Decide, for one inbound message, whether the bot answers or hands over.
 
     Hands over when the customer asks for a person (any of *handover_phrases*,
-    matched on stemmed words), when the bot already took *max_turns* turns on
+    matched word by word, Russian words by stem), when the bot already took *max_turns* turns on
     the ticket, or when the answer's confidence is below *min_confidence*.
     """
 
@@ -178,17 +183,25 @@ class FirstLineBot:
         self.answerer = answerer
         self.min_confidence = min_confidence
         self.max_turns = max_turns
-        self._analyzer = analyzer or Analyzer(stop_words=())
+        self._analyzer = analyzer or Analyzer()
         self._phrases: list[tuple[str, tuple[str, ...]]] = []
         for phrase in handover_phrases:
-            terms = tuple(self._analyzer.terms(phrase))
+            terms = tuple(self._phrase_terms(phrase))
             if not terms:
                 raise ConfigurationError(f"handover phrase {phrase!r} has no words to match")
             self._phrases.append((phrase, terms))
 
+    def _phrase_terms(self, text: str) -> list[str]:
+        # Russian words are stemmed (rich inflection); English words are compared
+        # as written, because English stems conflate "humane" with "human".
+        a = self._analyzer
+        return [
+            a.stem(t) if _CYRILLIC.search(t) else t for t in a.tokens(text) if not a.is_stop_word(t)
+        ]
+
     def asks_for_person(self, text: str) -> str | None:
         """The handover phrase found in *text*, or None."""
-        terms = self._analyzer.terms(text)
+        terms = self._phrase_terms(text)
         for phrase, wanted in self._phrases:
             n = len(wanted)
             for i in range(len(terms) - n + 1):

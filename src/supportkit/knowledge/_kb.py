@@ -41,6 +41,15 @@ class ArticleMatch:
     score: float
 
 
+def _tags(tags: Iterable[str]) -> tuple[str, ...]:
+    if isinstance(tags, str):
+        raise ValidationError(
+            f"article tags must be a collection of strings, got the string {tags!r}; "
+            "wrap it in a tuple"
+        )
+    return tuple(tags)
+
+
 def _sequential_ids() -> Callable[[], str]:
     counter = itertools.count(1)
     return lambda: f"kb-{next(counter)}"
@@ -79,7 +88,7 @@ class KnowledgeBase:
         publish: bool = False,
     ) -> Article:
         """Write a new article (a draft unless *publish*) and return it."""
-        first = ArticleVersion(1, title, body, category, tuple(tags), at, editor)
+        first = ArticleVersion(1, title, body, category, _tags(tags), at, editor)
         article = Article(self._ids(), locale.strip().lower(), [first])
         self.add(article)
         if publish:
@@ -121,7 +130,7 @@ class KnowledgeBase:
             cur.title if title is None else title,
             cur.body if body is None else body,
             cur.category if category is _UNSET else category,  # type: ignore[arg-type]
-            cur.tags if tags is None else tuple(tags),
+            cur.tags if tags is None else _tags(tags),
             at,
             editor,
         )

@@ -23,12 +23,12 @@ _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 ENGLISH_STOP_WORDS: frozenset[str] = frozenset(
     """
     a about above after again against all am an and any are as at be because been before
-    being below between both but by can could did do does doing done down during each
+    being below between both but by can could did do does doing done during each
     few for from further get got had has have having he her here hers herself him himself
     his how i if in into is it its itself just let me more most my myself no nor not now
-    of off on once only or other our ours ourselves out over own please same she should
+    of on once only or other our ours ourselves over own please same she should
     so some such than that the their theirs them themselves then there these they this
-    those through to too under until up very was we were what when where which while who
+    those through to too under until very was we were what when where which while who
     whom why will with would you your yours yourself yourselves s t don doesn didn isn
     can't cannot won i'm im ve ll re d also still yet hi hello thanks thank
     """.split()  # noqa: SIM905
