@@ -74,6 +74,7 @@ class ImapPoller:
 
         factory = self.client_factory or IMAPClient
         client = factory(self.host, port=self.port, ssl=self.ssl, timeout=self.timeout)
+        client.normalise_times = False  # keep INTERNALDATE's zone: aware datetimes
         try:
             client.login(self.username, self.password)
         except Exception:
