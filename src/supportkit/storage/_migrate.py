@@ -1,0 +1,66 @@
+"""Apply versioned schema components to a connection, in one transaction each."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from ..domain._errors import StorageError
+from ._sql_schema import SchemaComponent
+
+__all__ = ["migrate"]
+
+
+def migrate(
+    conn: Any,
+    dialect: str,
+    components: Sequence[SchemaComponent],
+    begin: Callable[[Any], None],
+) -> dict[str, int]:
+    """Bring every component to its newest version; returns the versions now in place.
+
+    A database at a *newer* version than this code knows is refused rather
+    than used, so an old process never writes into a schema it does not understand.
+    """
+    cur = conn.cursor()
+    ph = "?" if dialect == "sqlite" else "%s"
+    cur.execute(
+        "CREATE TABLE IF NOT EXISTS sk_schema (component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
+    )
+    if dialect != "sqlite":
+        conn.commit()
+    versions: dict[str, int] = {}
+    for comp in components:
+        begin(conn)
+        try:
+            if dialect != "sqlite":
+                # serialise concurrent migrators across processes
+                cur.execute("SELECT pg_advisory_xact_lock(727274)")
+            cur.execute(f"SELECT version FROM sk_schema WHERE component = {ph}", (comp.name,))
+            row = cur.fetchone()
+            current = int(row[0]) if row else 0
+            newest = max((m.version for m in comp.migrations), default=0)
+            if current > newest:
+                raise StorageError(
+                    f"the database's {comp.name!r} schema is at version {current}, newer than "
+                    f"this supportkit knows ({newest}); upgrade supportkit"
+                )
+            for m in sorted(comp.migrations, key=lambda m: m.version):
+                if m.version <= current:
+                    continue
+                for stmt in m.statements(dialect):
+                    cur.execute(stmt)
+                current = m.version
+            cur.execute(
+                f"INSERT INTO sk_schema (component, version) VALUES ({ph}, {ph}) "
+                "ON CONFLICT (component) DO UPDATE SET version = excluded.version",
+                (comp.name, current),
+            )
+            conn.commit()
+        except BaseException:
+            conn.rollback()
+            raise
+        if comp.after_migrate is not None:
+            comp.after_migrate(conn)
+        versions[comp.name] = current
+    return versions

@@ -1,0 +1,178 @@
+"""The SQL schema of supportkit, versioned per component, for SQLite and PostgreSQL.
+
+Each component (``core`` here; extensions may add their own) owns an
+ordered list of migrations; ``sk_schema`` records the version each
+component is at, so upgrading a database applies only what is new, in one
+transaction. Timestamps are stored as integer microseconds since the Unix
+epoch (UTC): exact, sortable, and cheap to aggregate in SQL on both databases.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import attrs
+
+__all__ = ["CORE_MIGRATIONS", "Migration", "SchemaComponent"]
+
+
+@attrs.frozen
+class Migration:
+    """One schema step: statements per dialect (``"sqlite"``, ``"postgresql"``)."""
+
+    version: int
+    description: str
+    sqlite: Sequence[str]
+    postgresql: Sequence[str]
+
+    def statements(self, dialect: str) -> Sequence[str]:
+        return self.sqlite if dialect == "sqlite" else self.postgresql
+
+
+@attrs.frozen
+class SchemaComponent:
+    """A named, versioned part of the schema (a plugin may ship its own)."""
+
+    name: str
+    migrations: Sequence[Migration]
+    after_migrate: Callable[[Any], None] | None = None
+
+
+def _core_v1(dialect: str) -> list[str]:
+    pk_seq = "INTEGER PRIMARY KEY" if dialect == "sqlite" else "BIGSERIAL PRIMARY KEY"
+    blob = "BLOB" if dialect == "sqlite" else "BYTEA"
+    big = "INTEGER" if dialect == "sqlite" else "BIGINT"
+    stmts = [
+        f"""CREATE TABLE sk_tickets (
+            id TEXT PRIMARY KEY,
+            number {big} NOT NULL UNIQUE,
+            subject TEXT NOT NULL,
+            customer_id TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            status TEXT NOT NULL,
+            priority INTEGER NOT NULL,
+            category TEXT,
+            tier TEXT NOT NULL,
+            team_id TEXT,
+            assignee_id TEXT,
+            tags TEXT NOT NULL,
+            custom_fields TEXT NOT NULL,
+            language TEXT NOT NULL,
+            lifecycle TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            received_at {big} NOT NULL,
+            registered_at {big},
+            first_response_at {big},
+            last_customer_message_at {big},
+            resolved_at {big},
+            closed_at {big},
+            updated_at {big},
+            resolution TEXT,
+            close_reason TEXT,
+            reopen_count INTEGER NOT NULL DEFAULT 0,
+            escalation_count INTEGER NOT NULL DEFAULT 0
+        )""",
+        "CREATE INDEX sk_tickets_status ON sk_tickets (status, number)",
+        "CREATE INDEX sk_tickets_customer ON sk_tickets (customer_id, number)",
+        "CREATE INDEX sk_tickets_assignee ON sk_tickets (assignee_id, status)",
+        "CREATE INDEX sk_tickets_team ON sk_tickets (team_id, status)",
+        "CREATE INDEX sk_tickets_tier ON sk_tickets (tier, status)",
+        "CREATE INDEX sk_tickets_received ON sk_tickets (received_at)",
+        f"""CREATE TABLE sk_messages (
+            seq {pk_seq},
+            id TEXT NOT NULL UNIQUE,
+            ticket_id TEXT NOT NULL,
+            direction TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            author TEXT NOT NULL,
+            text TEXT NOT NULL,
+            html TEXT,
+            attachments TEXT NOT NULL,
+            external_id TEXT UNIQUE,
+            in_reply_to TEXT,
+            meta TEXT NOT NULL,
+            created_at {big} NOT NULL
+        )""",
+        "CREATE INDEX sk_messages_ticket ON sk_messages (ticket_id, seq)",
+        f"""CREATE TABLE sk_history (
+            seq {pk_seq},
+            ticket_id TEXT NOT NULL,
+            at {big} NOT NULL,
+            actor TEXT NOT NULL,
+            event TEXT NOT NULL,
+            from_status TEXT NOT NULL,
+            to_status TEXT NOT NULL,
+            reason TEXT NOT NULL
+        )""",
+        "CREATE INDEX sk_history_ticket ON sk_history (ticket_id, seq)",
+        f"""CREATE TABLE sk_events (
+            seq {pk_seq},
+            ticket_id TEXT NOT NULL,
+            type TEXT NOT NULL,
+            at {big} NOT NULL,
+            payload TEXT NOT NULL,
+            published INTEGER NOT NULL DEFAULT 0
+        )""",
+        "CREATE INDEX sk_events_ticket ON sk_events (ticket_id, seq)",
+        "CREATE INDEX sk_events_unpublished ON sk_events (seq) WHERE published = 0",
+        """CREATE TABLE sk_customers (
+            id TEXT PRIMARY KEY,
+            data TEXT NOT NULL
+        )""",
+        """CREATE TABLE sk_identities (
+            channel TEXT NOT NULL,
+            address TEXT NOT NULL,
+            customer_id TEXT NOT NULL,
+            PRIMARY KEY (channel, address)
+        )""",
+        "CREATE INDEX sk_identities_customer ON sk_identities (customer_id)",
+        "CREATE TABLE sk_agents (id TEXT PRIMARY KEY, data TEXT NOT NULL)",
+        "CREATE TABLE sk_teams (id TEXT PRIMARY KEY, data TEXT NOT NULL)",
+        f"""CREATE TABLE sk_timers (
+            key TEXT PRIMARY KEY,
+            due_at {big} NOT NULL,
+            kind TEXT NOT NULL,
+            ticket_id TEXT NOT NULL,
+            payload TEXT NOT NULL
+        )""",
+        "CREATE INDEX sk_timers_due ON sk_timers (due_at, key)",
+        "CREATE INDEX sk_timers_ticket ON sk_timers (ticket_id)",
+        f"""CREATE TABLE sk_raw_inbound (
+            id TEXT PRIMARY KEY,
+            channel TEXT NOT NULL,
+            external_id TEXT,
+            received_at {big} NOT NULL,
+            raw {blob} NOT NULL,
+            status TEXT NOT NULL,
+            ticket_id TEXT,
+            error TEXT,
+            UNIQUE (channel, external_id)
+        )""",
+        "CREATE INDEX sk_raw_inbound_status ON sk_raw_inbound (status, received_at)",
+        """CREATE TABLE sk_kv (
+            namespace TEXT NOT NULL,
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            PRIMARY KEY (namespace, key)
+        )""",
+    ]
+    if dialect == "sqlite":
+        stmts.append("CREATE TABLE sk_counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)")
+        stmts.append("INSERT INTO sk_counters (name, value) VALUES ('ticket_number', 0)")
+    else:
+        stmts.append("CREATE SEQUENCE sk_ticket_number START 1")
+    return stmts
+
+
+CORE_MIGRATIONS = SchemaComponent(
+    name="core",
+    migrations=(
+        Migration(
+            1,
+            "tickets, messages, history, outbox, customers, agents, timers, raw inbound, kv",
+            _core_v1("sqlite"),
+            _core_v1("postgresql"),
+        ),
+    ),
+)

@@ -1,0 +1,144 @@
+"""The scale-out backend: PostgreSQL through psycopg 3.
+
+Several application processes share one database: every unit of work is a
+READ COMMITTED transaction, ticket writes are compare-and-set on the
+version column (a stale write raises ConcurrencyConflict and writes
+nothing), ticket numbers come from a sequence, and the schema is migrated
+under an advisory lock so concurrent starts are safe. Connections are kept
+in a small pool; a host may pass its own ``connect`` callable instead of a
+conninfo string to put supportkit's tables in its own database.
+
+Install with ``pip install supportkit[postgres]``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from ..domain._errors import ConfigurationError, StorageError
+from ..ports._storage import Storage
+from ._migrate import migrate
+from ._sql import SqlUnitOfWork
+from ._sql_schema import CORE_MIGRATIONS, SchemaComponent
+
+__all__ = ["PostgresStorage", "PostgresUnitOfWork"]
+
+
+def _psycopg() -> Any:
+    try:
+        import psycopg
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ConfigurationError(
+            "PostgresStorage needs psycopg: pip install 'supportkit[postgres]'"
+        ) from exc
+    return psycopg
+
+
+class PostgresStorage(Storage):
+    """PostgreSQL storage; ``conninfo`` like ``"postgresql://user@127.0.0.1:5432/db"``."""
+
+    capabilities = frozenset(
+        {"transactions", "durable", "concurrent_writers", "concurrent_processes", "sql"}
+    )
+    dialect = "postgresql"
+
+    def __init__(
+        self,
+        conninfo: str = "",
+        *,
+        connect: Callable[[], Any] | None = None,
+        components: Sequence[SchemaComponent] = (),
+        pool_size: int = 8,
+    ) -> None:
+        psycopg = _psycopg()
+        self._psycopg = psycopg
+        if connect is None:
+            if not conninfo:
+                raise ConfigurationError(
+                    "PostgresStorage needs a conninfo (postgresql://...) or a connect= callable"
+                )
+
+            def connect() -> Any:
+                try:
+                    return psycopg.connect(conninfo, autocommit=False)
+                except psycopg.Error as exc:
+                    raise StorageError(f"cannot connect to PostgreSQL ({conninfo}): {exc}") from exc
+
+        self._connect = connect
+        self._pool: list[Any] = []
+        self._pool_size = pool_size
+        self._lock = threading.Lock()
+        self.components: tuple[SchemaComponent, ...] = (CORE_MIGRATIONS, *components)
+        conn = self._acquire()
+        try:
+            self.schema_versions = migrate(conn, "postgresql", self.components, lambda c: None)
+        finally:
+            self._release(conn)
+
+    def _acquire(self) -> Any:
+        with self._lock:
+            while self._pool:
+                conn = self._pool.pop()
+                if not conn.closed:
+                    return conn
+        return self._connect()
+
+    def _release(self, conn: Any) -> None:
+        if conn.closed:
+            return
+        if conn.info.transaction_status != self._psycopg.pq.TransactionStatus.IDLE:
+            conn.rollback()
+        with self._lock:
+            if len(self._pool) < self._pool_size:
+                self._pool.append(conn)
+                return
+        conn.close()
+
+    def unit_of_work(self) -> PostgresUnitOfWork:
+        return PostgresUnitOfWork(self)
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._pool:
+                conn.close()
+            self._pool.clear()
+
+
+class PostgresUnitOfWork(SqlUnitOfWork):
+    dialect = "postgresql"
+
+    def __init__(self, storage: PostgresStorage) -> None:
+        super().__init__()
+        self._storage = storage
+        psycopg = storage._psycopg
+        self.integrity_errors = (psycopg.errors.UniqueViolation,)
+        self.driver_errors = (psycopg.Error,)
+        self._conn: Any = None
+
+    def _begin(self) -> None:
+        self._conn = self._storage._acquire()
+        self._cur = self._conn.cursor()
+
+    def _commit(self) -> None:
+        try:
+            self._conn.commit()
+        except self.driver_errors as exc:
+            raise StorageError(f"PostgreSQL commit failed: {exc}") from exc
+
+    def rollback(self) -> None:
+        if self._conn is not None and not self._conn.closed:
+            self._conn.rollback()
+
+    def _end(self) -> None:
+        if self._cur is not None:
+            self._cur.close()
+            self._cur = None
+        if self._conn is not None:
+            self._storage._release(self._conn)
+            self._conn = None
+
+    def raw_connection(self) -> Any:
+        """The psycopg connection of this unit of work (same transaction), for extensions."""
+        return self._conn

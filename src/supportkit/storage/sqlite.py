@@ -1,0 +1,139 @@
+"""The embedded default: SQLite through the standard library's ``sqlite3``.
+
+One file, WAL journal, ``synchronous=NORMAL``; each thread gets its own
+connection, every unit of work is a ``BEGIN IMMEDIATE`` transaction (writers
+queue on SQLite's lock with a busy timeout instead of failing half-way), and
+the schema is versioned and migrated when the storage is opened.
+
+>>> from supportkit.storage.sqlite import SQLiteStorage
+>>> storage = SQLiteStorage("supportkit.sqlite3")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from ..domain._errors import StorageError
+from ..ports._storage import Storage
+from ._migrate import migrate
+from ._sql import SqlUnitOfWork
+from ._sql_schema import CORE_MIGRATIONS, SchemaComponent
+
+__all__ = ["SQLiteStorage", "SQLiteUnitOfWork"]
+
+
+class SQLiteStorage(Storage):
+    """SQLite storage in a file (created when missing)."""
+
+    capabilities = frozenset({"transactions", "durable", "concurrent_writers", "sql"})
+    dialect = "sqlite"
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] = "supportkit.sqlite3",
+        *,
+        components: Sequence[SchemaComponent] = (),
+        busy_timeout_ms: int = 10_000,
+        synchronous: str = "NORMAL",
+    ) -> None:
+        self.path = os.fspath(path)
+        if self.path == ":memory:":
+            raise StorageError(
+                "SQLiteStorage needs a file (each thread opens its own connection); "
+                "use MemoryStorage for a throwaway desk, or a temporary file"
+            )
+        self._busy = busy_timeout_ms
+        if synchronous.upper() not in ("OFF", "NORMAL", "FULL", "EXTRA"):
+            raise StorageError(f"unknown synchronous mode {synchronous!r}")
+        self._sync = synchronous.upper()
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._all_lock = threading.Lock()
+        self.components: tuple[SchemaComponent, ...] = (CORE_MIGRATIONS, *components)
+        self.schema_versions = migrate(
+            self.connection(), "sqlite", self.components, lambda c: c.execute("BEGIN IMMEDIATE")
+        )
+
+    def connection(self) -> sqlite3.Connection:
+        """This thread's connection (opened on first use)."""
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            try:
+                conn = sqlite3.connect(
+                    self.path,
+                    isolation_level=None,
+                    check_same_thread=False,
+                    timeout=self._busy / 1000,
+                    cached_statements=256,
+                )
+                conn.execute(f"PRAGMA busy_timeout = {self._busy}")
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute(f"PRAGMA synchronous = {self._sync}")
+                conn.execute("PRAGMA temp_store = MEMORY")
+                conn.execute("PRAGMA cache_size = -65536")
+                conn.execute("PRAGMA wal_autocheckpoint = 10000")
+            except sqlite3.Error as exc:
+                raise StorageError(f"cannot open SQLite database {self.path!r}: {exc}") from exc
+            self._local.conn = conn
+            with self._all_lock:
+                self._all.append(conn)
+        return conn
+
+    def unit_of_work(self) -> SQLiteUnitOfWork:
+        return SQLiteUnitOfWork(self.connection())
+
+    def close(self) -> None:
+        with self._all_lock:
+            for conn in self._all:
+                conn.close()
+            self._all.clear()
+        self._local = threading.local()
+
+
+class SQLiteUnitOfWork(SqlUnitOfWork):
+    dialect = "sqlite"
+    integrity_errors = (sqlite3.IntegrityError,)
+    driver_errors = (sqlite3.Error,)
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        super().__init__()
+        self._conn = conn
+        self._open = False
+
+    def _begin(self) -> None:
+        if self._conn.in_transaction:
+            raise StorageError(
+                "a unit of work is already open on this thread's SQLite connection; "
+                "units of work do not nest"
+            )
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot begin a SQLite transaction: {exc}") from exc
+        self._open = True
+        self._cur = self._conn.cursor()
+
+    def _commit(self) -> None:
+        try:
+            self._conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise StorageError(f"SQLite commit failed: {exc}") from exc
+        self._open = False
+
+    def rollback(self) -> None:
+        if self._open and self._conn.in_transaction:
+            self._conn.execute("ROLLBACK")
+        self._open = False
+
+    def _end(self) -> None:
+        if self._cur is not None:
+            self._cur.close()
+            self._cur = None
+
+    def raw_connection(self) -> Any:
+        """The sqlite3 connection, for extensions that need SQL of their own (same transaction)."""
+        return self._conn
