@@ -125,3 +125,35 @@ __all__ += [
     "drain_queue",
     "on_shift",
 ]
+
+# -- business calendars and SLA policies (issue 5) --
+from ._calendar import BusinessCalendar, Shift, always_open, office_hours  # noqa: E402
+from ._sla import (  # noqa: E402
+    ClockState,
+    SlaBreached,
+    SlaClock,
+    SlaEvent,
+    SlaKind,
+    SlaPolicy,
+    SlaRule,
+    SlaTarget,
+    SlaWarning,
+    sweep,
+)
+
+__all__ += [
+    "BusinessCalendar",
+    "ClockState",
+    "Shift",
+    "SlaBreached",
+    "SlaClock",
+    "SlaEvent",
+    "SlaKind",
+    "SlaPolicy",
+    "SlaRule",
+    "SlaTarget",
+    "SlaWarning",
+    "always_open",
+    "office_hours",
+    "sweep",
+]
