@@ -1,1 +1,16 @@
-"""supportkit.testing."""
+"""Test helpers for supportkit and for plugin authors.
+
+- :class:`StorageContract`: subclass it and override the ``storage`` fixture
+  to run the storage contract suite against a backend.
+- :func:`desk_state_machine`: a hypothesis stateful test driving a
+  :class:`~supportkit.SupportDesk` on any backend against a reference model.
+- :mod:`supportkit.testing.strategies`: hypothesis strategies for the
+  domain's values.
+- The pytest plugin (``supportkit.testing.plugin``, loaded automatically)
+  provides the ``fake_clock``, ``make_desk`` and ``desk`` fixtures.
+"""
+
+from ._contract import StorageContract
+from ._stateful import DeskStateMachine, desk_state_machine
+
+__all__ = ["DeskStateMachine", "StorageContract", "desk_state_machine"]
