@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -303,3 +304,25 @@ def test_breach_is_reported_iff_the_clock_ran_past_its_deadline(
         assert (
             clock.consumed_at(history[-1][0]) <= clock.target or clock.state is ClockState.RUNNING
         )
+
+
+@given(targets, ops)
+def test_a_clock_survives_a_round_trip_through_a_storage_row(
+    target: timedelta, steps: list[tuple[str, int]]
+) -> None:
+    p = SlaPolicy([SlaRule(resolution=H, calendar="office")], calendars={"office": OFFICE})
+    _, _, history = run(office_clock(target), steps)
+    for _, clock in history:
+        row = clock.to_row()
+        assert json.loads(json.dumps(row)) == row
+        restored = SlaClock.from_row(row, p)
+        assert restored == clock
+        assert restored.next_event_at == clock.next_event_at
+        assert restored.calendar is OFFICE
+
+
+def test_a_damaged_storage_row_is_a_validation_error() -> None:
+    row = office_clock().to_row()
+    del row["consumed_us"]
+    with pytest.raises(ValidationError, match="cannot read a stored SLA clock"):
+        SlaClock.from_row(row, policy())

@@ -43,6 +43,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 import attrs
 
@@ -65,6 +66,7 @@ __all__ = [
 ]
 
 _CALENDAR_TIME = always_open("UTC")
+_ONE_US = timedelta(microseconds=1)
 
 
 class SlaKind(enum.StrEnum):
@@ -445,6 +447,74 @@ class SlaClock:
             events.append(SlaBreached(clock.ticket_id, clock.kind, due))
             clock = attrs.evolve(clock, breach_reported=True)
         return clock, events
+
+    # -- storage ----------------------------------------------------------------------
+
+    def to_row(self) -> dict[str, Any]:
+        """A JSON-ready row: ISO-8601 UTC instants, durations in whole microseconds.
+
+        ``next_event_at`` is included for the sweep's index; the calendar is
+        stored by name (``calendar_name``) and restored by :meth:`from_row`.
+        """
+
+        def iso(value: datetime | None) -> str | None:
+            return None if value is None else value.isoformat()
+
+        return {
+            "ticket_id": self.ticket_id,
+            "kind": self.kind.value,
+            "state": self.state.value,
+            "target_us": self.target // _ONE_US,
+            "consumed_us": self.consumed // _ONE_US,
+            "started_at": iso(self.started_at),
+            "running_since": iso(self.running_since),
+            "due_at": iso(self.due_at),
+            "warn_at": iso(self.warn_at),
+            "paused_since": iso(self.paused_since),
+            "stopped_at": iso(self.stopped_at),
+            "warned": self.warned,
+            "breach_reported": self.breach_reported,
+            "warn_ratio": self.warn_ratio,
+            "calendar_name": self.calendar_name,
+            "next_event_at": iso(self.next_event_at),
+        }
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any], policy: SlaPolicy) -> SlaClock:
+        """Rebuild a clock stored with :meth:`to_row`; *policy* supplies its calendar."""
+
+        def when(key: str) -> datetime | None:
+            value = row.get(key)
+            return None if value is None else ensure_utc(datetime.fromisoformat(value))
+
+        try:
+            started = when("started_at")
+            if started is None:
+                raise KeyError("started_at")
+            return cls(
+                ticket_id=str(row["ticket_id"]),
+                kind=SlaKind(row["kind"]),
+                target=timedelta(microseconds=int(row["target_us"])),
+                started_at=started,
+                state=ClockState(row["state"]),
+                consumed=timedelta(microseconds=int(row["consumed_us"])),
+                running_since=when("running_since"),
+                due_at=when("due_at"),
+                warn_at=when("warn_at"),
+                paused_since=when("paused_since"),
+                stopped_at=when("stopped_at"),
+                warned=bool(row.get("warned", False)),
+                breach_reported=bool(row.get("breach_reported", False)),
+                warn_ratio=float(row.get("warn_ratio", 0.8)),
+                calendar_name=row.get("calendar_name"),
+                calendar=policy.calendar(row.get("calendar_name")),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            if isinstance(exc, ValidationError):
+                raise
+            raise ValidationError(
+                f"cannot read a stored SLA clock from {dict(row)!r}: {exc!r}"
+            ) from exc
 
     # -- internals --------------------------------------------------------------------
 
