@@ -22,7 +22,9 @@ from pathlib import Path
 
 import attrs
 
-DOVECOT = shutil.which("dovecot") or ("/usr/sbin/dovecot" if Path("/usr/sbin/dovecot").exists() else None)
+DOVECOT = shutil.which("dovecot") or (
+    "/usr/sbin/dovecot" if Path("/usr/sbin/dovecot").exists() else None
+)
 
 
 def free_port() -> int:
@@ -165,8 +167,12 @@ service auth {{
     for sub in ("mail", "home"):
         os.chown(root / sub, mail_owner.pw_uid, mail_owner.pw_gid)
     server = Dovecot(
-        root=root, port=port, user=user, password=password,
-        uid=mail_owner.pw_uid, gid=mail_owner.pw_gid,
+        root=root,
+        port=port,
+        user=user,
+        password=password,
+        uid=mail_owner.pw_uid,
+        gid=mail_owner.pw_gid,
     )
     server.process = subprocess.Popen(
         [DOVECOT, "-F", "-c", str(conf)],
@@ -198,13 +204,13 @@ class _MaildirHandler:
         self.received = received
         self.reject = reject
 
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # type: ignore[no-untyped-def]  # noqa: N802
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # type: ignore[no-untyped-def]
         if address in self.reject:
             return self.reject[address]
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]  # noqa: N802
+    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
         raw = envelope.original_content or envelope.content
         if isinstance(raw, str):
             raw = raw.encode("utf-8")

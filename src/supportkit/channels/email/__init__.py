@@ -7,17 +7,19 @@ helpers are pure too. :class:`ImapPoller` and :class:`SmtpSender` do the I/O.
 
 from supportkit.channels._inbound import Address, InboundMessage
 
+from ._channel import EmailChannel, InboundOutcome
 from ._errors import PermanentChannelError, TransientChannelError
 from ._html import html_to_text, sanitise_html
+from ._imap import FetchedMail, ImapCursor, ImapPoller
 from ._loop import AutoAckLedger, AutoAckLimiter, LoopClass, classify_loop
 from ._parse import (
     DEFAULT_MAX_ATTACHMENT_BYTES,
     ParseLimits,
     format_addresses,
+    message_id_of,
     parse_addresses,
     parse_email,
 )
-from ._imap import FetchedMail, ImapCursor, ImapPoller
 from ._quote import visible_reply
 from ._smtp import OutboundEmail, SmtpSender, build_message
 from ._threading import (
@@ -33,10 +35,12 @@ __all__ = [
     "Address",
     "AutoAckLedger",
     "AutoAckLimiter",
+    "EmailChannel",
     "FetchedMail",
     "ImapCursor",
     "ImapPoller",
     "InboundMessage",
+    "InboundOutcome",
     "LoopClass",
     "OutboundEmail",
     "ParseLimits",
@@ -50,6 +54,7 @@ __all__ = [
     "html_to_text",
     "make_message_id",
     "match_ticket",
+    "message_id_of",
     "parse_addresses",
     "parse_email",
     "reply_references",

@@ -391,6 +391,10 @@ def _walk(
         return
     disposition = _disposition(part)
     filename = _filename(part)
+    if maintype == "multipart":  # boundary missing: the parser kept the body as text
+        acc.notes.append(f"{ctype} without its boundary: body read as text")
+        acc.plain.append(_part_text(part, acc.notes))
+        return
     if (
         ctype in ("text/plain", "text/html")
         and disposition != "attachment"
@@ -506,6 +510,27 @@ def _sender(msg: email.message.Message, hint: str | None) -> Address:
     return Address("", "")
 
 
+def _generated_id(raw: bytes) -> str:
+    return f"<gen-{hashlib.md5(raw, usedforsecurity=False).hexdigest()}@supportkit.generated>"
+
+
+def message_id_of(raw: bytes) -> str:
+    """The Message-ID of *raw*, read without a full parse (for store-raw-first).
+
+    Same value as ``parse_email(raw).external_id``, generated from the bytes
+    when the message has none. Never raises.
+    """
+    try:
+        head = _repair_header_block(_strip_mbox_envelope(raw))
+        split = _BODY_SPLIT.search(head)
+        block = head[: split.start()] if split else head
+        msg = email.message_from_bytes(block + b"\n\n", policy=email.policy.compat32)
+        found = _message_ids(_raw_header(msg, "Message-ID"))
+    except Exception:
+        found = ()
+    return found[0] if found else _generated_id(raw)
+
+
 def parse_email(
     raw: bytes,
     *,
@@ -552,8 +577,7 @@ def parse_email(
     subject = decode_header_value(_raw_header(msg, "Subject"), hint)
     message_ids = _message_ids(_raw_header(msg, "Message-ID"))
     if not message_ids:
-        digest = hashlib.md5(raw, usedforsecurity=False).hexdigest()
-        message_ids = (f"<gen-{digest}@supportkit.generated>",)
+        message_ids = (_generated_id(raw),)
         acc.notes.append("no Message-ID: generated one from the raw bytes")
     in_reply = _message_ids(_raw_header(msg, "In-Reply-To"))
     references = _message_ids(_raw_header(msg, "References"))
