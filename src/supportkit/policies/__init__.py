@@ -60,6 +60,7 @@ from ._escalation import (
     TimeEscalation,
 )
 from ._routing import DEFAULT_FILTERS, Router, RoutingDecision
+from ._routing_desk import DeskRouting
 from ._routing_filters import (
     CandidateFilter,
     CandidateQuery,
@@ -89,6 +90,7 @@ __all__ += [
     "Choice",
     "CustomerAffinity",
     "DeEscalation",
+    "DeskRouting",
     "DiagnosisEscalation",
     "DrainResult",
     "EscalationChain",

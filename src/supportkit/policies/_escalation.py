@@ -324,6 +324,13 @@ class TimeEscalation:
 
     def due_at(self, ticket: Ticket, context: EscalationContext) -> datetime | None:
         """When this policy would fire next with wall-clock time (for a timer), or None."""
+        ladder = context.ladder
+        if (
+            ticket.tier not in ladder
+            or ladder.is_top(ticket.tier)
+            or ticket.resolved_at is not None
+        ):
+            return None
         since = context.tier_since or ticket.age_reference
         targets = []
         if ticket.first_response_at is None:
