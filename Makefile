@@ -28,7 +28,13 @@ pytest: $(STAMP)
 test: lint typecheck pytest
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/run_all.py
+	bash benchmarks/bootstrap.sh
+	.venv-bench/bin/python benchmarks/bench_lifecycle.py --quick
+	$(BIN)/python benchmarks/bench_calendar.py
+	$(BIN)/python benchmarks/bench_routing.py
+	$(BIN)/python benchmarks/bench_kb.py
+	$(BIN)/python benchmarks/bench_email.py
+	$(BIN)/python benchmarks/bench_metrics.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache supportkit-demo.sqlite3*

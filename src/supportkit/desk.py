@@ -396,11 +396,11 @@ class SupportDesk:
             )
             lc = self.lifecycle_of(ticket)
             if lc.can_fire(ticket.status, "reopen") and ticket.status == "resolved":
-                ctx.transition(ticket, "reopen", actor=customer.id, reason="customer replied")
+                ctx.transition(ticket, "reopen", actor=sender.strip(), reason="customer replied")
                 ticket.reopen_count += 1
                 ticket.resolved_at = None
             elif lc.can_fire(ticket.status, "customer_replied"):
-                ctx.transition(ticket, "customer_replied", actor=customer.id, reason="reply")
+                ctx.transition(ticket, "customer_replied", actor=sender.strip(), reason="customer replied")
             return ticket
 
         return self.run(use_case)

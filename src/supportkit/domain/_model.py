@@ -173,13 +173,14 @@ class HistoryEntry:
     reason: str = ""
 
 
-@attrs.define
+@attrs.define(on_setattr=attrs.setters.NO_OP)
 class Ticket:
     """The aggregate: a customer's request as it moves through its lifecycle.
 
     ``version`` increases by one with every stored change (optimistic
     concurrency). Use cases record domain events in ``events``; the unit of
-    work collects them when it commits.
+    work collects them when it commits. Converters run when a ticket is built,
+    not on every assignment: use cases assign aware UTC datetimes only.
     """
 
     id: str

@@ -26,10 +26,21 @@ from ..ports._storage import RawInbound, Storage, StoredEvent, TicketQuery, Time
 __all__ = ["MemoryStorage"]
 
 
+_TICKET_FIELDS = tuple(f.name for f in attrs.fields(Ticket))
+
+
 def _copy_ticket(t: Ticket) -> Ticket:
-    c = attrs.evolve(t, custom_fields=dict(t.custom_fields))
-    c.events = []
+    """A detached copy (fields are immutable values, except custom_fields and events)."""
+    c = object.__new__(Ticket)
+    for name in _TICKET_FIELDS:
+        object.__setattr__(c, name, getattr(t, name))
+    object.__setattr__(c, "custom_fields", dict(t.custom_fields))
+    object.__setattr__(c, "events", [])
     return c
+
+
+def _copy_customer(c: Customer) -> Customer:
+    return attrs.evolve(c, identities=list(c.identities), attributes=copy.deepcopy(c.attributes))
 
 
 class _Data:
@@ -265,7 +276,7 @@ class MemoryUnitOfWork(UnitOfWork):
         if old is not None:
             for ident in old.identities:
                 d.identities.pop(ident, None)
-        d.customers[customer.id] = copy.deepcopy(customer)
+        d.customers[customer.id] = _copy_customer(customer)
         for ident in customer.identities:
             d.identities[ident] = customer.id
 
@@ -281,7 +292,7 @@ class MemoryUnitOfWork(UnitOfWork):
 
     def get_customer(self, customer_id: str) -> Customer:
         try:
-            return copy.deepcopy(self._d.customers[customer_id])
+            return _copy_customer(self._d.customers[customer_id])
         except KeyError:
             raise NotFound("customer", customer_id) from None
 

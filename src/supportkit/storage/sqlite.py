@@ -29,7 +29,9 @@ __all__ = ["SQLiteStorage", "SQLiteUnitOfWork"]
 class SQLiteStorage(Storage):
     """SQLite storage in a file (created when missing)."""
 
-    capabilities = frozenset({"transactions", "durable", "concurrent_writers", "sql"})
+    #: write transactions are serialised (BEGIN IMMEDIATE), so two units of work never
+    #: interleave; a stale write from an earlier read still raises ConcurrencyConflict.
+    capabilities = frozenset({"transactions", "durable", "serialized_writers", "sql"})
     dialect = "sqlite"
 
     def __init__(
