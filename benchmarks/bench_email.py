@@ -13,6 +13,7 @@ Median of ``--rounds`` passes over every message; messages/s and MB/s.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import email
 import email.policy
 import itertools
@@ -44,10 +45,8 @@ def stdlib_floor(raw: bytes) -> object:
     msg = email.message_from_bytes(raw, policy=email.policy.default)
     # touch what a desk needs, as the modern API exposes it
     for name in ("From", "To", "Subject", "Message-ID"):
-        try:
+        with contextlib.suppress(Exception):
             msg.get(name)
-        except Exception:
-            pass
     try:
         body = msg.get_body(preferencelist=("plain", "html"))  # type: ignore[attr-defined]
         if body is not None:
@@ -55,6 +54,10 @@ def stdlib_floor(raw: bytes) -> object:
     except Exception:
         pass
     return msg
+
+
+def stdlib_compat32(raw: bytes) -> object:
+    return email.message_from_bytes(raw, policy=email.policy.compat32)
 
 
 def make_register() -> Callable[[bytes], object]:
@@ -96,19 +99,28 @@ def main() -> None:
     print(f"{len(data)} messages, {size:.1f} MB, median of {args.rounds} rounds")
     rows: list[tuple[str, Callable[[bytes], object]]] = [
         ("stdlib email (policy=default), floor", stdlib_floor),
+        ("stdlib email (compat32, structure only)", stdlib_compat32),
         ("supportkit parse_email", parse_email),
     ]
     if args.register:
         rows.append(("supportkit parse + desk.receive (memory)", make_register()))
+    statuses: dict[str, int] = {}
     for label, fn in rows:
         if label.startswith("supportkit parse +"):
             seconds, failures = bench(fn, data, 1)  # a second pass would be all duplicates
         else:
             seconds, failures = bench(fn, data, args.rounds)
+        if label.startswith("supportkit parse +"):
+            channel_ingest = make_register()
+            for raw in data:
+                status = getattr(channel_ingest(raw), "status", "?")
+                statuses[status] = statuses.get(status, 0) + 1
         print(
             f"{label:45s} {len(data) / seconds:8.0f} msg/s  {size / seconds:6.1f} MB/s"
             f"  exceptions: {failures}"
         )
+    if statuses:
+        print("parse-and-register outcomes:", statuses)
 
 
 if __name__ == "__main__":

@@ -63,7 +63,8 @@ def test_full_round_trip_mail_ticket_reply_mail_customer_reply_same_ticket(
 
     _customer_sends(smtp, FIRST)
     [outcome] = channel.poll()
-    assert outcome.status == "processed" and outcome.ticket_id is not None
+    assert outcome.status == "processed"
+    assert outcome.ticket_id is not None
     ticket = desk.get_ticket(outcome.ticket_id)
     assert ticket.subject == "Printer on fire"
 
@@ -72,7 +73,8 @@ def test_full_round_trip_mail_ticket_reply_mail_customer_reply_same_ticket(
     assert sent.subject == f"[Ticket#{ticket.number}] Re: Printer on fire"
     assert sent.in_reply_to == "<q1@customer.example>"
     assert sent.references == ("<q1@customer.example>",)
-    assert sent.external_id and sent.external_id.endswith("@support.example>")
+    assert sent.external_id
+    assert sent.external_id.endswith("@support.example>")
     assert [a.address for a in sent.to] == ["ann@customer.example"]
     assert not sent.is_automated
 
@@ -87,8 +89,10 @@ def test_full_round_trip_mail_ticket_reply_mail_customer_reply_same_ticket(
     )
     _customer_sends(smtp, answer)
     own_copy, second = channel.poll()  # the test SMTP server delivers our reply here too
-    assert own_copy.status == "ignored" and "own address" in (own_copy.error or "")
-    assert second.status == "processed" and second.ticket_id == ticket.id
+    assert own_copy.status == "ignored"
+    assert "own address" in (own_copy.error or "")
+    assert second.status == "processed"
+    assert second.ticket_id == ticket.id
     inbound = [m for m in desk.messages(ticket.id) if m.direction is Direction.INBOUND]
     assert [m.text for m in inbound] == ["My printer is on fire. Help!", "Done, the fire is out."]
 
@@ -170,6 +174,7 @@ def test_a_message_that_fails_to_register_is_kept_and_can_be_reprocessed() -> No
     channel = EmailChannel(desk, DESK)
     raw = b"From: \r\nSubject: no sender at all\r\nMessage-ID: <x1@example>\r\n\r\nhello\r\n"
     outcome = channel.ingest(raw)
-    assert outcome.status == "failed" and "sender" in (outcome.error or "")
+    assert outcome.status == "failed"
+    assert "sender" in (outcome.error or "")
     assert [o.status for o in channel.reprocess()] == ["failed"]  # still kept, still failing
     assert channel.ingest(raw).status == "duplicate"

@@ -120,7 +120,8 @@ def _compare(name: str, key: str, want: Any, raw: bytes) -> bool:
 def test_every_corpus_message_parses_without_an_exception(path: Path) -> None:
     msg = parse_email(path.read_bytes())
     assert msg.channel == "email"
-    assert "\n" not in msg.subject and "\r" not in msg.subject
+    assert "\n" not in msg.subject
+    assert "\r" not in msg.subject
     assert msg.external_id
 
 

@@ -40,7 +40,8 @@ def test_automatic_mail_is_recognised_by_its_headers(
 ) -> None:
     verdict = classify_loop(headers)
     assert getattr(verdict, kind)
-    assert not verdict.may_open_ticket and not verdict.may_auto_answer
+    assert not verdict.may_open_ticket
+    assert not verdict.may_auto_answer
 
 
 def test_auto_submitted_no_is_a_person_writing() -> None:
@@ -62,7 +63,8 @@ def test_parsed_bounce_carries_the_flag() -> None:
         b"Final-Recipient: rfc822; a@b\r\nAction: failed\r\n--x--\r\n"
     )
     msg = parse_email(raw)
-    assert msg.is_bounce and msg.is_automated
+    assert msg.is_bounce
+    assert msg.is_automated
     assert [a.filename for a in msg.attachments] == ["attachment-1.txt"] or msg.attachments
 
 
@@ -99,7 +101,9 @@ def test_reply_references_append_the_parent_and_keep_the_root() -> None:
     assert reply_references("<p@x>", ("<r@x>",)) == ("<p@x>", ("<r@x>", "<p@x>"))
     refs = tuple(f"<{n}@x>" for n in range(30))
     _, kept = reply_references("<new@x>", refs, limit=5)
-    assert kept[0] == "<0@x>" and kept[-1] == "<new@x>" and len(kept) == 5
+    assert kept[0] == "<0@x>"
+    assert kept[-1] == "<new@x>"
+    assert len(kept) == 5
 
 
 def test_subject_token_is_added_once_and_found_in_any_accepted_form() -> None:

@@ -46,14 +46,16 @@ def test_plain_message_fields_are_normalised() -> None:
     assert msg.references == ("<r1@x>", "<p0@example.com>")
     assert msg.sent_at == datetime(2026, 3, 3, 7, 0, tzinfo=UTC)
     assert msg.received_at == datetime(2026, 3, 3, 7, 1, tzinfo=UTC)
-    assert msg.body_type == "text/plain" and msg.html is None
+    assert msg.body_type == "text/plain"
+    assert msg.html is None
 
 
 def test_header_injection_in_a_subject_is_flattened_to_one_line() -> None:
     msg = parse_email(
         mail("From: a@example.com\nSubject: =?utf-8?q?hi=0D=0ABcc:_victim@example.com?=")
     )
-    assert "\n" not in msg.subject and "\r" not in msg.subject
+    assert "\n" not in msg.subject
+    assert "\r" not in msg.subject
     assert msg.subject == "hi  Bcc: victim@example.com"
 
 
@@ -65,7 +67,8 @@ def test_script_in_html_is_sanitised_and_links_get_nofollow() -> None:
     )
     msg = parse_email(mail("From: a@example.com\nContent-Type: text/html; charset=utf-8", html))
     assert msg.html is not None
-    assert "script" not in msg.html and "onclick" not in msg.html
+    assert "script" not in msg.html
+    assert "onclick" not in msg.html
     assert "javascript" not in msg.html
     assert 'rel="nofollow noreferrer noopener"' in msg.html
     assert 'src="cid:logo@x"' in msg.html
@@ -140,10 +143,13 @@ def test_forwarded_message_is_an_attachment_and_inline_images_keep_their_cid() -
     )
     msg = parse_email(raw)
     image, forward = msg.attachments
-    assert image.content_id == "img1@x" and image.inline and image.size == len(png)
+    assert image.content_id == "img1@x"
+    assert image.inline
+    assert image.size == len(png)
     assert image.sha256 == hashlib.sha256(png).hexdigest()
     assert msg.data_of(image) == png
-    assert forward.content_type == "message/rfc822" and forward.filename == "Original.eml"
+    assert forward.content_type == "message/rfc822"
+    assert forward.filename == "Original.eml"
     assert b"the original text" in msg.data_of(forward)
 
 
@@ -183,7 +189,8 @@ def test_html_to_text_keeps_lists_and_breaks() -> None:
 @given(st.binary(max_size=2000))
 def test_any_bytes_parse_without_an_exception(raw: bytes) -> None:
     msg = parse_email(raw)
-    assert "\n" not in msg.subject and msg.external_id
+    assert "\n" not in msg.subject
+    assert msg.external_id
 
 
 @settings(max_examples=100, deadline=None)

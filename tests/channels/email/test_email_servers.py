@@ -51,14 +51,17 @@ def test_mail_sent_over_smtp_is_read_back_over_imap_and_parsed(mail_servers: Any
     fetched: list[FetchedMail] = []
     cursor = _poller(dovecot).poll(ImapCursor(), fetched.append)
     assert [m.uid for m in fetched] == [1]
-    assert cursor.last_uid == 1 and cursor.uidvalidity is not None
-    assert fetched[0].internal_date is not None and fetched[0].internal_date.tzinfo is not None
+    assert cursor.last_uid == 1
+    assert cursor.uidvalidity is not None
+    assert fetched[0].internal_date is not None
+    assert fetched[0].internal_date.tzinfo is not None
     msg = parse_email(fetched[0].raw, received_at=fetched[0].internal_date)
     assert msg.external_id == "<m1@customer.example>"
     assert msg.sender == Address("ann@customer.example", "Ann Lee")
     assert msg.subject == "Printer on fire 1"
     assert msg.text == "Hello, message 1."
-    assert msg.html is not None and "script" not in msg.html
+    assert msg.html is not None
+    assert "script" not in msg.html
 
 
 def test_a_restarted_poller_neither_reimports_nor_skips(mail_servers: Any) -> None:
@@ -84,12 +87,11 @@ def test_a_handler_failure_half_way_keeps_the_progress_already_persisted(
         _send(smtp, _mail(n))
     persisted = ImapCursor()
     stored: list[int] = []
-    with pytest.raises(RuntimeError):
-        for mail in _poller(dovecot).fetch_new(persisted):
-            if mail.uid == 2:
-                raise RuntimeError("disk full")
-            stored.append(mail.uid)
-            persisted = mail.cursor
+    for mail in _poller(dovecot).fetch_new(persisted):
+        if mail.uid == 2:
+            break  # the process dies while storing message 2
+        stored.append(mail.uid)
+        persisted = mail.cursor
     for mail in _poller(dovecot).fetch_new(persisted):
         stored.append(mail.uid)
     assert stored == [1, 2, 3]
@@ -104,7 +106,8 @@ def test_a_changed_uidvalidity_starts_over_from_the_first_message(mail_servers: 
     seen: list[bytes] = []
     new_cursor = _poller(dovecot).poll(cursor, lambda m: seen.append(m.raw))
     assert new_cursor.uidvalidity != cursor.uidvalidity
-    assert len(seen) == 1 and b"<m2@customer.example>" in seen[0]
+    assert len(seen) == 1
+    assert b"<m2@customer.example>" in seen[0]
 
 
 def test_polling_does_not_mark_messages_seen(mail_servers: Any) -> None:
@@ -132,7 +135,8 @@ def test_an_unreachable_imap_server_is_a_transient_channel_error() -> None:
     poller = ImapPoller("127.0.0.1", mailservers.free_port(), "u", "p", timeout=2)
     with pytest.raises(TransientChannelError) as info:
         poller.poll(ImapCursor(), lambda m: None)
-    assert info.value.retryable and info.value.__cause__ is not None
+    assert info.value.retryable
+    assert info.value.__cause__ is not None
 
 
 def test_smtp_5xx_is_permanent_and_4xx_is_transient(mail_servers: Any) -> None:
@@ -151,11 +155,13 @@ def test_smtp_5xx_is_permanent_and_4xx_is_transient(mail_servers: Any) -> None:
         gone = build_message(_mail(1), NOW)
         with pytest.raises(PermanentChannelError) as perm:
             sender.send(gone, ["gone@support.example"])
-        assert perm.value.code == 550 and not perm.value.retryable
+        assert perm.value.code == 550
+        assert not perm.value.retryable
         assert isinstance(perm.value.__cause__, smtplib.SMTPRecipientsRefused)
         with pytest.raises(TransientChannelError) as temp:
             sender.send(gone, ["busy@support.example"])
-        assert temp.value.code == 451 and temp.value.retryable
+        assert temp.value.code == 451
+        assert temp.value.retryable
         refused = sender.send(gone, ["desk@support.example", "gone@support.example"])
         assert refused == {"gone@support.example": 550}
     finally:
