@@ -4,6 +4,9 @@ FTS5's own stemmer (``porter``) is English-only, so the table stores text
 already analysed by :class:`~supportkit.knowledge.Analyzer` (Snowball stems
 for English and Russian) and the query is analysed the same way. Ranking is
 FTS5's ``bm25()`` with the same field weights as the in-memory index.
+The locale is an indexed column holding one token (weight 0), so the locale
+filter is part of the MATCH and never reads stored rows; that token counts
+in the document length, which the in-memory index mirrors.
 
 The index never commits: it writes inside whatever transaction the caller
 (the SQLite storage's unit of work) has open.
@@ -19,9 +22,14 @@ from supportkit.domain._errors import ConfigurationError, StorageError
 from ._search import BM25Parameters, IndexedDocument, SearchHit, check_limit
 from ._stem import Analyzer
 
-__all__ = ["FTS5SearchIndex", "fts5_query"]
+__all__ = ["FTS5SearchIndex", "fts5_query", "locale_token"]
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+
+
+def locale_token(locale: str) -> str:
+    """The locale as one FTS5 token (``en`` -> ``l656e``), so "pt-BR" cannot split in two."""
+    return "l" + locale.strip().lower().encode("utf-8").hex()
 
 
 def fts5_query(terms: list[str]) -> str:
@@ -56,13 +64,14 @@ class FTS5SearchIndex:
                 f"FTS5's bm25() has fixed k1=1.2 and b=0.75, got k1={p.k1}, b={p.b}; "
                 "only the field weights can be changed for the FTS5 index"
             )
+        # Rank in a subquery that reads only the full-text index (rowid and
+        # bm25), then fetch the ids of the few hits: selecting a stored column
+        # in the ranking query would read every matching row's content.
         self._search_sql = (
-            f"SELECT article_id, bm25({table}, ?, ?, ?, 0.0, 0.0) AS rank FROM {table} "
-            f"WHERE {table} MATCH ? AND locale = ? ORDER BY rank LIMIT ?"
-        )
-        self._search_all_sql = (
-            f"SELECT article_id, bm25({table}, ?, ?, ?, 0.0, 0.0) AS rank FROM {table} "
-            f"WHERE {table} MATCH ? ORDER BY rank LIMIT ?"
+            f"SELECT d.article_id, r.rank FROM (SELECT rowid AS rid, "
+            f"bm25({table}, ?, ?, ?, 0.0) AS rank FROM {table} WHERE {table} MATCH ? "
+            f"ORDER BY rank LIMIT ?) AS r JOIN {table}_docs AS d ON d.rid = r.rid "
+            "ORDER BY r.rank"
         )
         self._weights = (p.title_weight, p.tags_weight, p.body_weight)
         self._create()
@@ -76,7 +85,7 @@ class FTS5SearchIndex:
             )
             self.connection.execute(
                 f"CREATE VIRTUAL TABLE IF NOT EXISTS {t} USING fts5("
-                "title, tags, body, locale UNINDEXED, article_id UNINDEXED, "
+                "title, tags, body, locale, "
                 "tokenize = 'unicode61 remove_diacritics 0')"
             )
         except sqlite3.Error as exc:
@@ -91,8 +100,7 @@ class FTS5SearchIndex:
             " ".join(a.terms(document.title)),
             " ".join(a.terms(" ".join(document.tags))),
             " ".join(a.terms(document.body)),
-            document.locale,
-            document.article_id,
+            locale_token(document.locale),
         )
         t = self.table
         try:
@@ -101,8 +109,7 @@ class FTS5SearchIndex:
                 f"INSERT INTO {t}_docs (article_id) VALUES (?)", (document.article_id,)
             )
             self.connection.execute(
-                f"INSERT INTO {t} (rowid, title, tags, body, locale, article_id) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO {t} (rowid, title, tags, body, locale) VALUES (?, ?, ?, ?, ?)",
                 (cur.lastrowid, *row),
             )
         except sqlite3.Error as exc:
@@ -128,16 +135,13 @@ class FTS5SearchIndex:
         terms = self.analyzer.terms(query)
         if not terms:
             return []
-        match = fts5_query(terms)
+        match = "{title tags body} : (" + fts5_query(terms) + ")"
+        if locale is not None:
+            match = f"locale : {locale_token(locale)} AND {match}"
         try:
-            if locale is None:
-                rows = self.connection.execute(
-                    self._search_all_sql, (*self._weights, match, limit)
-                ).fetchall()
-            else:
-                rows = self.connection.execute(
-                    self._search_sql, (*self._weights, match, locale, limit)
-                ).fetchall()
+            rows = self.connection.execute(
+                self._search_sql, (*self._weights, match, limit)
+            ).fetchall()
         except sqlite3.Error as exc:
             raise StorageError(f"knowledge base search for {query!r} failed: {exc}") from exc
         return [SearchHit(article_id, -rank) for article_id, rank in rows]

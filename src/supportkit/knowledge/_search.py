@@ -128,7 +128,9 @@ class MemorySearchIndex:
         ):
             for term in terms:
                 weighted[term] = weighted.get(term, 0.0) + weight
-        doc = _Doc(document.locale, len(title) + len(tags) + len(body), dict(weighted))
+        # +1: the locale token, as in the FTS5 table (a column of weight 0)
+        locale = document.locale.strip().lower()
+        doc = _Doc(locale, len(title) + len(tags) + len(body) + 1, dict(weighted))
         self._docs[document.article_id] = doc
         self._total_length += doc.length
         for term, tf in doc.weighted_tf.items():
@@ -152,6 +154,8 @@ class MemorySearchIndex:
             return []
         k1, b = self.params.k1, self.params.b
         avgdl = self._total_length / n_docs or 1.0
+        if locale is not None:
+            locale = locale.strip().lower()
         scores: dict[str, float] = {}
         for term in dict.fromkeys(self.analyzer.terms(query)):
             posting = self._postings.get(term)
