@@ -4,9 +4,10 @@ The candidate search is indexed (supportkit.policies.AgentIndex), so the cost
 of a decision should barely grow with the number of agents: the target is at
 most 3x the cost at 10 agents when there are 10,000.
 
-Each measurement routes a ticket to a team of the agent's tier and language,
-applies the assignment to the index and releases it again (so loads move and
-the lazy heaps see real churn), and reports the median per decision.
+Each measurement routes a ticket (L1, team "support", English, two required
+skills) with the default filters; the second half of the table also applies
+the assignment to the index and releases it again, so loads move and the
+lazy heaps see real churn. Figures are the median of 5 runs per decision.
 
     .venv/bin/python benchmarks/bench_routing.py [--repeat 2000]
 """
@@ -59,7 +60,7 @@ def build(n: int, seed: int = 7) -> AgentIndex:
     return AgentIndex.from_roster(roster, loads)
 
 
-def measure(router: Router, index: AgentIndex, repeat: int) -> float:
+def measure(router: Router, index: AgentIndex, repeat: int, apply: bool) -> float:
     state = RoutingState()
     req = RoutingRequest(
         "T-1",
@@ -75,8 +76,9 @@ def measure(router: Router, index: AgentIndex, repeat: int) -> float:
             decision = router.route(req, index, now=NOW, state=state)
             state = decision.state
             assert decision.agent_id is not None
-            index.assign(decision.agent_id)
-            index.release(decision.agent_id)
+            if apply:
+                index.assign(decision.agent_id)
+                index.release(decision.agent_id)
         samples.append((time.perf_counter() - t0) / repeat)
     return statistics.median(samples)
 
@@ -91,15 +93,17 @@ def main() -> None:
         "skills-best-match": SkillsBestMatch(),
     }
     indexes = {n: build(n) for n in SIZES}
-    header = f"{'strategy':<20}" + "".join(f"{n:>10,} ag" for n in SIZES) + f"{'10k/10':>10}"
+    header = f"{'strategy':<34}" + "".join(f"{n:>10,} ag" for n in SIZES) + f"{'10k/10':>10}"
     print(header)
     print("-" * len(header))
-    for name, strategy in strategies.items():
-        router = Router(strategy=strategy)
-        cost = {n: measure(router, indexes[n], args.repeat) for n in SIZES}
-        row = "".join(f"{cost[n] * 1e6:>10.1f} µs" for n in SIZES)
-        ratio = cost[SIZES[-1]] / cost[SIZES[0]]
-        print(f"{name:<20}{row}{ratio:>9.2f}x")
+    for apply in (False, True):
+        for name, strategy in strategies.items():
+            router = Router(strategy=strategy)
+            cost = {n: measure(router, indexes[n], args.repeat, apply) for n in SIZES}
+            row = "".join(f"{cost[n] * 1e6:>10.1f} µs" for n in SIZES)
+            ratio = cost[SIZES[-1]] / cost[SIZES[0]]
+            label = f"{name}{' + assign/release' if apply else ''}"
+            print(f"{label:<34}{row}{ratio:>9.2f}x")
 
 
 if __name__ == "__main__":

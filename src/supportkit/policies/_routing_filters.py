@@ -53,18 +53,22 @@ class CandidateQuery:
 
     def within(self, kind: str, value: str) -> CandidateQuery:
         """Only agents of the pool ``(kind, value)``: team, tier, language or skill."""
-        return attrs.evolve(self, pools=self.pools | {(kind, value)})
+        q = self
+        return CandidateQuery(q.pools | {(kind, value)}, q.predicates, q.preferred, q.excluded)
 
     def where(self, name: str, predicate: AgentPredicate) -> CandidateQuery:
         """Only agents for which *predicate* holds (checked lazily)."""
-        return attrs.evolve(self, predicates=(*self.predicates, (name, predicate)))
+        q = self
+        return CandidateQuery(q.pools, (*q.predicates, (name, predicate)), q.preferred, q.excluded)
 
     def prefer(self, *agent_ids: str) -> CandidateQuery:
         """Try these agents first, if they meet every other condition."""
-        return attrs.evolve(self, preferred=(*self.preferred, *agent_ids))
+        q = self
+        return CandidateQuery(q.pools, q.predicates, (*q.preferred, *agent_ids), q.excluded)
 
     def exclude(self, *agent_ids: str) -> CandidateQuery:
-        return attrs.evolve(self, excluded=self.excluded | frozenset(agent_ids))
+        q = self
+        return CandidateQuery(q.pools, q.predicates, q.preferred, q.excluded | frozenset(agent_ids))
 
 
 class Candidates:

@@ -6,8 +6,10 @@ ticket now (online and below capacity):
 
 * a sorted list of their ids, the ring round-robin walks;
 * a heap ordered by load relative to capacity, with lazy invalidation:
-  a load change pushes a fresh entry and leaves the old one to be skipped,
-  and the heap is rebuilt when stale entries outnumber live ones.
+  a load change pushes a fresh entry and leaves the old one to be skipped
+  (and dropped when a search meets it), and the heap is rebuilt when stale
+  entries outnumber live ones. A pool's heap is built the first time a
+  search by load needs it, so pools only round-robin walks cost nothing.
 
 A routing decision reads the smallest pool the filters name and checks the
 other conditions only on the agents it actually visits, so its cost depends
@@ -36,12 +38,13 @@ _HeapItem = tuple[float, int, str, int]  # (load/capacity, load, agent id, stamp
 
 
 class _Pool:
-    __slots__ = ("heap", "members", "ring", "stale")
+    __slots__ = ("heap", "heap_on", "members", "ring", "stale")
 
     def __init__(self) -> None:
         self.members: set[str] = set()
         self.ring: list[str] = []
         self.heap: list[_HeapItem] = []
+        self.heap_on = False  # the load heap is built on first use, then maintained
         self.stale = 0
 
 
@@ -157,7 +160,7 @@ class AgentIndex:
         pool = self._pools.get(key)
         if pool is None:
             return
-        heap, entries = pool.heap, self._entries
+        heap, entries = self._heap(pool), self._entries
         # lazy invalidation: drop stale entries from the top, so the least
         # loaded agent is found at once however many updates came before
         while heap:
@@ -195,7 +198,7 @@ class AgentIndex:
         pool = self._pools.get(key)
         if pool is None or limit < 1:
             return []
-        heap, entries = pool.heap, self._entries
+        heap, entries = self._heap(pool), self._entries
         found: list[str] = []
         kept: list[_HeapItem] = []
         try:
@@ -306,10 +309,25 @@ class AgentIndex:
                 pool.ring.pop(bisect_right(pool.ring, agent_id) - 1)
             elif assignable and not was:
                 insort(pool.ring, agent_id)
+            if not pool.heap_on:
+                continue
             if assignable:
                 heapq.heappush(pool.heap, item)
             if pool.stale > len(pool.ring) + 32:
                 self._compact(pool)
+
+    def _heap(self, pool: _Pool) -> list[_HeapItem]:
+        if not pool.heap_on:
+            entries = self._entries
+            heap = []
+            for aid in pool.ring:
+                e = entries[aid]
+                heap.append((e.load / e.agent.capacity, e.load, aid, e.stamp))
+            heapq.heapify(heap)
+            pool.heap = heap
+            pool.heap_on = True
+            pool.stale = 0
+        return pool.heap
 
     def _compact(self, pool: _Pool) -> None:
         entries = self._entries
