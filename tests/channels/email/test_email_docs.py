@@ -17,4 +17,4 @@ def test_the_guide_has_examples() -> None:
 
 @pytest.mark.parametrize("index", range(len(BLOCKS)))
 def test_guide_example_runs(index: int) -> None:
-    exec(compile(BLOCKS[index], f"{DOC.name}[{index}]", "exec"), {})  # noqa: S102
+    exec(compile(BLOCKS[index], f"{DOC.name}[{index}]", "exec"), {})
