@@ -1,1 +1,62 @@
-"""supportkit.metrics."""
+"""supportkit.metrics: the numbers a support service is judged by, and reports of them.
+
+Calculators stream ticket facts (:class:`MetricsCalculator`,
+:func:`compute_metrics`, :func:`iter_ticket_facts`) or push the work into a
+SQL database (:func:`sql_metrics`); both produce a :class:`MetricsReport`,
+which the renderers turn into a terminal table, JSON, CSV or a
+self-contained HTML page with charts. The formulas are in
+``docs/metrics-and-reports.md``.
+"""
+
+from ._calc import MetricsCalculator, compute_metrics
+from ._html import render_html
+from ._records import (
+    DIMENSIONS,
+    FeedbackRecord,
+    SlaOutcome,
+    TicketFacts,
+    facts_of,
+    group_key,
+    iter_ticket_facts,
+    period_key,
+)
+from ._render import render, render_csv, render_json, render_table
+from ._report import GroupMetrics, MetricsReport
+from ._sql import sql_metrics
+from ._stats import (
+    AGEING_BUCKETS,
+    RESPONSE_HISTOGRAM,
+    CsatSummary,
+    DurationSummary,
+    NpsSummary,
+    Rate,
+    percentile,
+)
+
+__all__ = [
+    "AGEING_BUCKETS",
+    "DIMENSIONS",
+    "RESPONSE_HISTOGRAM",
+    "CsatSummary",
+    "DurationSummary",
+    "FeedbackRecord",
+    "GroupMetrics",
+    "MetricsCalculator",
+    "MetricsReport",
+    "NpsSummary",
+    "Rate",
+    "SlaOutcome",
+    "TicketFacts",
+    "compute_metrics",
+    "facts_of",
+    "group_key",
+    "iter_ticket_facts",
+    "percentile",
+    "period_key",
+    "render",
+    "render_csv",
+    "render_html",
+    "render_json",
+    "render_table",
+    "sql_metrics",
+]

@@ -1,0 +1,8 @@
+"""``python -m supportkit report ...`` / ``python -m supportkit demo``."""
+
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

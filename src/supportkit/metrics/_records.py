@@ -1,0 +1,211 @@
+"""The inputs of the calculators: per-ticket facts, feedback answers and SLA outcomes.
+
+:class:`TicketFacts` is everything the metrics need to know about one
+ticket, read from stored facts (the ticket row, its messages, its
+escalation events). :func:`iter_ticket_facts` reads them from any
+:class:`~supportkit.ports.UnitOfWork`, one page of tickets at a time, so a
+report over a backend without SQL push-down still streams.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime, timedelta
+
+import attrs
+
+from ..domain._errors import ValidationError
+from ..domain._events import TicketEscalated
+from ..domain._model import Direction, Message, Priority, Ticket, ensure_utc
+from ..ports._storage import TicketQuery, UnitOfWork
+
+__all__ = [
+    "DIMENSIONS",
+    "FeedbackRecord",
+    "SlaOutcome",
+    "TicketFacts",
+    "facts_of",
+    "group_key",
+    "iter_ticket_facts",
+    "period_key",
+]
+
+#: What a report can be grouped by.
+DIMENSIONS = ("channel", "tier", "team", "agent", "priority", "day", "week", "month")
+NO_TEAM = "(no team)"
+UNASSIGNED = "(unassigned)"
+SLA_TARGETS = ("first_response", "next_response", "resolution")
+
+
+def _check_csat(_: object, __: object, value: int) -> None:
+    if not isinstance(value, int) or not 1 <= value <= 5:
+        raise ValidationError(f"csat must be an integer from 1 to 5, got {value!r}")
+
+
+def _check_nps(_: object, __: object, value: int | None) -> None:
+    if value is not None and (not isinstance(value, int) or not 0 <= value <= 10):
+        raise ValidationError(f"nps must be an integer from 0 to 10 or None, got {value!r}")
+
+
+@attrs.frozen
+class FeedbackRecord:
+    """One customer's feedback on one ticket: CSAT 1-5, optional NPS 0-10, when it came."""
+
+    ticket_id: str
+    csat: int = attrs.field(validator=_check_csat)
+    nps: int | None = attrs.field(validator=_check_nps)
+    at: datetime = attrs.field(converter=ensure_utc)
+
+
+def _check_target(_: object, __: object, value: str) -> None:
+    if value not in SLA_TARGETS:
+        raise ValidationError(f"unknown SLA target {value!r}; use one of {list(SLA_TARGETS)}")
+
+
+@attrs.frozen
+class SlaOutcome:
+    """Whether one SLA target of one ticket was met, decided at ``at``."""
+
+    ticket_id: str
+    target: str = attrs.field(validator=_check_target)
+    met: bool
+    at: datetime = attrs.field(converter=ensure_utc)
+
+
+@attrs.frozen
+class TicketFacts:
+    """What the metrics need of one ticket.
+
+    ``waits`` are the next-response waits: for every customer message that
+    follows an outbound message, ``(customer message at, next outbound at or
+    None)``. ``escalated_from`` holds the tiers the ticket was escalated out of.
+    """
+
+    id: str
+    channel: str
+    tier: str
+    team_id: str | None
+    assignee_id: str | None
+    priority: int
+    status: str
+    received_at: datetime
+    first_response_at: datetime | None = None
+    resolved_at: datetime | None = None
+    closed_at: datetime | None = None
+    reopen_count: int = 0
+    escalation_count: int = 0
+    outbound_count: int = 0
+    waits: tuple[tuple[datetime, datetime | None], ...] = ()
+    escalated_from: frozenset[str] = frozenset()
+
+    @property
+    def done_at(self) -> datetime | None:
+        """When the ticket left the backlog: resolved or closed, whichever came first."""
+        ends = [t for t in (self.resolved_at, self.closed_at) if t is not None]
+        return min(ends) if ends else None
+
+    def is_open_at(self, at: datetime) -> bool:
+        done = self.done_at
+        return self.received_at <= at and (done is None or done > at)
+
+
+def response_waits(messages: Iterable[Message]) -> tuple[tuple[datetime, datetime | None], ...]:
+    """The next-response waits of a ticket's messages (oldest first; notes ignored)."""
+    waits: list[tuple[datetime, datetime | None]] = []
+    seen_outbound = False
+    start: datetime | None = None
+    for m in messages:
+        if m.direction is Direction.INBOUND:
+            if seen_outbound and start is None:
+                start = m.created_at
+        elif m.direction is Direction.OUTBOUND:
+            if start is not None:
+                waits.append((start, m.created_at))
+                start = None
+            seen_outbound = True
+    if start is not None:
+        waits.append((start, None))
+    return tuple(waits)
+
+
+def facts_of(
+    ticket: Ticket, messages: Sequence[Message], escalated_from: Iterable[str] = ()
+) -> TicketFacts:
+    """The facts of *ticket* given its messages (oldest first) and escalated-from tiers."""
+    return TicketFacts(
+        id=ticket.id,
+        channel=ticket.channel,
+        tier=ticket.tier,
+        team_id=ticket.team_id,
+        assignee_id=ticket.assignee_id,
+        priority=int(ticket.priority),
+        status=ticket.status,
+        received_at=ticket.received_at,
+        first_response_at=ticket.first_response_at,
+        resolved_at=ticket.resolved_at,
+        closed_at=ticket.closed_at,
+        reopen_count=ticket.reopen_count,
+        escalation_count=ticket.escalation_count,
+        outbound_count=sum(1 for m in messages if m.direction is Direction.OUTBOUND),
+        waits=response_waits(messages),
+        escalated_from=frozenset(escalated_from),
+    )
+
+
+def iter_ticket_facts(uow: UnitOfWork, *, page: int = 500) -> Iterator[TicketFacts]:
+    """Every stored ticket's facts, oldest first, read one page of tickets at a time."""
+    offset = 0
+    while True:
+        batch = uow.find_tickets(TicketQuery(limit=page, offset=offset, oldest_first=True))
+        if not batch:
+            return
+        for t in batch:
+            escalated = (
+                [
+                    se.event.from_tier
+                    for se in uow.events_for(t.id)
+                    if isinstance(se.event, TicketEscalated)
+                ]
+                if t.escalation_count
+                else []
+            )
+            yield facts_of(t, uow.messages_for(t.id), escalated)
+        offset += len(batch)
+
+
+def period_key(at: datetime, period: str) -> str:
+    """The UTC period *at* falls in: ``2026-01-05`` (day), the Monday of its week, ``2026-01``."""
+    d = ensure_utc(at).date()
+    if period == "day":
+        return d.isoformat()
+    if period == "week":
+        return (d - timedelta(days=d.weekday())).isoformat()
+    if period == "month":
+        return d.isoformat()[:7]
+    raise ValidationError(f"unknown period {period!r}; use day, week or month")
+
+
+def group_key(facts: TicketFacts, by: str | None) -> str:
+    """The group *facts* belongs to when grouping by *by* (``None``: everything is "all")."""
+    if by is None:
+        return "all"
+    if by == "channel":
+        return facts.channel
+    if by == "tier":
+        return facts.tier
+    if by == "team":
+        return facts.team_id or NO_TEAM
+    if by == "agent":
+        return facts.assignee_id or UNASSIGNED
+    if by == "priority":
+        return priority_name(facts.priority)
+    if by in ("day", "week", "month"):
+        return period_key(facts.received_at, by)
+    raise ValidationError(f"cannot group by {by!r}; use one of {list(DIMENSIONS)}")
+
+
+def priority_name(value: int) -> str:
+    try:
+        return Priority(value).name.lower()
+    except ValueError:
+        return str(value)

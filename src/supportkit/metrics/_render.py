@@ -1,0 +1,178 @@
+"""Rendering a :class:`MetricsReport`: a terminal table, JSON, CSV (HTML lives in ``_html``)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable
+
+from ..domain._errors import ValidationError
+from ._html import render_html
+from ._report import GroupMetrics, MetricsReport
+
+__all__ = ["FORMATS", "fmt_duration", "render", "render_csv", "render_json", "render_table"]
+
+FORMATS = ("table", "json", "csv", "html")
+
+
+def fmt_duration(seconds: float | None) -> str:
+    """A duration as people read it: ``45s``, ``12m``, ``3h 05m``, ``2d 4h``; ``-`` for none."""
+    if seconds is None:
+        return "-"
+    sign = "-" if seconds < 0 else ""
+    s = abs(seconds)
+    if s < 60:
+        return f"{sign}{s:.0f}s"
+    if s < 3600:
+        return f"{sign}{s / 60:.0f}m"
+    if s < 86400:
+        h, m = divmod(round(s / 60), 60)
+        return f"{sign}{h}h {m:02d}m"
+    d, h = divmod(round(s / 3600), 24)
+    return f"{sign}{d}d {h}h"
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}%"
+
+
+def _num(value: float | None, digits: int = 2) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def _sla_overall(g: GroupMetrics) -> float | None:
+    met = sum(r.numerator for r in g.sla.values())
+    total = sum(r.denominator for r in g.sla.values())
+    return None if total == 0 else 100.0 * met / total
+
+
+_COLUMNS: tuple[tuple[str, Callable[[GroupMetrics], str]], ...] = (
+    ("tickets", lambda g: str(g.tickets)),
+    ("resolved", lambda g: str(g.resolved)),
+    ("1st resp med", lambda g: fmt_duration(g.first_response.median)),
+    ("1st resp p90", lambda g: fmt_duration(g.first_response.p90)),
+    ("resol med", lambda g: fmt_duration(g.resolution.median)),
+    ("resol p90", lambda g: fmt_duration(g.resolution.p90)),
+    ("next resp med", lambda g: fmt_duration(g.next_response.median)),
+    ("FCR", lambda g: _pct(g.first_contact_resolution.pct)),
+    ("reopen", lambda g: _pct(g.reopen.pct)),
+    ("escal", lambda g: _pct(g.escalation.pct)),
+    ("CSAT", lambda g: _pct(g.csat.pct)),
+    ("NPS", lambda g: _num(g.nps.score, 0)),
+    ("SLA", lambda g: _pct(_sla_overall(g))),
+    ("backlog", lambda g: str(g.backlog)),
+)
+
+
+def _grid(header: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+
+    def line(cells: list[str]) -> str:
+        first = cells[0].ljust(widths[0])
+        rest = (c.rjust(w) for c, w in zip(cells[1:], widths[1:], strict=True))
+        return "  ".join([first, *rest]).rstrip()
+
+    rule = "  ".join("-" * w for w in widths)
+    return "\n".join([line(header), rule, *(line(r) for r in rows)])
+
+
+def _window(report: MetricsReport) -> str:
+    since = report.since.isoformat() if report.since else "the beginning"
+    until = report.until.isoformat() if report.until else report.at.isoformat()
+    return f"tickets received from {since} to {until}; backlog at {report.at.isoformat()}"
+
+
+def render_table(report: MetricsReport) -> str:
+    """A plain-text report for a terminal: one row per group, then the total."""
+    header = [report.group_by or "group", *(name for name, _ in _COLUMNS)]
+    rows = [[g.key, *(f(g) for _, f in _COLUMNS)] for g in report.groups]
+    rows.append(["TOTAL", *(f(report.total) for _, f in _COLUMNS)])
+    t = report.total
+    parts = [
+        "supportkit metrics: " + _window(report),
+        "",
+        _grid(header, rows),
+        "",
+        "first response: "
+        + ", ".join(
+            f"{k} {fmt_duration(getattr(t.first_response, k))}"
+            for k in ("mean", "median", "p90", "p95")
+        )
+        + f" ({t.first_response.count} tickets)",
+    ]
+    if t.first_response_business is not None:
+        fr, rb = t.first_response_business, t.resolution_business
+        parts.append(
+            f"business time: first response median {fmt_duration(fr.median)}, "
+            f"p90 {fmt_duration(fr.p90)}; resolution median "
+            f"{fmt_duration(rb.median if rb else None)}"
+        )
+    if t.sla:
+        parts.append(
+            "SLA compliance: "
+            + ", ".join(
+                f"{k} {_pct(r.pct)} ({r.numerator}/{r.denominator})" for k, r in t.sla.items()
+            )
+        )
+    if t.escalation_by_tier:
+        parts.append(
+            "escalation by tier: "
+            + ", ".join(
+                f"{k} {_pct(r.pct)} ({r.numerator}/{r.denominator})"
+                for k, r in t.escalation_by_tier.items()
+            )
+        )
+    parts.append(
+        f"CSAT: {_pct(t.csat.pct)} satisfied, mean {_num(t.csat.mean)} ({t.csat.responses} "
+        f"answers); NPS {_num(t.nps.score, 0)} ({t.nps.responses} answers)"
+    )
+    parts.append(
+        f"backlog: {t.backlog} open; ageing " + ", ".join(f"{k} {n}" for k, n in t.ageing.items())
+    )
+    if report.agent_load:
+        top = list(report.agent_load.items())[:10]
+        parts.append("agent load (open): " + ", ".join(f"{a} {n}" for a, n in top))
+    return "\n".join(parts) + "\n"
+
+
+def render_json(report: MetricsReport) -> str:
+    return json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+
+def _flat(prefix: str, value: object, out: dict[str, object]) -> None:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _flat(f"{prefix}.{k}" if prefix else str(k), v, out)
+    else:
+        out[prefix] = value
+
+
+def render_csv(report: MetricsReport) -> str:
+    """One row per group and a final ``all`` row; nested metrics become dotted columns."""
+    rows = []
+    for g in (*report.groups, report.total):
+        flat: dict[str, object] = {}
+        _flat("", g.to_dict(), flat)
+        rows.append(flat)
+    columns: list[str] = []
+    for r in rows:
+        columns.extend(c for c in r if c not in columns)
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+def render(report: MetricsReport, fmt: str, *, by_channel: MetricsReport | None = None) -> str:
+    """Render *report* as ``table``, ``json``, ``csv`` or ``html``."""
+    if fmt == "table":
+        return render_table(report)
+    if fmt == "json":
+        return render_json(report)
+    if fmt == "csv":
+        return render_csv(report)
+    if fmt == "html":
+        return render_html(report, by_channel=by_channel)
+    raise ValidationError(f"unknown report format {fmt!r}; use one of {list(FORMATS)}")
