@@ -316,6 +316,10 @@ class SupportDesk:
                 f"sender is empty on a {channel} message: a customer message needs a sender "
                 "address (email, phone, chat user id)"
             )
+        if not isinstance(text, str):
+            raise MalformedMessage(
+                f"message from {sender!r}: text must be str, got {type(text).__name__}"
+            )
         if not text.strip() and not html and not attachments:
             raise MalformedMessage(
                 f"message from {sender!r} has no text, html or attachment; nothing to register"

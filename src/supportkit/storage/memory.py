@@ -374,6 +374,8 @@ class MemoryUnitOfWork(UnitOfWork):
             for seq in done:
                 d.unpublished[seq] = None
                 d.events[seq - 1] = attrs.evolve(d.events[seq - 1], published=False)
+            if done:  # re-added seqs went to the end; pending_events must stay oldest first
+                d.unpublished = dict.fromkeys(sorted(d.unpublished))
 
         self._undo.append(undo)
 

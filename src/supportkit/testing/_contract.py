@@ -724,6 +724,18 @@ class StorageContract:
         with storage.unit_of_work() as uow:
             assert uow.pending_events() == []
 
+    def test_rolled_back_marking_leaves_events_pending_in_order(self, storage: Storage) -> None:
+        self.require(storage, "transactions")
+        with storage.unit_of_work() as uow:
+            seqs = uow.add_events([_event("t1", n) for n in range(4)])
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            uow.mark_published(seqs[:2])
+            uow.rollback()
+        with storage.unit_of_work() as uow:
+            assert [p.seq for p in uow.pending_events()] == seqs
+            assert not any(se.published for se in uow.events_for("t1"))
+
     def test_events_for_a_ticket_and_since_a_sequence(self, storage: Storage) -> None:
         events = [_event("t1", 0), _event("t2", 1), _event("t1", 2), _event("", 3)]
         with storage.unit_of_work() as uow:

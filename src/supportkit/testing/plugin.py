@@ -33,10 +33,13 @@ def fake_clock() -> FakeClock:
 
 @pytest.fixture
 def make_desk(fake_clock: FakeClock) -> DeskFactory:
-    """Build desks on the test's fake clock: ``make_desk(storage=None, **desk_kwargs)``."""
+    """Build desks on the test's fake clock: ``make_desk(storage=None, **desk_kwargs)``.
+
+    Desks built by one test share the id sequence, so they can share a storage.
+    """
+    counter = itertools.count(1)
 
     def factory(storage: Storage | None = None, **kwargs: Any) -> SupportDesk:
-        counter = itertools.count(1)
         kwargs.setdefault("clock", fake_clock)
         kwargs.setdefault("ids", lambda: f"id-{next(counter)}")
         return SupportDesk(storage if storage is not None else MemoryStorage(), **kwargs)
