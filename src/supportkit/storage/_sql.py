@@ -175,6 +175,7 @@ class SqlUnitOfWork(UnitOfWork):
     def __init__(self) -> None:
         self._cur: Any = None
         self._sql_cache: dict[str, str] = {}
+        self._allocated: set[int] = set()
 
     # -- helpers --------------------------------------------------------------------
     def q(self, sql: str) -> str:
@@ -217,6 +218,7 @@ class SqlUnitOfWork(UnitOfWork):
             )
         else:
             row = self.one("SELECT nextval('sk_ticket_number')")
+        self._allocated.add(int(row[0]))
         return int(row[0])
 
     def add_ticket(self, ticket: Ticket) -> None:
@@ -231,11 +233,18 @@ class SqlUnitOfWork(UnitOfWork):
             raise DuplicateError(
                 f"ticket id {ticket.id!r} or number {ticket.number} exists already"
             ) from exc.__cause__
-        if self.dialect == "sqlite":
-            self.x(
-                "UPDATE sk_counters SET value = ? WHERE name = 'ticket_number' AND value < ?",
-                (ticket.number, ticket.number),
-            )
+        if ticket.number not in self._allocated:  # a number chosen by the caller
+            if self.dialect == "sqlite":
+                self.x(
+                    "UPDATE sk_counters SET value = ? WHERE name = 'ticket_number' AND value < ?",
+                    (ticket.number, ticket.number),
+                )
+            else:
+                self.x(
+                    "SELECT setval('sk_ticket_number', GREATEST(?, "
+                    "(SELECT last_value FROM sk_ticket_number)))",
+                    (ticket.number,),
+                )
 
     def get_ticket(self, ticket_id: str) -> Ticket:
         row = self.one(f"SELECT {_TICKET_COLS} FROM sk_tickets WHERE id = ?", (ticket_id,))
@@ -450,15 +459,23 @@ class SqlUnitOfWork(UnitOfWork):
 
     # -- events --------------------------------------------------------------------------
     def add_events(self, events: Iterable[DomainEvent]) -> list[int]:
-        seqs = []
+        rows: list[Any] = []
         for e in events:
             data = event_to_data(e)
-            row = self.one(
+            rows.extend((e.ticket_id, data["type"], to_us(e.at), dumps(data)))
+        if not rows:
+            return []
+        seqs: list[int] = []
+        per = 4 * 200  # parameters per statement, well under every driver's limit
+        for i in range(0, len(rows), per):
+            chunk = rows[i : i + per]
+            values = ", ".join(["(?, ?, ?, ?, 0)"] * (len(chunk) // 4))
+            got = self.all(
                 "INSERT INTO sk_events (ticket_id, type, at, payload, published) "
-                "VALUES (?, ?, ?, ?, 0) RETURNING seq",
-                (e.ticket_id, data["type"], to_us(e.at), dumps(data)),
+                f"VALUES {values} RETURNING seq",
+                chunk,
             )
-            seqs.append(int(row[0]))
+            seqs.extend(sorted(int(r[0]) for r in got))
         return seqs
 
     def _stored(self, rows: list[Any]) -> list[StoredEvent]:
