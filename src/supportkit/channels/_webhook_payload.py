@@ -1,0 +1,231 @@
+"""The inbound webhook payload: one JSON schema for web forms, messengers, social networks, forums.
+
+Every field but ``sender`` is optional; at least one of ``text``, ``html``
+or ``attachments`` must be present. Unknown top-level fields are refused
+(a typo like ``"txt"`` would otherwise lose the message body); put
+anything source-specific under ``meta``.
+
+====================  =========================================================
+field                 meaning
+====================  =========================================================
+sender                the customer's handle on the source: an email address
+                      (web form), a messenger user id, a forum user name
+name                  display name
+text                  the message as plain text
+html                  the message as HTML (sanitised before it is stored)
+subject               subject or topic title
+external_id           the source's id of this message: makes a retry harmless
+in_reply_to           the source's id of the message this one answers
+thread_id             the source's conversation id (chat, forum topic, DM
+                      thread): later messages with it join the same ticket
+ticket_number         the ticket the customer says this is about
+language              ``en``, ``ru``, ... (picks notification templates)
+sent_at               ISO 8601 time with an offset
+attachments           list of ``{filename, content_type, size, sha256?, url?}``
+auto_submitted        true (or a RFC 3834 value) for automatic messages
+meta                  a JSON object kept with the message
+====================  =========================================================
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from ..domain._errors import MalformedMessage
+from ..domain._model import Attachment
+
+__all__ = ["UnsupportedContentType", "WebhookPayload", "parse_payload"]
+
+
+class UnsupportedContentType(MalformedMessage):
+    """A body that is neither JSON nor a urlencoded form."""
+
+
+_LIMITS = {
+    "sender": 320,
+    "name": 200,
+    "subject": 998,
+    "external_id": 256,
+    "in_reply_to": 256,
+    "thread_id": 256,
+    "language": 16,
+}
+_FIELDS = frozenset(
+    {
+        *_LIMITS,
+        "text",
+        "html",
+        "ticket_number",
+        "sent_at",
+        "attachments",
+        "auto_submitted",
+        "meta",
+    }
+)
+MAX_ATTACHMENTS = 100
+
+
+@attrs.frozen
+class WebhookPayload:
+    """A validated inbound webhook message."""
+
+    sender: str
+    name: str = ""
+    text: str = ""
+    html: str | None = None
+    subject: str = ""
+    external_id: str | None = None
+    in_reply_to: str | None = None
+    thread_id: str | None = None
+    ticket_number: int | None = None
+    language: str | None = None
+    sent_at: datetime | None = None
+    attachments: tuple[Attachment, ...] = ()
+    attachment_urls: dict[str, str] = attrs.Factory(dict)
+    auto_submitted: str | None = None
+    meta: dict[str, Any] = attrs.Factory(dict)
+
+
+def _str(data: Mapping[str, Any], field: str) -> str | None:
+    value = data.get(field)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise MalformedMessage(f"field {field!r} must be a string, got {type(value).__name__}")
+    text = str(value)
+    limit = _LIMITS.get(field)
+    if limit is not None and len(text) > limit:
+        raise MalformedMessage(f"field {field!r} is {len(text)} characters; the limit is {limit}")
+    return text
+
+
+def _attachments(value: Any) -> tuple[tuple[Attachment, ...], dict[str, str]]:
+    if value is None:
+        return (), {}
+    if not isinstance(value, list):
+        raise MalformedMessage("field 'attachments' must be a list of objects")
+    if len(value) > MAX_ATTACHMENTS:
+        raise MalformedMessage(f"{len(value)} attachments; at most {MAX_ATTACHMENTS} per message")
+    out: list[Attachment] = []
+    urls: dict[str, str] = {}
+    for i, item in enumerate(value):
+        where = f"attachments[{i}]"
+        if not isinstance(item, Mapping):
+            raise MalformedMessage(f"{where} must be an object with filename, content_type, size")
+        filename = item.get("filename")
+        ctype = item.get("content_type", "application/octet-stream")
+        size = item.get("size", 0)
+        if not isinstance(filename, str) or not filename.strip() or len(filename) > 255:
+            raise MalformedMessage(f"{where}.filename must be a non-empty string (<= 255 chars)")
+        if not isinstance(ctype, str) or "/" not in ctype:
+            raise MalformedMessage(f"{where}.content_type {ctype!r} is not a MIME type")
+        if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+            raise MalformedMessage(f"{where}.size must be a non-negative integer of bytes")
+        sha = item.get("sha256")
+        if sha is not None and not isinstance(sha, str):
+            raise MalformedMessage(f"{where}.sha256 must be a hex string")
+        url = item.get("url")
+        if url is not None:
+            if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+                raise MalformedMessage(f"{where}.url must be an http(s) URL")
+            urls[filename] = url
+        out.append(
+            Attachment(filename.replace("\r", "").replace("\n", ""), ctype, size, sha256=sha)
+        )
+    return tuple(out), urls
+
+
+def _from_mapping(data: Any) -> WebhookPayload:
+    if not isinstance(data, Mapping):
+        raise MalformedMessage(f"the payload must be a JSON object, got {type(data).__name__}")
+    unknown = sorted(set(data) - _FIELDS)
+    if unknown:
+        raise MalformedMessage(
+            f"unknown fields {unknown}; known fields are {sorted(_FIELDS)} "
+            "(put source-specific data under 'meta')"
+        )
+    sender = (_str(data, "sender") or "").strip()
+    if not sender:
+        raise MalformedMessage("field 'sender' is required: the customer's address or user id")
+    text = data.get("text", "")
+    html = data.get("html")
+    if not isinstance(text, str) or (html is not None and not isinstance(html, str)):
+        raise MalformedMessage("fields 'text' and 'html' must be strings")
+    attachments, urls = _attachments(data.get("attachments"))
+    if not text.strip() and not (html or "").strip() and not attachments:
+        raise MalformedMessage(f"message from {sender!r} has no text, html or attachments")
+    number = data.get("ticket_number")
+    if number is not None:
+        try:
+            number = int(str(number).lstrip("#"))
+        except ValueError:
+            raise MalformedMessage(f"ticket_number {number!r} is not a number") from None
+        if number <= 0:
+            raise MalformedMessage(f"ticket_number must be positive, got {number}")
+    sent_at = None
+    if data.get("sent_at") is not None:
+        raw = data["sent_at"]
+        try:
+            sent_at = datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
+        except ValueError:
+            raise MalformedMessage(f"sent_at {raw!r} is not an ISO 8601 time") from None
+        if sent_at.tzinfo is None:
+            raise MalformedMessage(f"sent_at {raw!r} has no time zone; add an offset or Z")
+    meta = data.get("meta") or {}
+    if not isinstance(meta, Mapping):
+        raise MalformedMessage("field 'meta' must be a JSON object")
+    auto = data.get("auto_submitted")
+    auto_value = None if auto in (None, False, "no", "") else str(auto)
+    if auto is True:
+        auto_value = "auto-generated"
+    return WebhookPayload(
+        sender=sender,
+        name=(_str(data, "name") or "").strip(),
+        text=text,
+        html=html,
+        subject=_str(data, "subject") or "",
+        external_id=_str(data, "external_id"),
+        in_reply_to=_str(data, "in_reply_to"),
+        thread_id=_str(data, "thread_id"),
+        ticket_number=number,
+        language=_str(data, "language"),
+        sent_at=sent_at,
+        attachments=attachments,
+        attachment_urls=urls,
+        auto_submitted=auto_value,
+        meta=dict(meta),
+    )
+
+
+def parse_payload(body: bytes, content_type: str) -> WebhookPayload:
+    """Parse a JSON or ``application/x-www-form-urlencoded`` body; MalformedMessage if bad."""
+    ctype = content_type.split(";")[0].strip().lower()
+    if ctype in ("application/json", "") or ctype.endswith("+json"):
+        try:
+            data = json.loads(body.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise MalformedMessage(f"the body is not valid UTF-8 JSON: {exc}") from None
+        return _from_mapping(data)
+    if ctype == "application/x-www-form-urlencoded":
+        try:
+            pairs = urllib.parse.parse_qsl(
+                body.decode("utf-8"), keep_blank_values=False, strict_parsing=False
+            )
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise MalformedMessage(f"the form body cannot be decoded: {exc}") from None
+        form: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in form:
+                raise MalformedMessage(f"form field {key!r} is given twice")
+            form[key] = value
+        return _from_mapping(form)
+    raise UnsupportedContentType(
+        f"unsupported content type {ctype!r}; send application/json or "
+        "application/x-www-form-urlencoded"
+    )

@@ -1,0 +1,360 @@
+"""The webhook/HTTP channel: a Starlette app a host mounts to take messages in over HTTP.
+
+Routes:
+
+- ``POST /inbound/{source}``: a web-form submission or a messenger-, social-
+  or forum-shaped message (schema in :mod:`supportkit.channels._webhook_payload`,
+  documented in ``docs/channels.md``) from the source named in the path
+  (``webform``, ``telegram``, ``forum``, ...; it becomes the ticket's channel).
+- ``GET /track/{number}``: the customer-facing status of a ticket.
+
+An inbound request is checked in this order, and refused with a JSON
+``{"error": ..., "detail": ...}`` body that stores nothing: body over the
+size limit (413), bad or stale signature (401), unsupported content type
+(415), malformed JSON or a payload off the schema (422). A valid request
+is stored raw first (``add_raw_inbound``), then handed to ``desk.receive``;
+if that fails the raw body stays with its error. An ``Idempotency-Key``
+header (or the payload's ``external_id``) makes a retried request harmless:
+the same response again, nothing new stored.
+
+>>> from supportkit import SupportDesk
+>>> from supportkit.channels.webhook import WebhookInbound
+>>> app = WebhookInbound(SupportDesk(), secrets=["s3cret"]).app
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+import attrs
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from .._convert import unstructure
+from ..domain._errors import ConfigurationError, MalformedMessage, NotFound, ValidationError
+from ..ports._channel import AUTO_SUBMITTED
+from ..ports._storage import RawInbound
+from ._notify import TrackingLinks
+from ._webhook_http import EventForwarder, WebhookChannel, post_signed
+from ._webhook_payload import UnsupportedContentType, WebhookPayload, parse_payload
+from ._webhook_sign import (
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    SignatureError,
+    sign,
+    signature_headers,
+    verify,
+)
+
+if TYPE_CHECKING:
+    from ..desk import SupportDesk
+
+__all__ = [
+    "SIGNATURE_HEADER",
+    "TIMESTAMP_HEADER",
+    "EventForwarder",
+    "SignatureError",
+    "WebhookChannel",
+    "WebhookInbound",
+    "WebhookPayload",
+    "parse_payload",
+    "post_signed",
+    "sign",
+    "signature_headers",
+    "verify",
+]
+
+IDEMPOTENCY_NAMESPACE = "supportkit.webhook.idempotency"
+THREAD_NAMESPACE = "supportkit.webhook.threads"
+_SOURCE_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,39}$")
+
+
+@attrs.frozen
+class _Outcome:
+    status: int
+    body: dict[str, Any]
+    replayed: bool = False
+
+    def response(self) -> JSONResponse:
+        headers = {"Idempotent-Replayed": "true"} if self.replayed else None
+        return JSONResponse(self.body, status_code=self.status, headers=headers)
+
+
+def _error(status: int, code: str, detail: str, **extra: Any) -> _Outcome:
+    return _Outcome(status, {"error": code, "detail": detail, **extra})
+
+
+class WebhookInbound:
+    """The inbound HTTP endpoints of one desk; mount :attr:`app` in the host's ASGI app.
+
+    *secrets* verify request signatures (several allow rotation);
+    ``secrets=None`` with ``allow_unsigned=True`` accepts unsigned requests
+    (a public web form behind the host's own CSRF protection). *sources*, if
+    given, lists the allowed ``{source}`` names. *tracking* makes
+    ``/track/{number}`` require the link's token; without it the request must
+    name the customer (``?customer=<address>``).
+    """
+
+    def __init__(
+        self,
+        desk: SupportDesk,
+        *,
+        secrets: Sequence[str | bytes] | None = None,
+        allow_unsigned: bool = False,
+        max_body_bytes: int = 256 * 1024,
+        tolerance: timedelta = timedelta(minutes=5),
+        sources: Sequence[str] | None = None,
+        tracking: TrackingLinks | None = None,
+    ) -> None:
+        if not secrets and not allow_unsigned:
+            raise ConfigurationError(
+                "WebhookInbound needs secrets=[...] to verify signatures; pass "
+                "allow_unsigned=True only for endpoints protected another way"
+            )
+        if max_body_bytes <= 0:
+            raise ConfigurationError("max_body_bytes must be positive")
+        self.desk = desk
+        self.secrets = list(secrets or ())
+        self.max_body_bytes = max_body_bytes
+        self.tolerance = tolerance
+        self.sources = frozenset(sources) if sources is not None else None
+        self.tracking = tracking
+        self.app = Starlette(
+            routes=[
+                Route("/inbound/{source}", self._inbound, methods=["POST"]),
+                Route("/track/{number:int}", self._track, methods=["GET"]),
+            ]
+        )
+
+    # -- HTTP ----------------------------------------------------------------------------
+    async def _inbound(self, request: Request) -> Response:
+        source = request.path_params["source"]
+        if not _SOURCE_RE.match(source) or (
+            self.sources is not None and source not in self.sources
+        ):
+            return _error(404, "unknown_source", f"no inbound source {source!r}").response()
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
+            return self._too_large(int(declared)).response()
+        body = bytearray()
+        try:
+            async for chunk in request.stream():
+                body.extend(chunk)
+                if len(body) > self.max_body_bytes:
+                    return self._too_large(len(body)).response()
+        except ClientDisconnect:
+            return _error(400, "incomplete_body", "the client disconnected mid-body").response()
+        outcome = await run_in_threadpool(self.handle, source, bytes(body), dict(request.headers))
+        return outcome.response()
+
+    def _too_large(self, size: int) -> _Outcome:
+        return _error(
+            413,
+            "payload_too_large",
+            f"the body is at least {size} bytes; the limit is {self.max_body_bytes}: "
+            "send attachments as URLs, not inline",
+        )
+
+    async def _track(self, request: Request) -> Response:
+        number = int(request.path_params["number"])
+        token = request.query_params.get("token", "")
+        customer = request.query_params.get("customer")
+        not_found = _error(404, "not_found", f"no ticket #{number} for this link")
+        if self.tracking is not None:
+            if not self.tracking.verify(number, token):
+                return not_found.response()
+            customer = None
+        elif not customer:
+            return _error(
+                400, "customer_required", "name the customer: /track/<number>?customer=<address>"
+            ).response()
+        try:
+            tracking = await run_in_threadpool(self.desk.track, number, customer_address=customer)
+        except NotFound:
+            return not_found.response()
+        return JSONResponse(unstructure(tracking))
+
+    # -- processing (sync, in a worker thread) --------------------------------------------
+    def handle(self, source: str, body: bytes, headers: dict[str, str]) -> _Outcome:
+        """Verify, validate, store raw, receive; what one POST /inbound/{source} does."""
+        now = self.desk.clock.now()
+        if self.secrets:
+            try:
+                verify(self.secrets, body, headers, now, self.tolerance)
+            except SignatureError as exc:
+                return _error(401, "bad_signature", str(exc))
+        lowered = {k.lower(): v for k, v in headers.items()}
+        try:
+            payload = parse_payload(body, lowered.get("content-type", "application/json"))
+            self.desk.validate_text(payload.text, payload.html, what="the message")
+        except UnsupportedContentType as exc:
+            return _error(415, "unsupported_content_type", str(exc))
+        except MalformedMessage as exc:
+            return _error(422, "malformed_payload", str(exc))
+        key = (lowered.get("idempotency-key") or "").strip()[:200] or payload.external_id
+        idem_key = f"{source}:{key}" if key else None
+        digest = hashlib.sha256(body).hexdigest()
+        with self.desk.storage.unit_of_work() as uow:
+            if idem_key is not None:
+                seen = uow.kv_get(IDEMPOTENCY_NAMESPACE, idem_key)
+                if seen is not None:
+                    return self._replay(seen, digest)
+            raw_id = self.desk.new_id()
+            kept = uow.add_raw_inbound(
+                RawInbound(raw_id, f"webhook:{source}", now, body, external_id=idem_key)
+            )
+            if not kept:
+                return _error(409, "in_progress", "this message is being processed; retry later")
+            if idem_key is not None:
+                uow.kv_put(
+                    IDEMPOTENCY_NAMESPACE,
+                    idem_key,
+                    {"raw_id": raw_id, "sha256": digest, "state": "processing"},
+                )
+            uow.commit()
+        return self._process(source, payload, raw_id, idem_key, digest)
+
+    def reprocess_failed(self, limit: int = 100) -> int:
+        """Process again the kept raw bodies whose processing failed; returns how many now passed."""
+        with self.desk.storage.unit_of_work() as uow:
+            failed = [
+                r for r in uow.list_raw_inbound("failed", limit) if r.channel.startswith("webhook:")
+            ]
+        passed = 0
+        for raw in failed:
+            source = raw.channel.split(":", 1)[1]
+            try:
+                payload = parse_payload(raw.raw, "application/json")
+            except MalformedMessage:
+                payload = parse_payload(raw.raw, "application/x-www-form-urlencoded")
+            digest = hashlib.sha256(raw.raw).hexdigest()
+            outcome = self._process(source, payload, raw.id, raw.external_id, digest)
+            passed += outcome.status == 200
+        return passed
+
+    def _replay(self, seen: dict[str, Any], digest: str) -> _Outcome:
+        if seen.get("sha256") != digest:
+            return _error(
+                422,
+                "idempotency_key_reused",
+                "this Idempotency-Key (or external_id) came before with a different body; "
+                "use a new key for a new message",
+            )
+        if seen.get("state") == "done":
+            return _Outcome(int(seen["status"]), dict(seen["body"]), replayed=True)
+        if seen.get("state") == "failed":
+            return _error(
+                409,
+                "failed_earlier",
+                f"this message was kept (raw id {seen['raw_id']}) but failed to process: "
+                f"{seen.get('error')}; it will be re-processed from storage, do not resend",
+                raw_id=seen["raw_id"],
+            )
+        return _error(409, "in_progress", "this message is being processed; retry later")
+
+    def _process(
+        self,
+        source: str,
+        payload: WebhookPayload,
+        raw_id: str,
+        idem_key: str | None,
+        digest: str,
+    ) -> _Outcome:
+        try:
+            ticket_id = self._thread_ticket(source, payload)
+            meta: dict[str, Any] = {"source": source, **payload.meta}
+            if payload.thread_id:
+                meta["thread_id"] = payload.thread_id
+            if payload.attachment_urls:
+                meta["attachment_urls"] = payload.attachment_urls
+            if payload.auto_submitted:
+                meta[AUTO_SUBMITTED] = payload.auto_submitted
+            if payload.sent_at is not None:
+                meta["sent_at"] = payload.sent_at.isoformat()
+            ticket = self.desk.receive(
+                source,
+                payload.sender,
+                payload.text,
+                subject=payload.subject,
+                sender_name=payload.name or None,
+                html=_sanitise(payload.html),
+                attachments=payload.attachments,
+                external_id=f"{source}:{payload.external_id}" if payload.external_id else None,
+                in_reply_to=f"{source}:{payload.in_reply_to}" if payload.in_reply_to else None,
+                ticket_id=ticket_id,
+                received_at=None,
+                language=payload.language,
+                meta=meta,
+            )
+        except (ValidationError, NotFound) as exc:
+            outcome = _error(422, "rejected", str(exc), raw_id=raw_id)
+            self._finish(raw_id, idem_key, digest, outcome, "failed", None, str(exc))
+            return outcome
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            self._finish(raw_id, idem_key, digest, None, "failed", None, error)
+            return _error(
+                500,
+                "processing_failed",
+                "the message is kept and will be re-processed; do not resend it",
+                raw_id=raw_id,
+            )
+        body: dict[str, Any] = {
+            "ticket_id": ticket.id,
+            "ticket_number": ticket.number,
+            "status": ticket.status,
+        }
+        if self.tracking is not None:
+            body["tracking_url"] = self.tracking.url(ticket.number)
+        outcome = _Outcome(200, body)
+        self._finish(raw_id, idem_key, digest, outcome, "processed", ticket.id, None)
+        if payload.thread_id:
+            with self.desk.storage.unit_of_work() as uow:
+                uow.kv_put(THREAD_NAMESPACE, f"{source}:{payload.thread_id}", ticket.id)
+                uow.commit()
+        return outcome
+
+    def _thread_ticket(self, source: str, payload: WebhookPayload) -> str | None:
+        if payload.ticket_number is not None:
+            return self.desk.get_ticket_by_number(payload.ticket_number).id
+        if payload.thread_id:
+            with self.desk.storage.unit_of_work() as uow:
+                value = uow.kv_get(THREAD_NAMESPACE, f"{source}:{payload.thread_id}")
+            return str(value) if value else None
+        return None
+
+    def _finish(
+        self,
+        raw_id: str,
+        idem_key: str | None,
+        digest: str,
+        outcome: _Outcome | None,
+        status: str,
+        ticket_id: str | None,
+        error: str | None,
+    ) -> None:
+        with self.desk.storage.unit_of_work() as uow:
+            uow.update_raw_inbound(raw_id, status, ticket_id=ticket_id, error=error)
+            if idem_key is not None:
+                record: dict[str, Any] = {"raw_id": raw_id, "sha256": digest}
+                if outcome is not None:
+                    record.update(state="done", status=outcome.status, body=outcome.body)
+                else:
+                    record.update(state="failed", error=error)
+                uow.kv_put(IDEMPOTENCY_NAMESPACE, idem_key, record)
+            uow.commit()
+
+
+def _sanitise(html: str | None) -> str | None:
+    if html is None or not html.strip():
+        return None
+    from .email._html import sanitise_html
+
+    return sanitise_html(html)
