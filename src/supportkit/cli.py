@@ -180,6 +180,7 @@ def report(args: argparse.Namespace, out: Any) -> int:
             weekdays=args.business_days,
             country=args.holidays,
         )
+    targets = _sla_targets(args.sla)
     storage, uow, dialect = _open(args)
     try:
         conn = uow.raw_connection() if uow is not None else storage.connection()
@@ -194,7 +195,7 @@ def report(args: argparse.Namespace, out: Any) -> int:
             "since": since,
             "until": until,
             "calendar": calendar,
-            "sla_targets": _sla_targets(args.sla),
+            "sla_targets": targets,
             "feedback": feedback,
             "series_days": args.series_days,
         }

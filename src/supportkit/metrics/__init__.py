@@ -19,6 +19,8 @@ from ._records import (
     group_key,
     iter_ticket_facts,
     period_key,
+    response_waits,
+    sla_outcomes_from_clocks,
 )
 from ._render import render, render_csv, render_json, render_table
 from ._report import GroupMetrics, MetricsReport
@@ -58,5 +60,7 @@ __all__ = [
     "render_html",
     "render_json",
     "render_table",
+    "response_waits",
+    "sla_outcomes_from_clocks",
     "sql_metrics",
 ]

@@ -17,6 +17,7 @@ import attrs
 from ..domain._errors import ValidationError
 from ..domain._events import TicketEscalated
 from ..domain._model import Direction, Message, Priority, Ticket, ensure_utc
+from ..policies._sla import ClockState, SlaClock
 from ..ports._storage import TicketQuery, UnitOfWork
 
 __all__ = [
@@ -28,6 +29,8 @@ __all__ = [
     "group_key",
     "iter_ticket_facts",
     "period_key",
+    "response_waits",
+    "sla_outcomes_from_clocks",
 ]
 
 #: What a report can be grouped by.
@@ -107,6 +110,20 @@ class TicketFacts:
     def is_open_at(self, at: datetime) -> bool:
         done = self.done_at
         return self.received_at <= at and (done is None or done > at)
+
+
+def sla_outcomes_from_clocks(clocks: Iterable[SlaClock]) -> Iterator[SlaOutcome]:
+    """The outcomes of stopped or breached SLA clocks (running and paused ones are undecided).
+
+    A met clock is decided when it stopped; a breached one at its deadline.
+    """
+    for c in clocks:
+        if c.state is ClockState.MET:
+            yield SlaOutcome(c.ticket_id, c.kind.value, True, c.stopped_at or c.started_at)
+        elif c.state is ClockState.BREACHED:
+            yield SlaOutcome(
+                c.ticket_id, c.kind.value, False, c.due_at or c.stopped_at or c.started_at
+            )
 
 
 def response_waits(messages: Iterable[Message]) -> tuple[tuple[datetime, datetime | None], ...]:

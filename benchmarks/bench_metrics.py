@@ -1,0 +1,331 @@
+"""All metrics over 1,000,000 tickets in SQLite: supportkit's SQL push-down against a floor.
+
+The database is made by inserting rows straight into supportkit's schema
+with ``executemany`` (a desk would take hours to make a million tickets):
+tickets over 90 days on four channels, an inbound and an outbound message
+each, a customer follow-up answered on a third of them, escalation events on
+a tenth. It is kept next to this file (``.bench_metrics_<N>.sqlite3``) and
+reused.
+
+The floor is what someone would write by hand for the same numbers: the
+fewest SQL queries that fetch the needed columns, then numpy (means,
+percentiles, bincounts, cumulative sums). supportkit must stay within 2x of
+it. The two are checked to agree before timing.
+
+Run: ``.venv/bin/python benchmarks/bench_metrics.py [--tickets N] [--repeat R]``
+(needs numpy, benchmark-only).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sqlite3
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from supportkit.metrics import sql_metrics
+from supportkit.metrics._stats import AGEING_BUCKETS, RESPONSE_HISTOGRAM
+from supportkit.storage.sqlite import SQLiteStorage
+
+START = datetime(2026, 1, 1, tzinfo=UTC)
+AT = START + timedelta(days=92)
+CHANNELS = ("email", "chat", "phone", "web")
+US = 1_000_000
+DAY = 86_400 * US
+
+
+def _us(dt: datetime) -> int:
+    return int((dt - datetime(1970, 1, 1, tzinfo=UTC)).total_seconds()) * US
+
+
+def build(path: Path, n: int) -> None:
+    """Fill a fresh supportkit SQLite database with *n* synthetic tickets."""
+    SQLiteStorage(path).close()  # creates and migrates the schema
+    rng = random.Random(42)
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA synchronous = OFF")
+    conn.execute("PRAGMA journal_mode = WAL")
+    t0 = _us(START)
+    batch = 50_000
+    conn.execute("BEGIN")
+    seq = 0
+    for lo in range(0, n, batch):
+        tickets, messages, events = [], [], []
+        for i in range(lo, min(n, lo + batch)):
+            tid = f"t{i:07d}"
+            received = t0 + int(rng.random() * 90 * DAY)
+            channel = CHANNELS[i % 4]
+            frt = received + int(rng.expovariate(1 / 3600) * US) if rng.random() < 0.97 else None
+            resolved = (
+                (frt or received) + int(rng.expovariate(1 / 86400) * US)
+                if frt and rng.random() < 0.85
+                else None
+            )
+            closed = resolved + 3 * DAY if resolved and resolved + 3 * DAY < _us(AT) else None
+            reopen = 1 if resolved and rng.random() < 0.05 else 0
+            esc = 1 if rng.random() < 0.1 else 0
+            tier = "L2" if esc else "L1"
+            status = "closed" if closed else "resolved" if resolved else "diagnosing"
+            tickets.append(
+                (
+                    tid,
+                    i + 1,
+                    "subject",
+                    f"c{i % 50000}",
+                    channel,
+                    status,
+                    1 + i % 4,
+                    None,
+                    tier,
+                    f"team{i % 5}",
+                    f"agent{i % 40}" if frt else None,
+                    "",
+                    "{}",
+                    "en",
+                    "default",
+                    3,
+                    received,
+                    received,
+                    frt,
+                    received,
+                    resolved,
+                    closed,
+                    resolved or frt or received,
+                    "ok" if resolved else None,
+                    None,
+                    reopen,
+                    esc,
+                )
+            )
+            seq += 1
+            messages.append(
+                (seq, f"m{seq}", tid, "inbound", channel, "c", "x", "[]", "{}", received)
+            )
+            if frt:
+                seq += 1
+                messages.append(
+                    (seq, f"m{seq}", tid, "outbound", channel, "a", "x", "[]", "{}", frt)
+                )
+                if rng.random() < 0.33:
+                    follow = frt + int(rng.expovariate(1 / 7200) * US)
+                    seq += 1
+                    messages.append(
+                        (seq, f"m{seq}", tid, "inbound", channel, "c", "x", "[]", "{}", follow)
+                    )
+                    if rng.random() < 0.9:
+                        seq += 1
+                        messages.append(
+                            (
+                                seq,
+                                f"m{seq}",
+                                tid,
+                                "outbound",
+                                channel,
+                                "a",
+                                "x",
+                                "[]",
+                                "{}",
+                                follow + int(rng.expovariate(1 / 5400) * US),
+                            )
+                        )
+            if esc:
+                events.append(
+                    (
+                        tid,
+                        "ticket.escalated",
+                        received + 60 * US,
+                        f'{{"ticket_id":"{tid}","from_tier":"L1","to_tier":"L2"}}',
+                    )
+                )
+        conn.executemany("INSERT INTO sk_tickets VALUES (" + ",".join("?" * 27) + ")", tickets)
+        conn.executemany(
+            "INSERT INTO sk_messages (seq, id, ticket_id, direction, channel, author, text, "
+            "attachments, meta, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            messages,
+        )
+        conn.executemany(
+            "INSERT INTO sk_events (ticket_id, type, at, payload) VALUES (?,?,?,?)", events
+        )
+    conn.execute("COMMIT")
+    conn.execute("ANALYZE")
+    conn.close()
+
+
+def _summary(values: np.ndarray) -> tuple[int, float, float, float, float]:
+    if len(values) == 0:
+        return (0, float("nan"), float("nan"), float("nan"), float("nan"))
+    p = np.percentile(values, [50, 90, 95])
+    return (len(values), float(values.mean()), float(p[0]), float(p[1]), float(p[2]))
+
+
+def floor(conn: sqlite3.Connection, at: datetime, series_days: int = 30) -> dict[str, Any]:
+    """The same numbers, hand-written: few queries, numpy for the arithmetic."""
+    at_us = _us(at)
+    cols = conn.execute(
+        "SELECT received_at, COALESCE(first_response_at, -1), COALESCE(resolved_at, -1), "
+        "COALESCE(closed_at, -1), reopen_count, escalation_count, "
+        "COALESCE(assignee_id, '(unassigned)'), tier FROM sk_tickets"
+    ).fetchall()
+    rec = np.fromiter((r[0] for r in cols), np.int64, len(cols))
+    frt = np.fromiter((r[1] for r in cols), np.int64, len(cols))
+    res = np.fromiter((r[2] for r in cols), np.int64, len(cols))
+    clo = np.fromiter((r[3] for r in cols), np.int64, len(cols))
+    reo = np.fromiter((r[4] for r in cols), np.int64, len(cols))
+    esc = np.fromiter((r[5] for r in cols), np.int64, len(cols))
+    has_frt, has_res = frt >= 0, res >= 0
+    first = (frt[has_frt] - rec[has_frt]) / US
+    resolution = (res[has_res] - rec[has_res]) / US
+    outbound = dict(
+        conn.execute(
+            "SELECT ticket_id, COUNT(*) FROM sk_messages WHERE direction = 'outbound' "
+            "GROUP BY ticket_id"
+        ).fetchall()
+    )
+    ids = [r[0] for r in conn.execute("SELECT id FROM sk_tickets").fetchall()]
+    one_out = np.fromiter((outbound.get(i, 0) == 1 for i in ids), bool, len(ids))
+    waits = (
+        np.array(
+            [
+                r[0]
+                for r in conn.execute(
+                    """
+                SELECT nxt - created_at FROM (
+                    SELECT direction, created_at,
+                        LAG(direction) OVER w AS prev,
+                        LEAD(created_at) OVER w AS nxt,
+                        LEAD(direction) OVER w AS nxt_dir
+                    FROM sk_messages WHERE direction != 'note'
+                    WINDOW w AS (PARTITION BY ticket_id ORDER BY seq))
+                WHERE direction = 'inbound' AND prev = 'outbound' AND nxt_dir = 'outbound'
+                """
+                ).fetchall()
+            ],
+            np.int64,
+        )
+        / US
+    )
+    done = np.where(has_res & ((clo < 0) | (res < clo)), res, clo)
+    open_ = (rec <= at_us) & ((res < 0) | (res > at_us)) & ((clo < 0) | (clo > at_us))
+    edges = [b for b, _ in AGEING_BUCKETS[:-1]]
+    ageing = np.bincount(
+        np.searchsorted(np.array(edges) * US, at_us - rec[open_], side="right"),
+        minlength=len(AGEING_BUCKETS),
+    )
+    agents = [r[6] for r, o in zip(cols, open_, strict=True) if o]
+    load: dict[str, int] = {}
+    for a in agents:
+        load[a] = load.get(a, 0) + 1
+    hist = np.bincount(
+        np.searchsorted(np.array([b for b, _ in RESPONSE_HISTOGRAM[:-1]]), first, side="right"),
+        minlength=len(RESPONSE_HISTOGRAM),
+    )
+    p0 = at_us - series_days * DAY
+    points = p0 + np.arange(series_days + 1) * DAY
+    srt_rec, srt_done = np.sort(rec), np.sort(done[done >= 0])
+    series = np.searchsorted(srt_rec, points, side="right") - np.searchsorted(
+        srt_done, points, side="right"
+    )
+    tiers = conn.execute(
+        "SELECT json_extract(payload, '$.from_tier'), COUNT(DISTINCT ticket_id) FROM sk_events "
+        "WHERE type = 'ticket.escalated' GROUP BY 1"
+    ).fetchall()
+    limit = {"first_response": 4 * 3600, "resolution": 3 * 86400}
+    frt_at = has_frt & (frt <= at_us)
+    sla_first = (
+        int(np.sum(frt_at & ((frt - rec) <= limit["first_response"] * US))),
+        int(np.sum(frt_at | (at_us - rec > limit["first_response"] * US))),
+    )
+    return {
+        "tickets": len(rec),
+        "first_response": _summary(first),
+        "resolution": _summary(resolution),
+        "next_response": _summary(waits),
+        "fcr": int(np.sum(has_res & (reo == 0) & one_out)),
+        "reopen": int(np.sum(reo > 0)),
+        "escalation": int(np.sum(esc > 0)),
+        "escalation_by_tier": tiers,
+        "backlog": int(open_.sum()),
+        "ageing": ageing.tolist(),
+        "agent_load": len(load),
+        "histogram": hist.tolist(),
+        "series": series.tolist(),
+        "sla_first_response": sla_first,
+    }
+
+
+def ours(conn: sqlite3.Connection, at: datetime, group_by: str | None = None) -> Any:
+    return sql_metrics(
+        conn,
+        at=at,
+        group_by=group_by,
+        sla_targets={"first_response": timedelta(hours=4), "resolution": timedelta(days=3)},
+    )
+
+
+def check(report: Any, ref: dict[str, Any]) -> None:
+    t = report.total
+    assert t.tickets == ref["tickets"]
+    for name in ("first_response", "resolution", "next_response"):
+        s = getattr(t, name)
+        got = (s.count, s.mean, s.median, s.p90, s.p95)
+        assert got[0] == ref[name][0], (name, got, ref[name])
+        assert np.allclose(got[1:], ref[name][1:], rtol=1e-9), (name, got, ref[name])
+    assert t.first_contact_resolution.numerator == ref["fcr"]
+    assert t.reopen.numerator == ref["reopen"]
+    assert t.escalation.numerator == ref["escalation"]
+    assert t.backlog == ref["backlog"]
+    assert list(t.ageing.values()) == ref["ageing"]
+    assert [n for _, n in report.first_response_histogram] == ref["histogram"]
+    assert [n for _, n in report.backlog_series] == ref["series"]
+    assert len(report.agent_load) == ref["agent_load"]
+    sla = t.sla["first_response"]
+    assert (sla.numerator, sla.denominator) == ref["sla_first_response"]
+
+
+def best(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
+    times, result = [], None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - t0)
+    return min(times), result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tickets", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args(argv)
+    path = Path(__file__).with_name(f".bench_metrics_{args.tickets}.sqlite3")
+    if not path.exists():
+        t0 = time.perf_counter()
+        build(path, args.tickets)
+        print(f"built {path.name} in {time.perf_counter() - t0:.1f} s")
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA cache_size = -262144")
+    messages = conn.execute("SELECT COUNT(*) FROM sk_messages").fetchone()[0]
+    print(f"{args.tickets:,} tickets, {messages:,} messages; SQLite {sqlite3.sqlite_version}")
+    t_floor, ref = best(lambda: floor(conn, AT), args.repeat)
+    rows = [("hand-written SQL + numpy floor", t_floor)]
+    t_ours, rep = best(lambda: ours(conn, AT), args.repeat)
+    check(rep, ref)
+    rows.append(("supportkit sql_metrics, total", t_ours))
+    t_group, _ = best(lambda: ours(conn, AT, "channel"), args.repeat)
+    rows.append(("supportkit sql_metrics, by channel", t_group))
+    print(f"{'what':<40}{'seconds':>10}{'x floor':>10}")
+    for name, secs in rows:
+        print(f"{name:<40}{secs:>10.2f}{secs / t_floor:>10.2f}")
+    ratio = t_ours / t_floor
+    print(f"target: within 2x of the floor: {'met' if ratio <= 2 else 'MISSED'} ({ratio:.2f}x)")
+    return 0 if ratio <= 2 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

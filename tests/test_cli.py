@@ -1,0 +1,138 @@
+"""``supportkit report`` end to end, on a SQLite file made by driving a desk."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+import types
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from supportkit import FakeClock, SupportDesk
+from supportkit.cli import main, parse_duration, parse_instant
+from supportkit.storage.sqlite import SQLiteStorage
+
+MON = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("cli") / "supportkit.sqlite3"
+    clock = FakeClock(MON)
+    with SQLiteStorage(path) as storage:
+        desk = SupportDesk(storage, clock=clock)
+        for i, channel in enumerate(["email", "chat", "phone", "email", "chat"]):
+            t = desk.receive(channel, f"c{i}@example.com", "help")
+            clock.advance(minutes=20 * (i + 1))
+            desk.reply(t.id, "ann", "hello")
+            if i % 2 == 0:
+                clock.advance(hours=3)
+                desk.resolve(t.id, actor="ann", resolution="done")
+        with storage.unit_of_work() as uow:
+            uow.kv_put(
+                "feedback", "1", {"ticket_id": t.id, "csat": 5, "nps": 9, "at": MON.isoformat()}
+            )
+            uow.commit()
+    return path
+
+
+ARGS = ["--since", "2026-01-05", "--until", "2026-01-05", "--at", "2026-01-06"]
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(["report", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_the_table_shows_one_row_per_group_and_the_total(
+    db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, "--db", str(db), "--group-by", "channel", *ARGS)
+    assert code == 0
+    lines = out.splitlines()
+    assert any(line.startswith("chat ") for line in lines)
+    total = next(line for line in lines if line.startswith("TOTAL"))
+    assert total.split()[1:3] == ["5", "3"]  # 5 tickets, 3 resolved
+    assert "CSAT: 100.0% satisfied" in out
+
+
+def test_json_carries_every_metric(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--url", f"sqlite:///{db}", "--format", "json", *ARGS)
+    data = json.loads(out)
+    assert code == 0
+    assert data["total"]["tickets"] == 5
+    assert data["total"]["first_response"]["median"] == 3600.0
+    assert data["total"]["sla"]["first_response"]["denominator"] == 5
+    assert data["groups"] == []
+
+
+def test_csv_has_a_row_per_group_and_an_all_row(
+    db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, out, _ = run(capsys, "--db", str(db), "--format", "csv", "--group-by", "priority", *ARGS)
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [r["key"] for r in rows] == ["normal", "all"]
+    assert rows[-1]["first_contact_resolution.numerator"] == "3"
+
+
+def test_html_report_is_one_self_contained_page_with_three_charts(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "report.html"
+    code, out, _ = run(
+        capsys,
+        *("--db", str(db), "--format", "html", "--output", str(target), "--group-by", "day"),
+        *("--business-hours", "09:00-18:00", *ARGS),
+    )
+    html = target.read_text(encoding="utf-8")
+    assert code == 0
+    assert "wrote" in out
+    assert html.count("<svg") == 3
+    assert 'aria-label="SLA compliance by channel"' in html
+    assert "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    assert "<script" not in html
+
+
+def test_a_missing_database_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(capsys, "--db", str(tmp_path / "nope.sqlite3"))
+    assert code == 2
+    assert "no database" in err
+
+
+def test_bad_durations_and_dates_are_rejected(capsys: pytest.CaptureFixture[str]) -> None:
+    assert parse_duration("1h30m").total_seconds() == 5400
+    assert parse_instant("2026-01-31", end_of_day=True) == datetime(2026, 2, 1, tzinfo=UTC)
+    code, _, err = run(capsys, "--sla", "first_response=soon")
+    assert code == 2
+    assert "duration" in err
+    code, _, err = run(capsys, "--since", "yesterday")
+    assert code == 2
+    assert "date" in err
+
+
+def test_demo_is_dispatched_to_the_demo_module(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[list[str]] = []
+    fake = types.ModuleType("supportkit.demo")
+    fake.main = lambda argv: calls.append(argv) or 0  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "supportkit.demo", fake)
+    assert main(["demo"]) == 0
+    assert calls == [[]]
+
+
+def test_python_dash_m_runs_the_report(db: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "supportkit", "report", "--db", str(db), "--format", "json", *ARGS],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert json.loads(done.stdout)["total"]["tickets"] == 5
