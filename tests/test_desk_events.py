@@ -225,3 +225,33 @@ def test_a_failed_use_case_keeps_the_outbox_in_order(make_desk: DeskFactory) -> 
     assert third.publish_pending() == 6
     with storage.unit_of_work() as uow:
         assert seen == [se.event for se in uow.events_since(0)]
+
+
+# -- in-transaction handlers ------------------------------------------------------------------
+def test_in_transaction_handlers_commit_with_the_use_case(desk: SupportDesk) -> None:
+    from supportkit.domain import TicketEscalated
+
+    def page_the_expert(ctx: Any, event: TicketEscalated) -> None:
+        ctx.add_message(ctx.ticket(event.ticket_id), Direction.NOTE, "system", "paged L3")
+
+    desk.on(TicketEscalated, page_the_expert)
+    t = desk.receive("email", "ann@example.com", "help")
+    up = desk.escalate(t.id, "L3", actor="a", reason="bug")
+    assert up.version == 2  # one save for the escalation and the handler's note
+    assert desk.messages(t.id)[-1].text == "paged L3"
+
+
+def test_a_failing_handler_rolls_the_use_case_back(desk: SupportDesk) -> None:
+    seen: list[DomainEvent] = []
+    t = desk.receive("email", "ann@example.com", "help")
+    _collect(desk.signals.event, seen)
+
+    def broken(ctx: Any, event: StatusChanged) -> None:
+        raise RuntimeError("policy bug")
+
+    desk.on(StatusChanged, broken)
+    with pytest.raises(RuntimeError, match="policy bug"):
+        desk.start_diagnosis(t.id, actor="a")
+    assert desk.get_ticket(t.id) == t
+    assert len(desk.history(t.id)) == 1
+    assert seen == []

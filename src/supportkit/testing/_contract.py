@@ -22,7 +22,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 import pytest
@@ -108,6 +108,20 @@ class StorageContract:
         )
         yield  # noqa: PT022  # pragma: no cover
 
+    #: upper bound on examples per property test; the active hypothesis profile may ask for
+    #: fewer. A slow backend (a network database) may lower it in its subclass.
+    max_examples: ClassVar[int] = 50
+
+    def examples(self) -> settings:
+        """Hypothesis settings for one property test, taken from the active profile when it runs."""
+        current = settings()  # a copy of the active profile
+        return settings(
+            current,
+            max_examples=min(current.max_examples, self.max_examples),
+            deadline=None,
+            suppress_health_check=[*current.suppress_health_check, HealthCheck.too_slow],
+        )
+
     @staticmethod
     def require(storage: Storage, capability: str) -> None:
         """Skip the calling test unless *storage* declares *capability*."""
@@ -143,22 +157,23 @@ class StorageContract:
         assert numbers == sorted(set(numbers))
         assert numbers[0] >= 1
 
-    @_fixture_settings
-    @given(ticket=sks.tickets())
-    def test_added_ticket_reads_back_equal_at_version_1(
-        self, storage: Storage, ticket: Ticket
-    ) -> None:
-        with storage.unit_of_work() as uow:
-            ticket = attrs.evolve(ticket, number=uow.next_ticket_number())
-            uow.add_ticket(ticket)
-            uow.commit()
-        assert ticket.version == 1
-        with storage.unit_of_work() as uow:
-            by_id = uow.get_ticket(ticket.id)
-            by_number = uow.get_ticket_by_number(ticket.number)
-        assert by_id == ticket
-        assert by_number == ticket
-        assert by_id.events == []
+    def test_added_ticket_reads_back_equal_at_version_1(self, storage: Storage) -> None:
+        @self.examples()
+        @given(ticket=sks.tickets())
+        def check(ticket: Ticket) -> None:
+            with storage.unit_of_work() as uow:
+                ticket = attrs.evolve(ticket, number=uow.next_ticket_number())
+                uow.add_ticket(ticket)
+                uow.commit()
+            assert ticket.version == 1
+            with storage.unit_of_work() as uow:
+                by_id = uow.get_ticket(ticket.id)
+                by_number = uow.get_ticket_by_number(ticket.number)
+            assert by_id == ticket
+            assert by_number == ticket
+            assert by_id.events == []
+
+        check()
 
     def test_unknown_ticket_raises_ticket_not_found(self, storage: Storage) -> None:
         with storage.unit_of_work() as uow, pytest.raises(TicketNotFound):
@@ -456,78 +471,82 @@ class StorageContract:
         assert self._find(storage, customer_id="zed") == ["Invoice is WRONG"]
         assert "Invoice is WRONG" not in self._find(storage, customer_id="ann")
 
-    @_fixture_settings
-    @given(
-        data=st.data(),
-        specs=st.lists(
-            st.fixed_dictionaries(
-                {
-                    "status": st.sampled_from(("registered", "diagnosing", "closed")),
-                    "assignee_id": st.sampled_from((None, "a1", "a2")),
-                    "tier": st.sampled_from(("L1", "L2")),
-                    "priority": st.sampled_from(Priority),
-                    "channel": st.sampled_from(("email", "chat")),
-                    "subject": st.sampled_from(("Invoice", "login", "INVOICE wrong", "")),
-                }
+    def test_find_and_count_agree_with_a_plain_filter(self, storage: Storage) -> None:
+        @self.examples()
+        @given(
+            data=st.data(),
+            specs=st.lists(
+                st.fixed_dictionaries(
+                    {
+                        "status": st.sampled_from(("registered", "diagnosing", "closed")),
+                        "assignee_id": st.sampled_from((None, "a1", "a2")),
+                        "tier": st.sampled_from(("L1", "L2")),
+                        "priority": st.sampled_from(Priority),
+                        "channel": st.sampled_from(("email", "chat")),
+                        "subject": st.sampled_from(("Invoice", "login", "INVOICE wrong", "")),
+                    }
+                ),
+                max_size=8,
             ),
-            max_size=8,
-        ),
-    )
-    def test_find_and_count_agree_with_a_plain_filter(
-        self, storage: Storage, data: st.DataObject, specs: list[dict[str, Any]]
-    ) -> None:
-        customer = f"c-{uuid.uuid4().hex}"  # examples share the storage
-        with storage.unit_of_work() as uow:
-            stored = []
-            for spec in specs:
-                t = _new_ticket(uow, customer_id=customer, **spec)
-                t = attrs.evolve(t, id=f"{customer}-{t.number}")
-                uow.add_ticket(t)
-                stored.append(t)
-            uow.commit()
-        query = TicketQuery(
-            customer_id=customer,
-            status=data.draw(st.none() | st.sampled_from(("registered", "closed"))),
-            assignee_id=data.draw(st.none() | st.sampled_from(("a1", "a2"))),
-            tier=data.draw(st.none() | st.just("L2")),
-            priority=data.draw(st.none() | st.sampled_from(Priority)),
-            channel=data.draw(st.none() | st.just("chat")),
-            text=data.draw(st.none() | st.sampled_from(("invoice", "LOGIN"))),
-            limit=data.draw(st.integers(0, 10)),
-            offset=data.draw(st.integers(0, 3)),
-            oldest_first=data.draw(st.booleans()),
         )
-        statuses = query.statuses()
-        expected = [
-            t
-            for t in stored
-            if (statuses is None or t.status in statuses)
-            and (query.assignee_id is None or t.assignee_id == query.assignee_id)
-            and (query.tier is None or t.tier == query.tier)
-            and (query.priority is None or t.priority == query.priority)
-            and (query.channel is None or t.channel == query.channel)
-            and (query.text is None or query.text.lower() in t.subject.lower())
-        ]
-        expected.sort(key=lambda t: t.number, reverse=not query.oldest_first)
-        with storage.unit_of_work() as uow:
-            found = uow.find_tickets(query)
-            count = uow.count_tickets(query)
-        assert [t.id for t in found] == [
-            t.id for t in expected[query.offset : query.offset + query.limit]
-        ]
-        assert count == len(expected)
+        def check(data: st.DataObject, specs: list[dict[str, Any]]) -> None:
+            customer = f"c-{uuid.uuid4().hex}"  # examples share the storage
+            with storage.unit_of_work() as uow:
+                stored = []
+                for spec in specs:
+                    t = _new_ticket(uow, customer_id=customer, **spec)
+                    t = attrs.evolve(t, id=f"{customer}-{t.number}")
+                    uow.add_ticket(t)
+                    stored.append(t)
+                uow.commit()
+            query = TicketQuery(
+                customer_id=customer,
+                status=data.draw(st.none() | st.sampled_from(("registered", "closed"))),
+                assignee_id=data.draw(st.none() | st.sampled_from(("a1", "a2"))),
+                tier=data.draw(st.none() | st.just("L2")),
+                priority=data.draw(st.none() | st.sampled_from(Priority)),
+                channel=data.draw(st.none() | st.just("chat")),
+                text=data.draw(st.none() | st.sampled_from(("invoice", "LOGIN"))),
+                limit=data.draw(st.integers(0, 10)),
+                offset=data.draw(st.integers(0, 3)),
+                oldest_first=data.draw(st.booleans()),
+            )
+            statuses = query.statuses()
+            expected = [
+                t
+                for t in stored
+                if (statuses is None or t.status in statuses)
+                and (query.assignee_id is None or t.assignee_id == query.assignee_id)
+                and (query.tier is None or t.tier == query.tier)
+                and (query.priority is None or t.priority == query.priority)
+                and (query.channel is None or t.channel == query.channel)
+                and (query.text is None or query.text.lower() in t.subject.lower())
+            ]
+            expected.sort(key=lambda t: t.number, reverse=not query.oldest_first)
+            with storage.unit_of_work() as uow:
+                found = uow.find_tickets(query)
+                count = uow.count_tickets(query)
+            assert [t.id for t in found] == [
+                t.id for t in expected[query.offset : query.offset + query.limit]
+            ]
+            assert count == len(expected)
+
+        check()
 
     # -- messages and history -----------------------------------------------------------------
-    @_fixture_settings
-    @given(message=sks.messages())
-    def test_message_reads_back_equal(self, storage: Storage, message: Message) -> None:
-        with storage.unit_of_work() as uow:
-            uow.add_message(message)
-            uow.commit()
-        with storage.unit_of_work() as uow:
-            assert uow.messages_for(message.ticket_id) == [message]
-            if message.external_id is not None:
-                assert uow.find_message_by_external_id(message.external_id) == message
+    def test_message_reads_back_equal(self, storage: Storage) -> None:
+        @self.examples()
+        @given(message=sks.messages())
+        def check(message: Message) -> None:
+            with storage.unit_of_work() as uow:
+                uow.add_message(message)
+                uow.commit()
+            with storage.unit_of_work() as uow:
+                assert uow.messages_for(message.ticket_id) == [message]
+                if message.external_id is not None:
+                    assert uow.find_message_by_external_id(message.external_id) == message
+
+        check()
 
     def test_messages_are_listed_oldest_first_per_ticket(self, storage: Storage) -> None:
         with storage.unit_of_work() as uow:
@@ -582,26 +601,32 @@ class StorageContract:
             assert len(uow.history_for("t2")) == len(entries)
             assert uow.history_for("t3") == []
 
-    @_fixture_settings
-    @given(entry=sks.history_entries())
-    def test_history_entry_reads_back_equal(self, storage: Storage, entry: HistoryEntry) -> None:
-        with storage.unit_of_work() as uow:
-            uow.add_history(entry)
-            uow.commit()
-        with storage.unit_of_work() as uow:
-            assert uow.history_for(entry.ticket_id) == [entry]
+    def test_history_entry_reads_back_equal(self, storage: Storage) -> None:
+        @self.examples()
+        @given(entry=sks.history_entries())
+        def check(entry: HistoryEntry) -> None:
+            with storage.unit_of_work() as uow:
+                uow.add_history(entry)
+                uow.commit()
+            with storage.unit_of_work() as uow:
+                assert uow.history_for(entry.ticket_id) == [entry]
+
+        check()
 
     # -- customers, agents, teams -------------------------------------------------------------
-    @_fixture_settings
-    @given(customer=sks.customers())
-    def test_customer_reads_back_equal(self, storage: Storage, customer: Customer) -> None:
-        with storage.unit_of_work() as uow:
-            uow.add_customer(customer)
-            uow.commit()
-        with storage.unit_of_work() as uow:
-            assert uow.get_customer(customer.id) == customer
-            for ident in customer.identities:
-                assert uow.find_customer_by_identity(ident) == customer
+    def test_customer_reads_back_equal(self, storage: Storage) -> None:
+        @self.examples()
+        @given(customer=sks.customers())
+        def check(customer: Customer) -> None:
+            with storage.unit_of_work() as uow:
+                uow.add_customer(customer)
+                uow.commit()
+            with storage.unit_of_work() as uow:
+                assert uow.get_customer(customer.id) == customer
+                for ident in customer.identities:
+                    assert uow.find_customer_by_identity(ident) == customer
+
+        check()
 
     def test_unknown_customer_raises_not_found(self, storage: Storage) -> None:
         with storage.unit_of_work() as uow:
@@ -663,19 +688,20 @@ class StorageContract:
         with storage.unit_of_work() as uow, pytest.raises(NotFound):
             uow.save_customer(Customer("ghost", "Ghost"))
 
-    @_fixture_settings
-    @given(agent=sks.agents(), team=sks.teams())
-    def test_agents_and_teams_read_back_equal(
-        self, storage: Storage, agent: Agent, team: Team
-    ) -> None:
-        with storage.unit_of_work() as uow:
-            uow.save_agent(agent)
-            uow.save_team(team)
-            uow.commit()
-        with storage.unit_of_work() as uow:
-            assert uow.get_agent(agent.id) == agent
-            assert agent in uow.list_agents()
-            assert team in uow.list_teams()
+    def test_agents_and_teams_read_back_equal(self, storage: Storage) -> None:
+        @self.examples()
+        @given(agent=sks.agents(), team=sks.teams())
+        def check(agent: Agent, team: Team) -> None:
+            with storage.unit_of_work() as uow:
+                uow.save_agent(agent)
+                uow.save_team(team)
+                uow.commit()
+            with storage.unit_of_work() as uow:
+                assert uow.get_agent(agent.id) == agent
+                assert agent in uow.list_agents()
+                assert team in uow.list_teams()
+
+        check()
 
     def test_agents_and_teams_are_upserted(self, storage: Storage) -> None:
         with storage.unit_of_work() as uow:
@@ -751,16 +777,19 @@ class StorageContract:
             assert uow.events_since(seqs[-1]) == []
             assert [se.seq for se in uow.events_since(0)] == seqs
 
-    @_fixture_settings
-    @given(events=st.lists(sks.domain_events(), min_size=1, max_size=5))
-    def test_events_read_back_equal(self, storage: Storage, events: list[DomainEvent]) -> None:
-        with storage.unit_of_work() as uow:
-            seqs = uow.add_events(events)
-            uow.commit()
-        assert len(seqs) == len(events)
-        with storage.unit_of_work() as uow:
-            stored = uow.events_since(seqs[0] - 1, limit=len(events))
-        assert stored == [StoredEvent(s, e) for s, e in zip(seqs, events, strict=True)]
+    def test_events_read_back_equal(self, storage: Storage) -> None:
+        @self.examples()
+        @given(events=st.lists(sks.domain_events(), min_size=1, max_size=5))
+        def check(events: list[DomainEvent]) -> None:
+            with storage.unit_of_work() as uow:
+                seqs = uow.add_events(events)
+                uow.commit()
+            assert len(seqs) == len(events)
+            with storage.unit_of_work() as uow:
+                stored = uow.events_since(seqs[0] - 1, limit=len(events))
+            assert stored == [StoredEvent(s, e) for s, e in zip(seqs, events, strict=True)]
+
+        check()
 
     # -- timers ----------------------------------------------------------------------------------
     def test_timers_are_due_in_order_and_limited(self, storage: Storage) -> None:
@@ -808,17 +837,20 @@ class StorageContract:
             assert [t.key for t in uow.due_timers(_at(10))] == ["b"]
             assert [t.key for t in uow.timers_for("t1")] == ["b"]
 
-    @_fixture_settings
-    @given(timer=sks.timers())
-    def test_timer_reads_back_equal(self, storage: Storage, timer: Timer) -> None:
-        with storage.unit_of_work() as uow:
-            uow.schedule_timer(timer)
-            uow.commit()
-        with storage.unit_of_work() as uow:
-            assert uow.timers_for(timer.ticket_id) == [timer]
-            assert timer in uow.due_timers(timer.due_at, limit=100_000)
-            uow.cancel_timer(timer.key)
-            uow.commit()
+    def test_timer_reads_back_equal(self, storage: Storage) -> None:
+        @self.examples()
+        @given(timer=sks.timers())
+        def check(timer: Timer) -> None:
+            with storage.unit_of_work() as uow:
+                uow.schedule_timer(timer)
+                uow.commit()
+            with storage.unit_of_work() as uow:
+                assert uow.timers_for(timer.ticket_id) == [timer]
+                assert timer in uow.due_timers(timer.due_at, limit=100_000)
+                uow.cancel_timer(timer.key)
+                uow.commit()
+
+        check()
 
     # -- raw inbound -------------------------------------------------------------------------------
     def test_raw_inbound_is_deduplicated_by_channel_and_external_id(self, storage: Storage) -> None:
@@ -857,16 +889,19 @@ class StorageContract:
             with pytest.raises(NotFound):
                 uow.update_raw_inbound("nope", "processed")
 
-    @_fixture_settings
-    @given(raw=sks.raw_inbound())
-    def test_raw_inbound_reads_back_equal(self, storage: Storage, raw: RawInbound) -> None:
-        with storage.unit_of_work() as uow:
-            assert uow.add_raw_inbound(raw)
-            uow.update_raw_inbound(raw.id, "ignored", error=raw.id)
-            uow.commit()
-        with storage.unit_of_work() as uow:
-            rows = [r for r in uow.list_raw_inbound("ignored", limit=100_000) if r.id == raw.id]
-        assert rows == [attrs.evolve(raw, status="ignored", error=raw.id)]
+    def test_raw_inbound_reads_back_equal(self, storage: Storage) -> None:
+        @self.examples()
+        @given(raw=sks.raw_inbound())
+        def check(raw: RawInbound) -> None:
+            with storage.unit_of_work() as uow:
+                assert uow.add_raw_inbound(raw)
+                uow.update_raw_inbound(raw.id, "ignored", error=raw.id)
+                uow.commit()
+            with storage.unit_of_work() as uow:
+                rows = [r for r in uow.list_raw_inbound("ignored", limit=100_000) if r.id == raw.id]
+            assert rows == [attrs.evolve(raw, status="ignored", error=raw.id)]
+
+        check()
 
     # -- kv -------------------------------------------------------------------------------------------
     def test_kv_values_are_kept_per_namespace(self, storage: Storage) -> None:
@@ -885,14 +920,17 @@ class StorageContract:
             assert uow.kv_items("routing") == [("a", {"x": [1, None, "y"]}), ("cursor", 4)]
             assert uow.kv_items("nothing") == []
 
-    @_fixture_settings
-    @given(key=sks.short_text(), value=sks.json_values().filter(lambda v: v is not None))
-    def test_kv_value_reads_back_equal(self, storage: Storage, key: str, value: Any) -> None:
-        with storage.unit_of_work() as uow:
-            uow.kv_put("prop", key, value)
-            uow.commit()
-        with storage.unit_of_work() as uow:
-            assert uow.kv_get("prop", key) == value
+    def test_kv_value_reads_back_equal(self, storage: Storage) -> None:
+        @self.examples()
+        @given(key=sks.short_text(), value=sks.json_values().filter(lambda v: v is not None))
+        def check(key: str, value: Any) -> None:
+            with storage.unit_of_work() as uow:
+                uow.kv_put("prop", key, value)
+                uow.commit()
+            with storage.unit_of_work() as uow:
+                assert uow.kv_get("prop", key) == value
+
+        check()
 
     # -- concurrency ----------------------------------------------------------------------------------
     def test_two_concurrent_writers_of_one_version_one_wins(self, storage: Storage) -> None:
