@@ -255,3 +255,26 @@ def test_a_failing_handler_rolls_the_use_case_back(desk: SupportDesk) -> None:
     assert desk.get_ticket(t.id) == t
     assert len(desk.history(t.id)) == 1
     assert seen == []
+
+
+def test_a_failing_timer_handler_does_not_block_the_other_timers(
+    desk: SupportDesk, fake_clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    t = desk.receive("chat", "user-1", "help")
+    fired: list[str] = []
+
+    def broken(ctx: Any, timer: Timer) -> None:
+        ctx.add_message(ctx.ticket(timer.ticket_id), Direction.NOTE, "system", "half done")
+        raise RuntimeError("handler bug")
+
+    desk.on_timer("broken", broken)
+    desk.on_timer("fine", lambda ctx, timer: fired.append(timer.key))
+    _schedule(desk, Timer("a", fake_clock.now(), "broken", t.id))
+    _schedule(desk, Timer("b", fake_clock.now() + timedelta(seconds=1), "fine", t.id))
+    fake_clock.advance(minutes=1)
+    with caplog.at_level("CRITICAL", logger="supportkit"):
+        assert desk.tick() == 1
+    assert fired == ["b"]
+    assert len(desk.messages(t.id)) == 1  # the failed handler's work was rolled back
+    with desk.storage.unit_of_work() as uow:
+        assert [x.key for x in uow.timers_for(t.id)] == ["a"]  # retried next tick

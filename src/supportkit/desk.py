@@ -404,7 +404,9 @@ class SupportDesk:
                 ticket.reopen_count += 1
                 ticket.resolved_at = None
             elif lc.can_fire(ticket.status, "customer_replied"):
-                ctx.transition(ticket, "customer_replied", actor=sender.strip(), reason="customer replied")
+                ctx.transition(
+                    ticket, "customer_replied", actor=sender.strip(), reason="customer replied"
+                )
             return ticket
 
         return self.run(use_case)
@@ -910,8 +912,9 @@ class SupportDesk:
         """Fire due timers (SLA warnings and breaches, reminders); call it from a scheduler.
 
         Timers are found by an index on their due time, never by scanning
-        tickets. Each timer is handled in its own transaction. Returns how
-        many fired.
+        tickets. Each timer is handled in its own transaction; a handler that
+        raises is logged, its timer stays for the next tick, and the others
+        still fire. Returns how many fired.
         """
         when = ensure_utc(now) if now else ensure_utc(self.clock.now())
         with self.storage.unit_of_work() as uow:
@@ -927,7 +930,15 @@ class SupportDesk:
                 else:
                     log.warning("no handler for timer kind %r; dropped %s", timer.kind, timer.key)
 
-            self.run(use_case)
+            try:
+                self.run(use_case)
+            except Exception:  # one failing timer must not block every timer due after it
+                log.exception(
+                    "timer %s (%s) failed; it stays scheduled and is retried on the next tick",
+                    timer.key,
+                    timer.kind,
+                )
+                continue
             fired += 1
         return fired
 

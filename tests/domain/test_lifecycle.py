@@ -282,3 +282,13 @@ def test_public_labels_default_to_the_state_name() -> None:
     assert COMPLAINT.public_label("investigating") == "we are looking into it"
     assert COMPLAINT.public_label("filed") == "filed"
     assert DEFAULT_LIFECYCLE.public_label("waiting_on_customer") == "waiting for your reply"
+
+
+def test_a_single_state_name_is_not_split_into_letters() -> None:
+    lc = Lifecycle(
+        LifecycleDefinition(
+            "tiny", ("new", "done"), "new", "done", (TransitionDef("finish", "new", "done"),)
+        )
+    )
+    assert lc.fire(_T("new"), "finish") == "done"
+    assert lc.is_final("done")

@@ -61,7 +61,7 @@ def requires(param: str, what: str) -> Guard:
 
 
 def _tuple_of_str(value: Iterable[str]) -> tuple[str, ...]:
-    return tuple(value)
+    return (value,) if isinstance(value, str) else tuple(value)  # "new" means ("new",)
 
 
 def _tuple_of_guards(value: Iterable[Guard]) -> tuple[Guard, ...]:
@@ -69,7 +69,7 @@ def _tuple_of_guards(value: Iterable[Guard]) -> tuple[Guard, ...]:
 
 
 def _frozenset_of_str(value: Iterable[str]) -> frozenset[str]:
-    return frozenset(value)
+    return frozenset((value,) if isinstance(value, str) else value)
 
 
 def _tuple_of_transitions(value: Iterable[TransitionDef]) -> tuple[TransitionDef, ...]:
