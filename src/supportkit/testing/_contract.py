@@ -967,6 +967,41 @@ class StorageContract:
         assert stored.version == 2
         assert stored.subject == winners[0]
 
+    def test_concurrent_read_modify_write_loses_no_update(self, storage: Storage) -> None:
+        """Threads retrying on ConcurrencyConflict never lose an increment."""
+        t = self.add(storage, custom_fields={"n": 0})
+        threads_n, increments = 4, 5
+        errors: list[BaseException] = []
+
+        def work() -> None:
+            try:
+                for _ in range(increments):
+                    for _attempt in range(200):
+                        try:
+                            with storage.unit_of_work() as uow:
+                                mine = uow.get_ticket(t.id)
+                                mine.custom_fields["n"] += 1
+                                uow.save_ticket(mine, mine.version)
+                                uow.commit()
+                            break
+                        except ConcurrencyConflict:
+                            continue
+                    else:  # pragma: no cover - reported below
+                        raise AssertionError("200 conflicts in a row")
+            except BaseException as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=work) for _ in range(threads_n)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join(60)
+        assert errors == []
+        with storage.unit_of_work() as uow:
+            stored = uow.get_ticket(t.id)
+        assert stored.custom_fields["n"] == threads_n * increments
+        assert stored.version == 1 + threads_n * increments
+
     def test_units_of_work_in_many_threads_lose_nothing(self, storage: Storage) -> None:
         """Sequential or parallel, every committed event and ticket is kept."""
         errors: list[BaseException] = []
