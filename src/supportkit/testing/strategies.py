@@ -12,25 +12,17 @@ characters (PostgreSQL refuses them), JSON-compatible custom fields.
 
 from __future__ import annotations
 
+import types as _types
+import typing
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+import attrs
 from hypothesis import strategies as st
 
-from ..domain._events import (
-    AgentAvailabilityChanged,
-    CustomerMerged,
-    DeliveryFailed,
-    DomainEvent,
-    MessageAdded,
-    StatusChanged,
-    TicketAssigned,
-    TicketEscalated,
-    TicketQueued,
-    TicketReceived,
-    TicketUpdated,
-)
+from ..domain._events import EVENT_TYPES, DomainEvent
 from ..domain._lifecycle import DEFAULT_LIFECYCLE
 from ..domain._model import (
     Agent,
@@ -228,54 +220,55 @@ def history_entries(ticket_id: str | None = None) -> st.SearchStrategy[HistoryEn
     )
 
 
-def domain_events(ticket_id: str | None = None) -> st.SearchStrategy[DomainEvent]:
-    """One event of any registered type (ticket events use *ticket_id* when given)."""
-    tid = st.just(ticket_id) if ticket_id is not None else ids()
-    at = utc_datetimes()
-    name = short_text()
-    opt = st.none() | short_text()
-    return st.one_of(
-        st.builds(
-            TicketReceived,
-            tid,
-            at,
-            st.integers(1, 2**31 - 1),
-            st.sampled_from(CHANNELS),
-            name,
-            text(max_size=50),
-        ),
-        st.builds(
-            StatusChanged,
-            tid,
-            at,
-            name,
-            st.sampled_from(STATUSES),
-            st.sampled_from(STATUSES),
-            name,
-            text(max_size=40),
-        ),
-        st.builds(MessageAdded, tid, at, name, st.sampled_from(Direction).map(str), name, name),
-        st.builds(TicketAssigned, tid, at, opt, opt, opt, name, name),
-        st.builds(TicketQueued, tid, at, opt, text(max_size=40)),
-        st.builds(
-            TicketEscalated,
-            tid,
-            at,
-            st.sampled_from(TIERS),
-            st.sampled_from(TIERS),
-            text(max_size=40),
-            name,
-            name,
-        ),
-        st.builds(
-            TicketUpdated, tid, at, st.dictionaries(text(1, 10), json_values(), max_size=3), name
-        ),
-        st.builds(DeliveryFailed, tid, at, name, name, text(max_size=40), st.booleans()),
-        st.builds(CustomerMerged, st.just(""), at, name, name),
-        st.builds(
-            AgentAvailabilityChanged, st.just(""), at, name, st.sampled_from(("online", "away"))
-        ),
+def domain_events(
+    ticket_id: str | None = None, types: Iterable[type[DomainEvent]] | None = None
+) -> st.SearchStrategy[DomainEvent]:
+    """One event of any registered type (or of *types*), built from its attrs fields.
+
+    Events registered later (by channels, policies or a plugin) are covered
+    too, as long as their fields are JSON-compatible types.
+    """
+    classes = sorted(
+        types if types is not None else set(EVENT_TYPES.values()), key=lambda c: c.type_name
     )
+    return st.one_of([_event_of(cls, ticket_id) for cls in classes])
+
+
+def _event_of(cls: type[DomainEvent], ticket_id: str | None) -> st.SearchStrategy[DomainEvent]:
+    hints = typing.get_type_hints(cls)
+    kwargs: dict[str, st.SearchStrategy[Any]] = {}
+    for field in attrs.fields(cls):
+        if field.name == "ticket_id":
+            kwargs[field.name] = st.just(ticket_id) if ticket_id is not None else ids()
+        else:
+            kwargs[field.name] = _for_type(hints[field.name])
+    return st.builds(cls, **kwargs)
+
+
+def _for_type(tp: Any) -> st.SearchStrategy[Any]:
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin in (_types.UnionType, typing.Union):
+        return st.one_of([_for_type(a) for a in args])
+    if tp is type(None):
+        return st.none()
+    if tp is str:
+        return short_text()
+    if tp is bool:
+        return st.booleans()
+    if tp is int:
+        return st.integers(-(2**31), 2**31 - 1)
+    if tp is datetime:
+        return utc_datetimes()
+    if tp is Any:
+        return json_values()
+    if origin is dict:
+        return st.dictionaries(text(1, 10), _for_type(args[1]), max_size=3)
+    if origin in (list, tuple):  # tuple[X, ...] or list[X]
+        return st.lists(_for_type(args[0]), max_size=3).map(origin)
+    if origin in (frozenset, set):
+        return st.frozensets(_for_type(args[0]), max_size=3)
+    return st.from_type(tp)
 
 
 def timers(ticket_id: str | None = None) -> st.SearchStrategy[Timer]:
