@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -203,3 +204,25 @@ def test_one_dispatcher_serves_one_desk() -> None:
     desk, dispatcher, _ = make(MemoryChannel("email"))
     with pytest.raises(ConfigurationError, match="one desk"):
         dispatcher.install(desk)
+
+
+def test_a_pending_delivery_survives_a_restart_on_sqlite(tmp_path: Path) -> None:
+    from supportkit.storage.sqlite import SQLiteStorage
+
+    clock = FakeClock(START)
+    down = MemoryChannel("email")
+    down.fail_next(1)
+    first = OutboundDispatcher(ChannelRegistry([down]))
+    desk = SupportDesk(SQLiteStorage(tmp_path / "desk.db"), clock=clock, extensions=[first])
+    t = desk.receive("email", "ann@example.com", "Hello")
+    reply = desk.reply(t.id, "agent-1", "Hi")
+    desk.storage.close()
+
+    up = MemoryChannel("email")
+    second = OutboundDispatcher(ChannelRegistry([up]))
+    restarted = SupportDesk(SQLiteStorage(tmp_path / "desk.db"), clock=clock, extensions=[second])
+    clock.advance(minutes=1)
+    assert restarted.tick() == 1
+    assert up.texts() == ["Hi"]
+    assert second.status(reply.id)["status"] == "delivered"  # type: ignore[index]
+    restarted.storage.close()

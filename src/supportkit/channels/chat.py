@@ -16,7 +16,8 @@ The wire protocol is JSON frames. Client to server::
 
 Server to client: ``welcome`` (``session``, ``open``), ``notice`` (``text``),
 ``ticket`` (``number``, ``channel``), ``message`` (``author``, ``text``,
-``kind``), ``history`` (``messages``) on resume, ``error`` (``detail``).
+``kind``), ``history`` (``messages``) on resume, ``received`` once a
+customer message is stored, ``error`` (``detail``).
 """
 
 from __future__ import annotations
@@ -110,6 +111,7 @@ class ChatChannel(Channel):
     """
 
     name = "chat"
+    receives = False  # messages come in through ChatEndpoint, not normalise()
 
     def __init__(self, *, clock: Clock | None = None) -> None:
         self.clock: Clock = clock or SystemClock()
@@ -239,6 +241,8 @@ class ChatEndpoint:
                 await run_in_threadpool(self._on_message, session, text, live)
             except SupportKitError as exc:
                 live.push({"type": "error", "detail": str(exc)})
+            else:
+                live.push({"type": "received"})
 
     async def _start(self, session: _Session, frame: dict[str, Any], live: _Live) -> None:
         session.name = str(frame.get("name") or "")[:200]

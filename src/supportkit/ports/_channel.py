@@ -157,7 +157,8 @@ class Channel(abc.ABC):
     Subclasses set ``name`` (the ticket's channel, e.g. ``"email"``) and
     implement :meth:`deliver`. ``aliases`` lists other ticket channels this
     one delivers for (a webhook channel answering ``"telegram"`` tickets).
-    ``receives`` is False for an outbound-only channel.
+    ``receives`` is False when the channel does not normalise payloads
+    (outbound only, or taking messages in by its own endpoint like chat).
     """
 
     name: str = ""

@@ -126,7 +126,10 @@ class ChannelContract:
     @settings(
         max_examples=15,
         deadline=timedelta(seconds=5),
-        suppress_health_check=[HealthCheck.function_scoped_fixture],
+        suppress_health_check=[
+            HealthCheck.function_scoped_fixture,
+            HealthCheck.differing_executors,
+        ],
     )
     @given(data=st.data())
     def test_deliver_any_text(self, channel: Channel, data: st.DataObject) -> None:
