@@ -13,7 +13,7 @@ duplicates, invalid events) and after each step checks the invariants:
   was published exactly once after commit, and nothing published is unstored;
 - a rejected call changes nothing at all.
 
-Use it on any backend::
+Use it on any backend (see :func:`desk_state_machine`)::
 
     TestDeskOnMine = desk_state_machine(lambda: MyStorage(...)).TestCase
 """
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
+from contextlib import AbstractContextManager, ExitStack
 from typing import Any, ClassVar
 
 import attrs
@@ -90,12 +91,15 @@ class _ModelTicket:
 class DeskStateMachine(RuleBasedStateMachine):
     """Drives a desk built on ``storage_factory()``; subclass or use :func:`desk_state_machine`."""
 
-    storage_factory: ClassVar[Callable[[], Storage]] = MemoryStorage
+    #: builds the backend for one example: a Storage, or a context manager yielding one
+    #: (closed, or exited, when the example ends)
+    storage_factory: ClassVar[Callable[[], AbstractContextManager[Storage]]] = MemoryStorage
     tickets: Bundle[str] = Bundle("tickets")
 
     def __init__(self) -> None:
         super().__init__()
-        self.storage = type(self).storage_factory()
+        self._resources = ExitStack()
+        self.storage = self._resources.enter_context(type(self).storage_factory())
         self.clock = FakeClock()
         self.desk = SupportDesk(self.storage, clock=self.clock)
         self.published: list[DomainEvent] = []
@@ -110,7 +114,7 @@ class DeskStateMachine(RuleBasedStateMachine):
         self.published.append(event)
 
     def teardown(self) -> None:
-        self.storage.close()
+        self._resources.close()
 
     # -- helpers -------------------------------------------------------------------------
     def _next_external_id(self) -> str:
@@ -380,10 +384,20 @@ class DeskStateMachine(RuleBasedStateMachine):
         assert all(se.published for se in stored)
 
 
-def desk_state_machine(storage_factory: Callable[[], Storage]) -> type[DeskStateMachine]:
+def desk_state_machine(
+    storage_factory: Callable[[], AbstractContextManager[Storage]],
+) -> type[DeskStateMachine]:
     """A :class:`DeskStateMachine` on the backend *storage_factory* builds (one per example).
 
-    ``TestDesk = desk_state_machine(MemoryStorage).TestCase`` is a test class pytest runs.
+    The factory returns a Storage (closed after the example) or a context
+    manager yielding one, for backends that need cleaning up::
+
+        @contextlib.contextmanager
+        def pg_storage():
+            with fresh_schema() as url, PostgresStorage(url) as storage:
+                yield storage
+
+        TestDeskOnPostgres = desk_state_machine(pg_storage).TestCase
     """
     name = getattr(storage_factory, "__name__", "Storage")
     return type(
