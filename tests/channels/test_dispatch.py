@@ -226,3 +226,19 @@ def test_a_pending_delivery_survives_a_restart_on_sqlite(tmp_path: Path) -> None
     assert up.texts() == ["Hi"]
     assert second.status(reply.id)["status"] == "delivered"  # type: ignore[index]
     restarted.storage.close()
+
+
+def test_errors_marked_not_retryable_are_permanent_and_sent_messages_are_skipped() -> None:
+    class Refused(Exception):
+        retryable = False
+
+    def refuse(out: OutboundMessage) -> DeliveryReceipt | None:
+        raise Refused("550 mailbox unavailable")
+
+    email = MemoryChannel("email", handler=refuse)
+    desk, dispatcher, _ = make(email)
+    t = desk.receive("email", "ann@example.com", "Hello")
+    reply = desk.reply(t.id, "agent-1", "Hi")
+    assert dispatcher.status(reply.id)["status"] == "failed"  # type: ignore[index]
+    already = desk.reply(t.id, "agent-1", "sent by SMTP already", meta={"deliver": False})
+    assert dispatcher.status(already.id) is None

@@ -16,6 +16,11 @@ at once (``inline=True``). Each attempt runs as a desk use case:
   ``custom_fields["delivery_failures"]`` and ``DeliveryFailed(permanent=True)``
   is recorded. Nothing is dropped silently.
 
+A message whose meta has ``"deliver": False`` was sent by its channel
+already (or is a record, like a logged call) and is not queued. Exceptions
+that are not DeliveryErrors count as transient unless they carry
+``retryable = False``.
+
 Delivery is at least once: a crash between a channel accepting a message
 and the record being stored sends it again; channels may deduplicate on
 ``OutboundMessage.delivery_id``.
@@ -230,6 +235,7 @@ class OutboundDispatcher:
             except Exception as exc:
                 log.warning("channel %r raised on %s", channel.name, delivery_id, exc_info=True)
                 error = f"{type(exc).__name__}: {exc}"
+                permanent = getattr(exc, "retryable", True) is False
         ticket = ctx.ticket(outbound.ticket_id)
         if receipt is not None:
             self._delivered(ctx, ticket, record, outbound, receipt, attempt)

@@ -7,7 +7,8 @@
 >>> #         return SmsChannel(gateway=FakeGateway())
 
 Optional hooks: override ``inbound_payload`` (a payload your
-``normalise`` accepts) and ``capabilities`` (drop ``"deliver"`` for an
+``normalise`` accepts), ``customer_address`` (a recipient your channel
+can reach) and ``capabilities`` (drop ``"deliver"`` for an
 inbound-only channel, ``"normalise"`` for an outbound-only one); tests of a
 capability a channel lacks are skipped with the reason. Hypothesis
 strategies for channel inputs are :func:`outbound_messages` and :func:`texts`.
@@ -65,6 +66,8 @@ class ChannelContract:
     """Behaviour every :class:`~supportkit.ports.Channel` must show."""
 
     capabilities: ClassVar[frozenset[str]] = frozenset({"deliver", "normalise"})
+    #: the customer's address on this channel (an email, a phone number, a user id)
+    customer_address: ClassVar[str] = "ann@example.com"
 
     @pytest.fixture
     def channel(self) -> Channel:
@@ -85,7 +88,7 @@ class ChannelContract:
             "ticket_id": "t-1",
             "ticket_number": 1,
             "channel": channel.name,
-            "recipient": "ann@example.com",
+            "recipient": self.customer_address,
             "text": "We have fixed your invoice.",
             "subject": "Invoice",
         }
@@ -134,7 +137,15 @@ class ChannelContract:
     @given(data=st.data())
     def test_deliver_any_text(self, channel: Channel, data: st.DataObject) -> None:
         self.require("deliver")
-        out = data.draw(outbound_messages(channel.name))
+        drawn = data.draw(outbound_messages(channel.name))
+        out = self.outbound(
+            channel,
+            delivery_id=drawn.delivery_id,
+            text=drawn.text,
+            subject=drawn.subject,
+            language=drawn.language,
+            kind=drawn.kind,
+        )
         assert channel.deliver(out).delivery_id == out.delivery_id
 
     # -- inbound -------------------------------------------------------------------------
@@ -176,7 +187,7 @@ class ChannelContract:
 
         dispatcher = OutboundDispatcher(ChannelRegistry([channel]))
         desk = SupportDesk(clock=FakeClock(_NOW), extensions=[dispatcher])
-        ticket = desk.receive(channel.name, "ann@example.com", "Hello")
+        ticket = desk.receive(channel.name, self.customer_address, "Hello")
         reply = desk.reply(ticket.id, "agent-1", "Hello Ann, we are on it.")
         record = dispatcher.status(reply.id)
         assert record is not None

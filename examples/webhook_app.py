@@ -1,0 +1,109 @@
+"""A runnable host app: a support desk on SQLite behind Starlette, taking messages in over
+HTTP webhooks and live chat, answering through the outbound dispatcher.
+
+Run it::
+
+    python examples/webhook_app.py            # serves on http://127.0.0.1:8000
+
+Then send a signed message (the secret below is for the demo only)::
+
+    BODY='{"sender": "ann@example.com", "name": "Ann", "text": "My invoice is wrong"}'
+    TS=$(date +%s)
+    SIG=$(printf '%s.%s' "$TS" "$BODY" | openssl dgst -sha256 -hmac demo-secret -hex | cut -d' ' -f2)
+    curl -s localhost:8000/inbound/webform -H "X-Supportkit-Timestamp: $TS" \\
+         -H "X-Supportkit-Signature: sha256=$SIG" -H 'Content-Type: application/json' -d "$BODY"
+
+The answer carries the ticket number and a tracking link (``GET /track/1?token=...``).
+The chat socket is ``ws://127.0.0.1:8000/chat``; ticket events are POSTed
+to ``SUPPORTKIT_EVENTS_URL`` when it is set.
+
+Replies on ``webform`` tickets go to the "email" channel. This demo has no
+SMTP server, so email is a MemoryChannel that logs what it would send; a
+real host registers the email package's channel there instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import threading
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from starlette.applications import Starlette
+
+from supportkit import SupportDesk
+from supportkit.channels import (
+    ChannelRegistry,
+    CustomerNotifier,
+    DeliveryReceipt,
+    MemoryChannel,
+    OutboundDispatcher,
+    OutboundMessage,
+    TrackingLinks,
+)
+from supportkit.channels.chat import ChatChannel, ChatEndpoint
+from supportkit.channels.webhook import EventForwarder, WebhookChannel, WebhookInbound
+from supportkit.policies import BusinessCalendar
+from supportkit.storage.sqlite import SQLiteStorage
+
+log = logging.getLogger("webhook_app")
+
+SECRET = os.environ.get("SUPPORTKIT_WEBHOOK_SECRET", "demo-secret")
+BASE_URL = os.environ.get("SUPPORTKIT_BASE_URL", "http://127.0.0.1:8000")
+
+
+def _log_email(outbound: OutboundMessage) -> DeliveryReceipt | None:
+    log.info("email to %s: %s", outbound.recipient, outbound.subject)
+    return None
+
+
+def build_app(database: str | Path = "supportkit-example.sqlite3") -> Starlette:
+    """The host's ASGI app: ``/inbound/{source}``, ``/track/{number}`` and ``/chat``."""
+    tracking = TrackingLinks(BASE_URL + "/track/{number}?token={token}", SECRET)
+    chat = ChatChannel()
+    registry = ChannelRegistry([chat])
+    registry.add(MemoryChannel("email", handler=_log_email), also_for=["webform"])
+    relay = os.environ.get("SUPPORTKIT_RELAY_URL")
+    if relay:  # replies to messenger tickets go back to the host, which relays them
+        registry.add(WebhookChannel(relay, SECRET, aliases=("telegram", "forum")))
+    dispatcher = OutboundDispatcher(registry)
+    extensions: list[object] = [dispatcher, CustomerNotifier(dispatcher, tracking=tracking)]
+    events_url = os.environ.get("SUPPORTKIT_EVENTS_URL")
+    if events_url:
+        extensions.append(EventForwarder(events_url, SECRET))
+    desk = SupportDesk(SQLiteStorage(database), extensions=extensions)
+
+    inbound = WebhookInbound(desk, secrets=[SECRET], tracking=tracking)
+    hours = BusinessCalendar({"mon-fri": "09:00-18:00"}, timezone="Europe/Moscow")
+    chat_endpoint = ChatEndpoint(desk, chat, hours=hours, path="/chat")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        stop = threading.Event()
+
+        def tick() -> None:  # retries, SLA timers: a host would use its scheduler
+            while not stop.wait(5):
+                try:
+                    desk.tick()
+                except Exception:
+                    log.exception("tick failed")
+
+        ticker = threading.Thread(target=tick, daemon=True)
+        ticker.start()
+        yield
+        stop.set()
+        desk.storage.close()
+
+    return Starlette(
+        routes=[*inbound.app.routes, *chat_endpoint.app.routes],
+        lifespan=lifespan,
+    )
+
+
+if __name__ == "__main__":
+    import uvicorn
+
+    logging.basicConfig(level=logging.INFO)
+    uvicorn.run(build_app(), host="127.0.0.1", port=8000)
