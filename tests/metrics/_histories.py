@@ -20,19 +20,25 @@ Op = tuple[Any, ...]
 
 ops: st.SearchStrategy[Op] = st.one_of(
     st.tuples(st.just("new"), st.sampled_from(CHANNELS), st.sampled_from(list(Priority))),
-    st.tuples(st.just("customer"), st.integers(0, 20)),
-    st.tuples(st.just("reply"), st.integers(0, 20)),
-    st.tuples(st.just("note"), st.integers(0, 20)),
-    st.tuples(st.just("resolve"), st.integers(0, 20)),
-    st.tuples(st.just("close"), st.integers(0, 20)),
-    st.tuples(st.just("reopen"), st.integers(0, 20)),
-    st.tuples(st.just("wait"), st.integers(0, 20)),
-    st.tuples(st.just("escalate"), st.integers(0, 20), st.sampled_from(("L1", "L2", "L3"))),
-    st.tuples(st.just("assign"), st.integers(0, 20), st.sampled_from((*AGENTS, None))),
+    st.tuples(st.just("customer"), st.integers(0, 5)),
+    st.tuples(st.just("reply"), st.integers(0, 5)),
+    st.tuples(st.just("note"), st.integers(0, 5)),
+    st.tuples(st.just("resolve"), st.integers(0, 5)),
+    st.tuples(st.just("close"), st.integers(0, 5)),
+    st.tuples(st.just("reopen"), st.integers(0, 5)),
+    st.tuples(st.just("wait"), st.integers(0, 5)),
+    st.tuples(st.just("escalate"), st.integers(0, 5), st.sampled_from(("L1", "L2", "L3"))),
+    st.tuples(st.just("assign"), st.integers(0, 5), st.sampled_from((*AGENTS, None))),
     st.tuples(st.just("advance"), st.integers(1, 3000)),
 )
 
-histories = st.lists(ops, min_size=1, max_size=40)
+_new = st.tuples(st.just("new"), st.sampled_from(CHANNELS), st.sampled_from(list(Priority)))
+#: a few tickets first, then a mixed sequence of use cases mostly on them
+histories = st.builds(
+    lambda first, rest: [*first, *rest],
+    st.lists(_new, min_size=1, max_size=8),
+    st.lists(ops, min_size=5, max_size=60),
+)
 
 
 def make_desk(storage: Storage) -> tuple[SupportDesk, FakeClock]:

@@ -1,15 +1,16 @@
 """The metrics computed inside a SQL database (SQLite or PostgreSQL), over supportkit's tables.
 
-Counts, sums, means, rates, backlog, ageing, agent load and the series are
-aggregated by the database; percentiles are ranked by a window function and
-only the rows at the ranks a percentile interpolates between come back
-(at most six per group and duration). Business-time metrics need the
-calendar, so for those the (start, end) pairs are fetched and measured in
-Python. The result is the same :class:`MetricsReport` the streaming
-calculator produces from the same tickets (``tests/metrics`` checks this).
+Counts, rates, SLA compliance, backlog, ageing, agent load, the histogram and
+the backlog series are aggregated by the database. Percentiles need the
+values, so exactly those come back: one duration per ticket (or per wait),
+and nothing else. Business-time metrics need the calendar, so for those the
+``(start, end)`` pairs are fetched and measured in Python. Each query runs
+once, grouped by the report's dimension; the total is the sum of the groups.
+The result is the same :class:`MetricsReport` the streaming calculator
+produces from the same tickets (``tests/metrics`` checks this).
 
-Tables read: ``sk_tickets``, ``sk_messages`` (next response, first-contact
-resolution) and ``sk_events`` (``ticket.escalated``, for escalation per tier).
+Tables read: ``sk_tickets``; ``sk_messages`` (next response, first-contact
+resolution); ``sk_events`` (``ticket.escalated``, for escalation per tier).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 from ..domain._errors import ValidationError
 from ..domain._model import ensure_utc
 from ..policies._calendar import BusinessCalendar
-from ._calc import _ceil_days, _us, series_points
+from ._calc import _EPOCH, _us, series_points
 from ._records import (
     DIMENSIONS,
     NO_TEAM,
@@ -34,20 +35,21 @@ from ._records import (
 from ._report import GroupMetrics, MetricsReport
 from ._stats import (
     AGEING_BUCKETS,
-    PERCENTILES,
     RESPONSE_HISTOGRAM,
     CsatSummary,
     DurationSummary,
     NpsSummary,
     Rate,
-    percentile_ranks,
 )
 
-__all__ = ["sql_metrics"]
+__all__ = ["group_sql", "sql_metrics"]
 
 _DAY_US = 86_400_000_000
 _US = 1_000_000
+#: the bucket of values that belong to the total but to no group (feedback on unknown tickets)
 _TOTAL = "__supportkit_total__"
+_INTS = ("tickets", "resolved", "fcr", "reopen_den", "reopen", "esc", "backlog")
+_LISTS = ("frt", "res", "nrt", "frt_b", "res_b", "nrt_b")
 
 
 def _day(col: str, dialect: str, fmt: str) -> str:
@@ -63,10 +65,10 @@ def _day(col: str, dialect: str, fmt: str) -> str:
 
 
 def group_sql(by: str | None, dialect: str, alias: str = "t") -> str:
-    """The SQL expression of a ticket's group (same keys as :func:`group_key`)."""
+    """The SQL expression of a ticket's group (the same keys as :func:`group_key`)."""
     a = alias
     if by is None:
-        return "'all'"
+        return f"'{_TOTAL}'"
     if by == "channel":
         return f"{a}.channel"
     if by == "tier":
@@ -110,10 +112,70 @@ class _Sql:
             cur.close()
 
 
-def _esc_from(dialect: str) -> str:
-    if dialect == "sqlite":
-        return "json_extract(e.payload, '$.from_tier')"
-    return "(e.payload::json ->> 'from_tier')"
+class _Acc:
+    """What one group accumulates; groups merge into the total by addition."""
+
+    def __init__(self) -> None:
+        self.ints: Counter[str] = Counter()
+        self.lists: dict[str, list[float]] = {name: [] for name in _LISTS}
+        self.at_tier: Counter[str] = Counter()
+        self.esc_tier: Counter[str] = Counter()
+        self.sla_met: Counter[str] = Counter()
+        self.sla_total: Counter[str] = Counter()
+        self.ageing = [0] * len(AGEING_BUCKETS)
+        self.csat = [0, 0, 0]
+        self.nps = [0, 0, 0]
+
+    def merge(self, other: _Acc) -> None:
+        self.ints.update(other.ints)
+        for name in _LISTS:
+            self.lists[name].extend(other.lists[name])
+        for mine, theirs in (
+            (self.at_tier, other.at_tier),
+            (self.esc_tier, other.esc_tier),
+            (self.sla_met, other.sla_met),
+            (self.sla_total, other.sla_total),
+        ):
+            mine.update(theirs)
+        for i, n in enumerate(other.ageing):
+            self.ageing[i] += n
+        for i in range(3):
+            self.csat[i] += other.csat[i]
+            self.nps[i] += other.nps[i]
+
+    def outcome(self, target: str, met: bool, n: int = 1) -> None:
+        self.sla_total[target] += n
+        if met:
+            self.sla_met[target] += n
+
+    def result(self, key: str, business: bool) -> GroupMetrics:
+        i, li = self.ints, self.lists
+        return GroupMetrics(
+            key=key,
+            tickets=i["tickets"],
+            resolved=i["resolved"],
+            first_response=DurationSummary.of(li["frt"]),
+            resolution=DurationSummary.of(li["res"]),
+            next_response=DurationSummary.of(li["nrt"]),
+            first_response_business=DurationSummary.of(li["frt_b"]) if business else None,
+            resolution_business=DurationSummary.of(li["res_b"]) if business else None,
+            next_response_business=DurationSummary.of(li["nrt_b"]) if business else None,
+            first_contact_resolution=Rate(i["fcr"], i["resolved"]),
+            reopen=Rate(i["reopen"], i["reopen_den"]),
+            escalation=Rate(i["esc"], i["tickets"]),
+            escalation_by_tier={
+                t: Rate(self.esc_tier[t], n) for t, n in sorted(self.at_tier.items()) if n
+            },
+            csat=CsatSummary(*self.csat),
+            nps=NpsSummary(*self.nps),
+            sla={
+                t: Rate(self.sla_met[t], self.sla_total[t])
+                for t in SLA_TARGETS
+                if self.sla_total[t]
+            },
+            backlog=i["backlog"],
+            ageing={label: n for (_, label), n in zip(AGEING_BUCKETS, self.ageing, strict=True)},
+        )
 
 
 def sql_metrics(
@@ -166,38 +228,34 @@ def sql_metrics(
     if until_:
         where.append("t.received_at < ?")
         wparams.append(_us(until_))
-    win = " AND ".join(where)
-    keys = [f"'{_TOTAL}'"] + ([group_sql(group_by, dialect)] if group_by else [])
-    acc: dict[str, dict[str, Any]] = defaultdict(dict)
-    hist = [0] * len(RESPONSE_HISTOGRAM)
-    for gi, g in enumerate(keys):
-        _flow(db, g, win, wparams, acc, hist if gi == 0 else None)
-        for name, expr, cond, extra_from in _durations():
-            _percentiles(db, g, expr, cond, extra_from, win, wparams, acc, name)
-        _next_response(db, g, win, wparams, acc)
-        _escalation(db, g, win, wparams, acc)
-        _backlog(db, g, at_us, acc)
-        if targets:
-            _derived_sla(db, g, win, wparams, at_us, targets, acc, business)
-    if business:
-        _business(db, keys, win, wparams, at_us, calendar, cals, targets, acc)
-    agent_load = _agent_load(db, at_us)
+    q = _Query(db, group_sql(group_by, dialect), " AND ".join(where), wparams, at_us)
+    acc: dict[str, _Acc] = defaultdict(_Acc)
+    hist = _flow(q, {} if business else targets, acc)
+    _values(q, acc)
+    waits = _waits(q, business)
+    _next_response(waits, at_us, {} if business else targets, acc)
+    _escalation(q, acc)
+    agent_load = _open(q, acc)
     start = since_ if since_ else at_ - timedelta(days=series_days)
     n = min(int((at_ - start) / timedelta(days=1)), 366) + 1
     p0 = at_us - (n - 1) * _DAY_US
     series = _series(db, p0, n)
-    _feedback_and_outcomes(db, group_by, feedback, sla_outcomes, since_, until_, acc)
-    results = {k: _result(k, v, business) for k, v in acc.items() if k != _TOTAL}
-    total = _result("all", acc.get(_TOTAL, {}), business)
     if business:
-        total = _with_business_defaults(total)
+        _business(q, waits, calendar, cals, targets, acc)
+    _feedback_and_outcomes(db, group_by, feedback, sla_outcomes, since_, until_, acc)
+    total = _Acc()
+    for a in acc.values():
+        total.merge(a)
+    groups = (
+        tuple(acc[k].result(k, business) for k in sorted(acc) if k != _TOTAL) if group_by else ()
+    )
     return MetricsReport(
         at=at_,
         since=since_,
         until=until_,
         group_by=group_by,
-        total=total,
-        groups=tuple(results[k] for k in sorted(results)),
+        total=total.result("all", business),
+        groups=groups,
         agent_load=agent_load,
         backlog_series=series_points(p0, series),
         first_response_histogram=tuple(
@@ -207,126 +265,112 @@ def sql_metrics(
     )
 
 
-def _with_business_defaults(g: GroupMetrics) -> GroupMetrics:
-    import attrs
+class _Query:
+    def __init__(self, db: _Sql, g: str, win: str, wparams: list[Any], at_us: int) -> None:
+        self.db, self.g, self.win, self.wparams, self.at_us = db, g, win, wparams, at_us
+        self.trivial = g == f"'{_TOTAL}'" and win == "1 = 1"
 
-    return attrs.evolve(
-        g,
-        first_response_business=g.first_response_business or DurationSummary(),
-        resolution_business=g.resolution_business or DurationSummary(),
-        next_response_business=g.next_response_business or DurationSummary(),
+
+def _target_us(targets: Mapping[str, timedelta], name: str) -> int:
+    d = targets[name]
+    return (d.days * 86_400 + d.seconds) * _US + d.microseconds
+
+
+def _judged_sql(start: str, end: str, at_us: int, limit: int) -> tuple[str, str]:
+    met = f"({end} IS NOT NULL AND {end} <= {at_us} AND {end} - {start} <= {limit})"
+    breached = (
+        f"(({end} IS NOT NULL AND {end} <= {at_us} AND {end} - {start} > {limit}) OR "
+        f"(({end} IS NULL OR {end} > {at_us}) AND {at_us} - {start} > {limit}))"
     )
+    return met, breached
 
 
-def _flow(
-    db: _Sql,
-    g: str,
-    win: str,
-    wparams: list[Any],
-    acc: dict[str, dict[str, Any]],
-    hist: list[int] | None,
-) -> None:
+def _flow(q: _Query, targets: Mapping[str, timedelta], acc: dict[str, _Acc]) -> list[int]:
+    """Counts and rates per group and current tier; the histogram; calendar-time SLA sums."""
     frt = "(t.first_response_at - t.received_at)"
-    hist_cols = ""
-    if hist is not None:
-        b = _bucket_sql(frt, RESPONSE_HISTOGRAM)
-        hist_cols = ", " + ", ".join(
-            f"SUM(CASE WHEN t.first_response_at IS NOT NULL AND {b} = {i} THEN 1 ELSE 0 END)"
-            for i in range(len(RESPONSE_HISTOGRAM))
+    b = _bucket_sql(frt, RESPONSE_HISTOGRAM)
+    cols = [
+        "COUNT(*)",
+        "SUM(CASE WHEN t.resolved_at IS NOT NULL THEN 1 ELSE 0 END)",
+        "SUM(CASE WHEN t.resolved_at IS NOT NULL AND t.reopen_count = 0 AND ob.n = 1 "
+        "THEN 1 ELSE 0 END)",
+        "SUM(CASE WHEN t.resolved_at IS NOT NULL OR t.reopen_count > 0 THEN 1 ELSE 0 END)",
+        "SUM(CASE WHEN t.reopen_count > 0 THEN 1 ELSE 0 END)",
+        "SUM(CASE WHEN t.escalation_count > 0 THEN 1 ELSE 0 END)",
+    ]
+    cols += [
+        f"SUM(CASE WHEN t.first_response_at IS NOT NULL AND {b} = {i} THEN 1 ELSE 0 END)"
+        for i in range(len(RESPONSE_HISTOGRAM))
+    ]
+    sla_names = [n for n in ("first_response", "resolution") if n in targets]
+    for name in sla_names:
+        end = "t.first_response_at" if name == "first_response" else "t.resolved_at"
+        met, breached = _judged_sql("t.received_at", end, q.at_us, _target_us(targets, name))
+        scope = (
+            ""
+            if name == "first_response"
+            else "(t.resolved_at IS NOT NULL OR t.closed_at IS NULL) AND "
         )
+        cols.append(f"SUM(CASE WHEN {scope}{met} THEN 1 ELSE 0 END)")
+        cols.append(f"SUM(CASE WHEN {scope}{breached} THEN 1 ELSE 0 END)")
     sql = f"""
         WITH ob AS (
             SELECT m.ticket_id, COUNT(*) AS n FROM sk_messages m
             WHERE m.direction = 'outbound' GROUP BY m.ticket_id
         )
-        SELECT {g} AS g, COUNT(*),
-            SUM(CASE WHEN t.resolved_at IS NOT NULL THEN 1 ELSE 0 END),
-            SUM(CASE WHEN t.resolved_at IS NOT NULL AND t.reopen_count = 0 AND ob.n = 1
-                THEN 1 ELSE 0 END),
-            SUM(CASE WHEN t.resolved_at IS NOT NULL OR t.reopen_count > 0 THEN 1 ELSE 0 END),
-            SUM(CASE WHEN t.reopen_count > 0 THEN 1 ELSE 0 END),
-            SUM(CASE WHEN t.escalation_count > 0 THEN 1 ELSE 0 END){hist_cols}
+        SELECT {q.g} AS g, t.tier, {", ".join(cols)}
         FROM sk_tickets t LEFT JOIN ob ON ob.ticket_id = t.id
-        WHERE {win} GROUP BY {g}
+        WHERE {q.win} GROUP BY 1, 2
     """
-    for row in db.rows(sql, wparams):
+    hist = [0] * len(RESPONSE_HISTOGRAM)
+    nh = len(RESPONSE_HISTOGRAM)
+    for row in q.db.rows(sql, q.wparams):
         a = acc[row[0]]
-        a["tickets"], a["resolved"], a["fcr"], a["reopen_den"], a["reopen"], a["esc"] = (
-            int(x or 0) for x in row[1:7]
-        )
-        if hist is not None:
-            for i, c in enumerate(row[7:]):
-                hist[i] += int(c or 0)
+        values = [int(x or 0) for x in row[2:]]
+        for name, v in zip(
+            ("tickets", "resolved", "fcr", "reopen_den", "reopen", "esc"), values, strict=False
+        ):
+            a.ints[name] += v
+        a.at_tier[row[1]] += values[0]
+        for i in range(nh):
+            hist[i] += values[6 + i]
+        rest = values[6 + nh :]
+        for k, name in enumerate(sla_names):
+            a.outcome(name, True, rest[2 * k])
+            a.outcome(name, False, rest[2 * k + 1])
+    return hist
 
 
-def _durations() -> list[tuple[str, str, str, str]]:
-    return [
-        (
-            "first_response",
-            "t.first_response_at - t.received_at",
-            "t.first_response_at IS NOT NULL",
-            "",
-        ),
-        ("resolution", "t.resolved_at - t.received_at", "t.resolved_at IS NOT NULL", ""),
-    ]
-
-
-def _rank_filter() -> str:
-    conds = []
-    for p in PERCENTILES:
-        lo = f"((n - 1) * {int(p)}) / 100"
-        conds.append(f"rk = {lo}")
-        conds.append(f"rk = {lo} + 1")
-    return " OR ".join(conds)
-
-
-def _summarise(rows: list[Any], acc: dict[str, dict[str, Any]], name: str) -> None:
-    by_group: dict[str, dict[int, int]] = defaultdict(dict)
-    meta: dict[str, tuple[int, float]] = {}
-    for g, n, mean, rk, d in rows:
-        by_group[g][int(rk)] = int(d)
-        meta[g] = (int(n), float(mean))
-    for g, ranks in by_group.items():
-        n, mean = meta[g]
-        pcts = []
-        for p in PERCENTILES:
-            lo, hi, frac = percentile_ranks(n, p)
-            a, b = ranks[lo] / _US, ranks[hi] / _US
-            pcts.append(a + (b - a) * frac)
-        acc[g][name] = DurationSummary(n, mean / _US, *pcts)
-
-
-def _percentiles(
-    db: _Sql,
-    g: str,
-    expr: str,
-    cond: str,
-    extra_from: str,
-    win: str,
-    wparams: list[Any],
-    acc: dict[str, dict[str, Any]],
-    name: str,
-) -> None:
+def _values(q: _Query, acc: dict[str, _Acc]) -> None:
+    """The first response and resolution durations, for the percentiles."""
     sql = f"""
-        WITH v AS (SELECT {g} AS g, {expr} AS d FROM sk_tickets t{extra_from}
-                   WHERE {win} AND {cond}),
-        r AS (SELECT g, d, ROW_NUMBER() OVER (PARTITION BY g ORDER BY d) - 1 AS rk,
-                     COUNT(*) OVER (PARTITION BY g) AS n,
-                     AVG(d) OVER (PARTITION BY g) AS mean FROM v)
-        SELECT g, n, mean, rk, d FROM r WHERE {_rank_filter()}
+        SELECT {q.g}, t.first_response_at - t.received_at, t.resolved_at - t.received_at
+        FROM sk_tickets t
+        WHERE {q.win} AND (t.first_response_at IS NOT NULL OR t.resolved_at IS NOT NULL)
     """
-    _summarise(db.rows(sql, wparams), acc, name)
+    lists: dict[str, tuple[list[float], list[float]]] = {}
+    for g, frt, res in q.db.rows(sql, q.wparams):
+        pair = lists.get(g)
+        if pair is None:
+            pair = lists[g] = (acc[g].lists["frt"], acc[g].lists["res"])
+        if frt is not None:
+            pair[0].append(frt / _US)
+        if res is not None:
+            pair[1].append(res / _US)
 
 
-def _waits_sql(g: str, win: str) -> str:
-    """(g, start, end-or-NULL, channel) of every next-response wait of the window's tickets."""
-    return f"""
+def _waits(q: _Query, with_channel: bool) -> list[Any]:
+    """``(g, start, end or None[, channel])`` of every next-response wait of the window.
+
+    A wait starts at an inbound message whose previous non-note message is
+    outbound; it ends at the next outbound message. Boundaries (starts, and
+    outbound messages right after an inbound one) alternate, so the end of a
+    wait is the boundary after its start.
+    """
+    boundaries = """
         nm AS (
             SELECT m.ticket_id, m.seq, m.direction, m.created_at,
-                LAG(m.direction) OVER (PARTITION BY m.ticket_id ORDER BY m.seq) AS prev,
-                SUM(CASE WHEN m.direction = 'outbound' THEN 1 ELSE 0 END) OVER (
-                    PARTITION BY m.ticket_id ORDER BY m.seq
-                    ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS outs
+                LAG(m.direction) OVER (PARTITION BY m.ticket_id ORDER BY m.seq) AS prev
             FROM sk_messages m WHERE m.direction IN ('inbound', 'outbound')
         ),
         b AS (
@@ -334,51 +378,55 @@ def _waits_sql(g: str, win: str) -> str:
                 LEAD(created_at) OVER (PARTITION BY ticket_id ORDER BY seq) AS nxt
             FROM nm
             WHERE (direction = 'inbound' AND prev = 'outbound')
-               OR (direction = 'outbound' AND prev = 'inbound' AND outs > 0)
-        ),
-        w AS (
-            SELECT {g} AS g, b.created_at AS s, b.nxt AS e, t.channel AS channel
-            FROM b JOIN sk_tickets t ON t.id = b.ticket_id
-            WHERE b.direction = 'inbound' AND {win}
+               OR (direction = 'outbound' AND prev = 'inbound')
         )
     """
+    if q.trivial and not with_channel:
+        sql = f"WITH {boundaries} SELECT {q.g}, b.created_at, b.nxt FROM b "
+        sql += "WHERE b.direction = 'inbound'"
+        return q.db.rows(sql)
+    channel = ", t.channel" if with_channel else ""
+    sql = f"""WITH {boundaries}
+        SELECT {q.g}, b.created_at, b.nxt{channel}
+        FROM b JOIN sk_tickets t ON t.id = b.ticket_id
+        WHERE b.direction = 'inbound' AND {q.win}
+    """
+    return q.db.rows(sql, q.wparams)
 
 
 def _next_response(
-    db: _Sql, g: str, win: str, wparams: list[Any], acc: dict[str, dict[str, Any]]
+    waits: list[Any], at_us: int, targets: Mapping[str, timedelta], acc: dict[str, _Acc]
 ) -> None:
+    limit = _target_us(targets, "next_response") if "next_response" in targets else None
+    for row in waits:
+        g, s, e = row[0], row[1], row[2]
+        a = acc[g]
+        if e is not None:
+            a.lists["nrt"].append((e - s) / _US)
+        if limit is not None:
+            if e is not None and e <= at_us:
+                a.outcome("next_response", e - s <= limit)
+            elif at_us - s > limit:
+                a.outcome("next_response", False)
+
+
+def _escalation(q: _Query, acc: dict[str, _Acc]) -> None:
+    """Tickets escalated out of each tier; those not at it now join the tier's denominator."""
+    frm = (
+        "json_extract(e.payload, '$.from_tier')"
+        if q.db.dialect == "sqlite"
+        else "(e.payload::json ->> 'from_tier')"
+    )
     sql = f"""
-        WITH {_waits_sql(g, win)},
-        v AS (SELECT g, e - s AS d FROM w WHERE e IS NOT NULL),
-        r AS (SELECT g, d, ROW_NUMBER() OVER (PARTITION BY g ORDER BY d) - 1 AS rk,
-                     COUNT(*) OVER (PARTITION BY g) AS n,
-                     AVG(d) OVER (PARTITION BY g) AS mean FROM v)
-        SELECT g, n, mean, rk, d FROM r WHERE {_rank_filter()}
+        SELECT {q.g}, x.tier, COUNT(*), SUM(CASE WHEN x.tier <> t.tier THEN 1 ELSE 0 END)
+        FROM (SELECT DISTINCT e.ticket_id, {frm} AS tier FROM sk_events e
+              WHERE e.type = 'ticket.escalated') x
+        JOIN sk_tickets t ON t.id = x.ticket_id
+        WHERE {q.win} GROUP BY 1, 2
     """
-    _summarise(db.rows(sql, wparams), acc, "next_response")
-
-
-def _escalation(
-    db: _Sql, g: str, win: str, wparams: list[Any], acc: dict[str, dict[str, Any]]
-) -> None:
-    frm = _esc_from(db.dialect)
-    esc = f"""
-        SELECT DISTINCT {g} AS g, t.id AS id, {frm} AS tier
-        FROM sk_events e JOIN sk_tickets t ON t.id = e.ticket_id
-        WHERE e.type = 'ticket.escalated' AND {win}
-    """
-    visited = f"""
-        SELECT g, tier, COUNT(*) FROM (
-            SELECT {g} AS g, t.id AS id, t.tier AS tier FROM sk_tickets t WHERE {win}
-            UNION {esc}
-        ) x GROUP BY g, tier
-    """
-    for grp, tier, n in db.rows(visited, [*wparams, *wparams]):
-        acc[grp].setdefault("at_tier", Counter())[tier] = int(n)
-    for grp, tier, n in db.rows(
-        f"SELECT g, tier, COUNT(*) FROM ({esc}) x GROUP BY g, tier", wparams
-    ):
-        acc[grp].setdefault("esc_tier", Counter())[tier] = int(n)
+    for g, tier, n, elsewhere in q.db.rows(sql, q.wparams):
+        acc[g].esc_tier[tier] += int(n)
+        acc[g].at_tier[tier] += int(elsewhere or 0)
 
 
 _OPEN = (
@@ -387,22 +435,19 @@ _OPEN = (
 )
 
 
-def _backlog(db: _Sql, g: str, at_us: int, acc: dict[str, dict[str, Any]]) -> None:
-    b = _bucket_sql(f"({at_us} - t.received_at)", AGEING_BUCKETS)
-    sql = f"SELECT {g} AS g, {b} AS b, COUNT(*) FROM sk_tickets t WHERE {_OPEN} GROUP BY 1, 2"
-    for grp, bucket, n in db.rows(sql, [at_us] * 3):
-        a = acc[grp]
-        ageing = a.setdefault("ageing", [0] * len(AGEING_BUCKETS))
-        ageing[int(bucket)] += int(n)
-        a["backlog"] = a.get("backlog", 0) + int(n)
-
-
-def _agent_load(db: _Sql, at_us: int) -> dict[str, int]:
+def _open(q: _Query, acc: dict[str, _Acc]) -> dict[str, int]:
+    """Backlog and ageing per group, and the agent load, from one scan."""
+    b = _bucket_sql(f"({q.at_us} - t.received_at)", AGEING_BUCKETS)
     sql = (
-        f"SELECT COALESCE(t.assignee_id, '{UNASSIGNED}'), COUNT(*) FROM sk_tickets t "
-        f"WHERE {_OPEN} GROUP BY 1"
+        f"SELECT {q.g}, {b}, COALESCE(t.assignee_id, '{UNASSIGNED}'), COUNT(*) "
+        f"FROM sk_tickets t WHERE {_OPEN} GROUP BY 1, 2, 3"
     )
-    load = {str(a): int(n) for a, n in db.rows(sql, [at_us] * 3)}
+    load: Counter[str] = Counter()
+    for g, bucket, agent, n in q.db.rows(sql, [q.at_us] * 3):
+        a = acc[g]
+        a.ageing[int(bucket)] += int(n)
+        a.ints["backlog"] += int(n)
+        load[str(agent)] += int(n)
     return dict(sorted(load.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
@@ -427,138 +472,62 @@ def _series(db: _Sql, p0: int, n: int) -> list[int]:
     for k0, k1, c in db.rows(sql):
         diff[int(k0)] += int(c)
         diff[min(int(k1), n)] -= int(c)
-    assert _ceil_days(0) == 0
     return diff
 
 
-def _derived_sla(
-    db: _Sql,
-    g: str,
-    win: str,
-    wparams: list[Any],
-    at_us: int,
-    targets: Mapping[str, timedelta],
-    acc: dict[str, dict[str, Any]],
-    business: bool,
-) -> None:
-    if business:
-        return  # measured in business time by _business
-
-    def judged(start: str, end: str) -> tuple[str, str]:
-        limit = _target_us(targets, name)
-        met = f"({end} IS NOT NULL AND {end} <= {at_us} AND {end} - {start} <= {limit})"
-        breached = (
-            f"(({end} IS NOT NULL AND {end} <= {at_us} AND {end} - {start} > {limit}) OR "
-            f"(({end} IS NULL OR {end} > {at_us}) AND {at_us} - {start} > {limit}))"
-        )
-        return met, breached
-
-    for name in targets:
-        if name == "next_response":
-            met, breached = judged("s", "e")
-            sql = f"""WITH {_waits_sql(g, win)}
-                SELECT g, SUM(CASE WHEN {met} THEN 1 ELSE 0 END),
-                          SUM(CASE WHEN {breached} THEN 1 ELSE 0 END) FROM w GROUP BY g"""
-        else:
-            end = "t.first_response_at" if name == "first_response" else "t.resolved_at"
-            extra = (
-                ""
-                if name == "first_response"
-                else (" AND (t.resolved_at IS NOT NULL OR t.closed_at IS NULL)")
-            )
-            met, breached = judged("t.received_at", end)
-            sql = f"""SELECT {g} AS g, SUM(CASE WHEN {met} THEN 1 ELSE 0 END),
-                          SUM(CASE WHEN {breached} THEN 1 ELSE 0 END)
-                      FROM sk_tickets t WHERE {win}{extra} GROUP BY {g}"""
-        for grp, m, b in db.rows(sql, wparams):
-            sla = acc[grp].setdefault("sla", {})
-            old = sla.get(name, (0, 0))
-            sla[name] = (old[0] + int(m or 0), old[1] + int(m or 0) + int(b or 0))
-
-
-def _target_us(targets: Mapping[str, timedelta], name: str) -> int:
-    d = targets[name]
-    return (d.days * 86_400 + d.seconds) * _US + d.microseconds
-
-
 def _business(
-    db: _Sql,
-    keys: list[str],
-    win: str,
-    wparams: list[Any],
-    at_us: int,
+    q: _Query,
+    waits: list[Any],
     calendar: BusinessCalendar | None,
     cals: Mapping[str, BusinessCalendar],
     targets: Mapping[str, timedelta],
-    acc: dict[str, dict[str, Any]],
+    acc: dict[str, _Acc],
 ) -> None:
     """Business-time durations and SLA outcomes: pairs fetched, measured with the calendar."""
-    from ._calc import _EPOCH
 
     def dt(us: int) -> datetime:
         return _EPOCH + timedelta(microseconds=int(us))
 
-    at = dt(at_us)
-    for g in keys:
-        values: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
-        outcomes: dict[str, Counter[tuple[str, bool]]] = defaultdict(Counter)
+    at = dt(q.at_us)
 
-        def judge(
-            grp: str,
-            cal: BusinessCalendar,
-            name: str,
-            s: datetime,
-            e: datetime | None,
-            outcomes: dict[str, Counter[tuple[str, bool]]] = outcomes,
-        ) -> None:
-            if name not in targets:
-                return
-            limit = targets[name].total_seconds()
-            if e is not None and e <= at:
-                outcomes[grp][(name, cal.business_time_between(s, e).total_seconds() <= limit)] += 1
-            elif cal.business_time_between(s, at).total_seconds() > limit:
-                outcomes[grp][(name, False)] += 1
+    def judge(a: _Acc, cal: BusinessCalendar, name: str, s: datetime, e: datetime | None) -> None:
+        if name not in targets:
+            return
+        limit = targets[name].total_seconds()
+        if e is not None and e <= at:
+            a.outcome(name, cal.business_time_between(s, e).total_seconds() <= limit)
+        elif cal.business_time_between(s, at).total_seconds() > limit:
+            a.outcome(name, False)
 
-        rows = db.rows(
-            f"SELECT {g}, t.channel, t.received_at, t.first_response_at, t.resolved_at, "
-            f"t.closed_at FROM sk_tickets t WHERE {win}",
-            wparams,
-        )
-        for grp, channel, rec, frt, res, closed in rows:
-            cal = cals.get(channel, calendar)
-            if cal is None:
-                continue
-            r = dt(rec)
-            if frt is not None:
-                values[grp]["first_response_business"].append(
-                    cal.business_time_between(r, dt(frt)).total_seconds()
-                )
-            if res is not None:
-                values[grp]["resolution_business"].append(
-                    cal.business_time_between(r, dt(res)).total_seconds()
-                )
-            judge(grp, cal, "first_response", r, dt(frt) if frt is not None else None)
-            if res is not None or closed is None:
-                judge(grp, cal, "resolution", r, dt(res) if res is not None else None)
-        for grp, s, e, channel in db.rows(
-            f"WITH {_waits_sql(g, win)} SELECT g, s, e, channel FROM w", wparams
-        ):
-            cal = cals.get(channel, calendar)
-            if cal is None:
-                continue
-            if e is not None:
-                values[grp]["next_response_business"].append(
-                    cal.business_time_between(dt(s), dt(e)).total_seconds()
-                )
-            judge(grp, cal, "next_response", dt(s), dt(e) if e is not None else None)
-        for grp, metrics in values.items():
-            for name, vals in metrics.items():
-                acc[grp][name] = DurationSummary.of(vals)
-        for grp, counts in outcomes.items():
-            sla = acc[grp].setdefault("sla", {})
-            for (name, met), c in counts.items():
-                old = sla.get(name, (0, 0))
-                sla[name] = (old[0] + (c if met else 0), old[1] + c)
+    rows = q.db.rows(
+        f"SELECT {q.g}, t.channel, t.received_at, t.first_response_at, t.resolved_at, "
+        f"t.closed_at FROM sk_tickets t WHERE {q.win}",
+        q.wparams,
+    )
+    for g, channel, rec, frt, res, closed in rows:
+        cal = cals.get(channel, calendar)
+        a = acc[g]
+        r = dt(rec)
+        f = dt(frt) if frt is not None else None
+        done = dt(res) if res is not None else None
+        if cal is None:
+            continue
+        if f is not None:
+            a.lists["frt_b"].append(cal.business_time_between(r, f).total_seconds())
+        if done is not None:
+            a.lists["res_b"].append(cal.business_time_between(r, done).total_seconds())
+        judge(a, cal, "first_response", r, f)
+        if res is not None or closed is None:
+            judge(a, cal, "resolution", r, done)
+    for g, s, e, channel in waits:
+        cal = cals.get(channel, calendar)
+        if cal is None:
+            continue
+        a = acc[g]
+        start, end = dt(s), dt(e) if e is not None else None
+        if end is not None:
+            a.lists["nrt_b"].append(cal.business_time_between(start, end).total_seconds())
+        judge(a, cal, "next_response", start, end)
 
 
 def _feedback_and_outcomes(
@@ -568,7 +537,7 @@ def _feedback_and_outcomes(
     outcomes: Iterable[SlaOutcome],
     since: datetime | None,
     until: datetime | None,
-    acc: dict[str, dict[str, Any]],
+    acc: dict[str, _Acc],
 ) -> None:
     def inside(at: datetime) -> bool:
         return (since is None or at >= since) and (until is None or at < until)
@@ -587,54 +556,13 @@ def _feedback_and_outcomes(
             ):
                 keys[tid] = key
     for f in fb:
-        for grp in (_TOTAL, keys.get(f.ticket_id)) if group_by else (_TOTAL,):
-            if grp is None:
-                continue
-            c = acc[grp].setdefault("csat", [0, 0, 0])
-            c[0] += 1
-            c[1] += f.csat >= 4
-            c[2] += f.csat
-            if f.nps is not None:
-                nps = acc[grp].setdefault("nps", [0, 0, 0])
-                nps[0] += 1
-                nps[1] += f.nps >= 9
-                nps[2] += f.nps <= 6
+        a = acc[keys.get(f.ticket_id, _TOTAL)]
+        a.csat[0] += 1
+        a.csat[1] += f.csat >= 4
+        a.csat[2] += f.csat
+        if f.nps is not None:
+            a.nps[0] += 1
+            a.nps[1] += f.nps >= 9
+            a.nps[2] += f.nps <= 6
     for o in oc:
-        for grp in (_TOTAL, keys.get(o.ticket_id)) if group_by else (_TOTAL,):
-            if grp is None:
-                continue
-            sla = acc[grp].setdefault("sla", {})
-            old = sla.get(o.target, (0, 0))
-            sla[o.target] = (old[0] + o.met, old[1] + 1)
-
-
-def _result(key: str, a: dict[str, Any], business: bool) -> GroupMetrics:
-    at_tier: Counter[str] = a.get("at_tier", Counter())
-    esc_tier: Counter[str] = a.get("esc_tier", Counter())
-    sla: dict[str, tuple[int, int]] = a.get("sla", {})
-    ageing = a.get("ageing", [0] * len(AGEING_BUCKETS))
-    resolved = a.get("resolved", 0)
-
-    def biz(name: str) -> DurationSummary | None:
-        return a.get(name, DurationSummary()) if business else None
-
-    return GroupMetrics(
-        key=key,
-        tickets=a.get("tickets", 0),
-        resolved=resolved,
-        first_response=a.get("first_response", DurationSummary()),
-        resolution=a.get("resolution", DurationSummary()),
-        next_response=a.get("next_response", DurationSummary()),
-        first_response_business=biz("first_response_business"),
-        resolution_business=biz("resolution_business"),
-        next_response_business=biz("next_response_business"),
-        first_contact_resolution=Rate(a.get("fcr", 0), resolved),
-        reopen=Rate(a.get("reopen", 0), a.get("reopen_den", 0)),
-        escalation=Rate(a.get("esc", 0), a.get("tickets", 0)),
-        escalation_by_tier={t: Rate(esc_tier[t], at_tier[t]) for t in sorted(at_tier)},
-        csat=CsatSummary(*a.get("csat", (0, 0, 0))),
-        nps=NpsSummary(*a.get("nps", (0, 0, 0))),
-        sla={t: Rate(*sla[t]) for t in SLA_TARGETS if t in sla and sla[t][1]},
-        backlog=a.get("backlog", 0),
-        ageing={label: n for (_, label), n in zip(AGEING_BUCKETS, ageing, strict=True)},
-    )
+        acc[keys.get(o.ticket_id, _TOTAL)].outcome(o.target, o.met)
