@@ -24,7 +24,13 @@ HOURS = BusinessCalendar({"mon-fri": "09:00-18:00"}, timezone="UTC")
 
 
 class Env:
-    def __init__(self, at: datetime = MONDAY_10, bot: Any = None, notify: bool = False) -> None:
+    def __init__(
+        self,
+        at: datetime = MONDAY_10,
+        bot: Any = None,
+        notify: bool = False,
+        identify: Any = None,
+    ) -> None:
         self.clock = FakeClock(at)
         self.chat = ChatChannel(clock=self.clock)
         self.email = MemoryChannel("email")
@@ -33,7 +39,7 @@ class Env:
         if notify:
             ext.append(CustomerNotifier(dispatcher))
         self.desk = SupportDesk(clock=self.clock, extensions=ext)
-        self.endpoint = ChatEndpoint(self.desk, self.chat, hours=HOURS, bot=bot)
+        self.endpoint = ChatEndpoint(self.desk, self.chat, hours=HOURS, bot=bot, identify=identify)
         self.client = TestClient(self.endpoint.app)
 
 
@@ -52,7 +58,7 @@ def test_business_calendar_is_an_opening_hours_object() -> None:
 def test_first_message_opens_a_chat_ticket_and_agent_replies_are_pushed() -> None:
     env = Env()
     with env.client.websocket_connect("/chat") as ws:
-        ws.send_json({"type": "start", "name": "Ann", "visitor": "user-42"})
+        ws.send_json({"type": "start", "name": "Ann"})
         welcome = until(ws, "welcome")
         assert welcome["open"] is True
         ws.send_json({"type": "message", "text": "My order is late"})
@@ -178,3 +184,33 @@ def test_chat_channel_reports_where_a_delivery_went(kind: str) -> None:
     chat = ChatChannel()
     out = OutboundMessage("d", "t", 1, "chat", "visitor-x", "hi", kind=kind)
     assert "not connected" in chat.deliver(out).detail
+
+
+def test_a_client_cannot_claim_another_identity_but_the_host_can_name_its_user() -> None:
+    env = Env(identify=lambda ws: ws.headers.get("x-user"))
+    with env.client.websocket_connect("/chat", headers={"x-user": "42"}) as ws:
+        ws.send_json({"type": "start", "email": "victim@example.com", "visitor": "user-7"})
+        until(ws, "welcome")
+        ws.send_json({"type": "message", "text": "hello"})
+        until(ws, "received")
+    [t] = env.desk.find_tickets()
+    assert env.desk.messages(t.id)[0].author == "user-42"
+    assert env.desk.find_customer("email", "victim@example.com") is None
+
+
+def test_a_message_after_the_ticket_closed_opens_a_follow_up_in_the_same_session() -> None:
+    env = Env()
+    with env.client.websocket_connect("/chat") as ws:
+        ws.send_json({"type": "message", "text": "first problem"})
+        until(ws, "received")
+        [t] = env.desk.find_tickets()
+        env.desk.resolve(t.id, actor="agent-1", resolution="fixed")
+        env.desk.close(t.id, actor="agent-1")
+        ws.send_json({"type": "message", "text": "another problem"})
+        assert until(ws, "ticket")["number"] == 2
+        until(ws, "received")
+        ws.send_json({"type": "message", "text": "more on it"})
+        until(ws, "received")
+    second = env.desk.get_ticket_by_number(2)
+    assert [m.text for m in env.desk.messages(second.id)] == ["another problem", "more on it"]
+    assert second.custom_fields["follow_up_of"] == 1

@@ -22,6 +22,7 @@ from ..ports._channel import (
 from ._dispatch import OutboundDispatcher
 from ._inbound import Address, InboundMessage
 from ._notify import DEFAULT_TEMPLATES, CustomerNotifier, NotificationTemplate, TrackingLinks
+from ._receive import receive_inbound
 from .memory import MemoryChannel
 from .phone import CallRecord, PhoneChannel
 
@@ -47,4 +48,5 @@ __all__ = [
     "TrackingLinks",
     "TransientDeliveryError",
     "is_automated_meta",
+    "receive_inbound",
 ]

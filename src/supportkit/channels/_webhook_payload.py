@@ -39,6 +39,7 @@ import attrs
 
 from ..domain._errors import MalformedMessage
 from ..domain._model import Attachment
+from ._inbound import Address, InboundMessage
 
 __all__ = ["UnsupportedContentType", "WebhookPayload", "parse_payload"]
 
@@ -90,6 +91,29 @@ class WebhookPayload:
     attachment_urls: dict[str, str] = attrs.Factory(dict)
     auto_submitted: str | None = None
     meta: dict[str, Any] = attrs.Factory(dict)
+
+    def to_inbound(
+        self, source: str, raw: bytes, received_at: datetime, html: str | None
+    ) -> InboundMessage:
+        """The channel-neutral message; ids are prefixed with *source* to keep sources apart.
+
+        *html* is the sanitised form of ``self.html``.
+        """
+        return InboundMessage(
+            channel=source,
+            external_id=f"{source}:{self.external_id}" if self.external_id else None,
+            sender=Address(self.sender, self.name),
+            subject=self.subject,
+            text=self.text,
+            full_text=self.text,
+            html=html,
+            attachments=self.attachments,
+            in_reply_to=f"{source}:{self.in_reply_to}" if self.in_reply_to else None,
+            sent_at=self.sent_at,
+            received_at=received_at,
+            is_auto_reply=self.auto_submitted is not None,
+            raw=raw,
+        )
 
 
 def _str(data: Mapping[str, Any], field: str) -> str | None:

@@ -11,7 +11,7 @@ ticket: the customer is told so and asked for an address.
 The wire protocol is JSON frames. Client to server::
 
     {"type": "start", "name": "Ann", "email": "ann@example.com",
-     "language": "ru", "visitor": "<host's user id>", "resume": "<session>"}
+     "language": "ru", "resume": "<session>"}
     {"type": "message", "text": "..."}
 
 Server to client: ``welcome`` (``session``, ``open``), ``notice`` (``text``),
@@ -175,7 +175,11 @@ class ChatEndpoint:
 
     *hours*: when the chat is staffed (None: always). *bot*: the first-line
     bot's turn (see :func:`first_line_bot`), tried on each customer message
-    until it hands over.
+    until it hands over. *identify*: the host's signed-in user id for a
+    socket (from its session cookie), so a customer's chats share one
+    profile; without it each session is an anonymous visitor. Nothing the
+    client sends is trusted as an identity: replies are pushed to every
+    socket of that identity, and the resume token is the session's secret.
     """
 
     def __init__(
@@ -185,12 +189,14 @@ class ChatEndpoint:
         *,
         hours: OpeningHours | None = None,
         bot: BotTurn | Callable[..., str | None] | None = None,
+        identify: Callable[[WebSocket], str | None] | None = None,
         path: str = "/chat",
     ) -> None:
         self.desk = desk
         self.channel = channel
         self.hours = hours
         self.bot = bot
+        self.identify = identify
         self.app = Starlette(routes=[WebSocketRoute(path, self._serve)])
 
     def is_open(self) -> bool:
@@ -199,6 +205,10 @@ class ChatEndpoint:
     async def _serve(self, ws: WebSocket) -> None:
         await ws.accept()
         session = _Session(self.desk.new_id())
+        if self.identify is not None:
+            user = self.identify(ws)
+            if user:
+                session.sender = f"user-{user}"
         live = _Live(asyncio.get_running_loop())
         sender_task = asyncio.create_task(self._pump(ws, live))
         try:
@@ -251,11 +261,6 @@ class ChatEndpoint:
             session.email = email.strip().lower()
         lang = str(frame.get("language") or "en").split("-")[0].lower()
         session.language = lang
-        visitor = frame.get("visitor")
-        if isinstance(visitor, str) and visitor.strip():
-            session.sender = visitor.strip()[:200]
-        elif session.email:
-            session.sender = session.email
         resume = frame.get("resume")
         if isinstance(resume, str) and resume:
             await run_in_threadpool(self._resume, session, resume, live)
@@ -282,22 +287,26 @@ class ChatEndpoint:
     # -- one customer message (in a worker thread) -------------------------------------
     def _on_message(self, session: _Session, text: str, live: _Live) -> None:
         if session.ticket_id is not None:
-            self._receive(session, text, ticket_id=session.ticket_id)
+            ticket = self._receive(session, text, ticket_id=session.ticket_id)
+            if ticket.id != session.ticket_id:  # the ticket was closed: a follow-up opened
+                self._bind(session, ticket)
+                live.push({"type": "ticket", "number": ticket.number, "channel": "chat"})
             self._bot_turn(session, text, live)
         elif session.email_ticket is not None or not self.is_open():
             self._after_hours(session, text, live)
         else:
             ticket = self._receive(session, text)
-            session.ticket_id = ticket.id
-            with self.desk.storage.unit_of_work() as uow:
-                uow.kv_put(
-                    SESSION_NAMESPACE,
-                    session.id,
-                    {"ticket_id": ticket.id, "sender": session.sender},
-                )
-                uow.commit()
+            self._bind(session, ticket)
             live.push({"type": "ticket", "number": ticket.number, "channel": "chat"})
             self._bot_turn(session, text, live)
+
+    def _bind(self, session: _Session, ticket: Ticket) -> None:
+        session.ticket_id = ticket.id
+        with self.desk.storage.unit_of_work() as uow:
+            uow.kv_put(
+                SESSION_NAMESPACE, session.id, {"ticket_id": ticket.id, "sender": session.sender}
+            )
+            uow.commit()
 
     def _receive(self, session: _Session, text: str, ticket_id: str | None = None) -> Ticket:
         return self.desk.receive(

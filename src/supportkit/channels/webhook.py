@@ -42,6 +42,7 @@ from ..domain._errors import ConfigurationError, MalformedMessage, NotFound, Val
 from ..ports._channel import AUTO_SUBMITTED
 from ..ports._storage import RawInbound
 from ._notify import TrackingLinks
+from ._receive import receive_inbound
 from ._webhook_http import EventForwarder, WebhookChannel, post_signed
 from ._webhook_payload import UnsupportedContentType, WebhookPayload, parse_payload
 from ._webhook_sign import (
@@ -219,7 +220,7 @@ class WebhookInbound:
                     {"raw_id": raw_id, "sha256": digest, "state": "processing"},
                 )
             uow.commit()
-        return self._process(source, payload, raw_id, idem_key, digest)
+        return self._process(source, payload, body, raw_id, idem_key, digest)
 
     def reprocess_failed(self, limit: int = 100) -> int:
         """Process again the kept raw bodies whose processing failed; returns how many now passed."""
@@ -235,7 +236,7 @@ class WebhookInbound:
             except MalformedMessage:
                 payload = parse_payload(raw.raw, "application/x-www-form-urlencoded")
             digest = hashlib.sha256(raw.raw).hexdigest()
-            outcome = self._process(source, payload, raw.id, raw.external_id, digest)
+            outcome = self._process(source, payload, raw.raw, raw.id, raw.external_id, digest)
             passed += outcome.status == 200
         return passed
 
@@ -263,6 +264,7 @@ class WebhookInbound:
         self,
         source: str,
         payload: WebhookPayload,
+        raw: bytes,
         raw_id: str,
         idem_key: str | None,
         digest: str,
@@ -276,22 +278,11 @@ class WebhookInbound:
                 meta["attachment_urls"] = payload.attachment_urls
             if payload.auto_submitted:
                 meta[AUTO_SUBMITTED] = payload.auto_submitted
-            if payload.sent_at is not None:
-                meta["sent_at"] = payload.sent_at.isoformat()
-            ticket = self.desk.receive(
-                source,
-                payload.sender,
-                payload.text,
-                subject=payload.subject,
-                sender_name=payload.name or None,
-                html=_sanitise(payload.html),
-                attachments=payload.attachments,
-                external_id=f"{source}:{payload.external_id}" if payload.external_id else None,
-                in_reply_to=f"{source}:{payload.in_reply_to}" if payload.in_reply_to else None,
-                ticket_id=ticket_id,
-                received_at=None,
-                language=payload.language,
-                meta=meta,
+            message = payload.to_inbound(
+                source, raw, self.desk.clock.now(), _sanitise(payload.html)
+            )
+            ticket = receive_inbound(
+                self.desk, message, ticket_id=ticket_id, language=payload.language, meta=meta
             )
         except (ValidationError, NotFound) as exc:
             outcome = _error(422, "rejected", str(exc), raw_id=raw_id)
