@@ -61,13 +61,6 @@ _TICKET_COLS = (
     "registered_at, first_response_at, last_customer_message_at, resolved_at, closed_at, "
     "updated_at, resolution, close_reason, reopen_count, escalation_count"
 )
-_TICKET_UPDATE = (
-    "UPDATE sk_tickets SET subject=?, customer_id=?, channel=?, status=?, priority=?, "
-    "category=?, tier=?, team_id=?, assignee_id=?, tags=?, custom_fields=?, language=?, "
-    "lifecycle=?, version=?, received_at=?, registered_at=?, first_response_at=?, "
-    "last_customer_message_at=?, resolved_at=?, closed_at=?, updated_at=?, resolution=?, "
-    "close_reason=?, reopen_count=?, escalation_count=? WHERE id=? AND version=?"
-)
 _MSG_COLS = (
     "id, ticket_id, direction, channel, author, text, html, attachments, external_id, "
     "in_reply_to, meta, created_at"
@@ -78,36 +71,29 @@ def _tags_out(tags: frozenset[str]) -> str:
     return json.dumps(sorted(tags)) if tags else "[]"
 
 
+_TICKET_NAMES = tuple(c.strip() for c in _TICKET_COLS.split(","))
+_TIME_NAMES = frozenset(n for n in _TICKET_NAMES if n.endswith("_at"))
+_SETTABLE = tuple(n for n in _TICKET_NAMES if n not in ("id", "number"))
+_set = object.__setattr__
+
+
 def _row_to_ticket(r: Sequence[Any]) -> Ticket:
-    return Ticket(
-        id=r[0],
-        number=r[1],
-        subject=r[2],
-        customer_id=r[3],
-        channel=r[4],
-        status=r[5],
-        priority=Priority(r[6]),
-        category=r[7],
-        tier=r[8],
-        team_id=r[9],
-        assignee_id=r[10],
-        tags=frozenset(json.loads(r[11])) if r[11] != "[]" else frozenset(),
-        custom_fields=json.loads(r[12]) if r[12] != "{}" else {},
-        language=r[13],
-        lifecycle=r[14],
-        version=r[15],
-        received_at=from_us(r[16]),  # type: ignore[arg-type]
-        registered_at=from_us(r[17]),
-        first_response_at=from_us(r[18]),
-        last_customer_message_at=from_us(r[19]),
-        resolved_at=from_us(r[20]),
-        closed_at=from_us(r[21]),
-        updated_at=from_us(r[22]),
-        resolution=r[23],
-        close_reason=r[24],
-        reopen_count=r[25],
-        escalation_count=r[26],
-    )
+    """A ticket from its row, built without re-running the entity's converters:
+    the columns were written from a valid ticket, so re-validating is waste on
+    the hottest path of every use case."""
+    t = object.__new__(Ticket)
+    for name, value in zip(_TICKET_NAMES, r, strict=True):
+        _set(t, name, from_us(value) if name in _TIME_NAMES else value)
+    _set(t, "priority", Priority(r[6]))
+    _set(t, "tags", frozenset(json.loads(r[11])) if r[11] != "[]" else frozenset())
+    _set(t, "custom_fields", json.loads(r[12]) if r[12] != "{}" else {})
+    _set(t, "events", [])
+    return t
+
+
+def _ticket_row(t: Ticket) -> tuple[Any, ...]:
+    """The ticket's column values in _TICKET_COLS order."""
+    return (t.id, t.number, *_ticket_values(t), t.version, *_ticket_times(t))
 
 
 def _ticket_values(t: Ticket) -> tuple[Any, ...]:
@@ -176,6 +162,8 @@ class SqlUnitOfWork(UnitOfWork):
         self._cur: Any = None
         self._sql_cache: dict[str, str] = {}
         self._allocated: set[int] = set()
+        #: rows as read in this unit of work, to write back only what changed
+        self._loaded: dict[str, tuple[Any, ...]] = {}
 
     # -- helpers --------------------------------------------------------------------
     def q(self, sql: str) -> str:
@@ -223,7 +211,7 @@ class SqlUnitOfWork(UnitOfWork):
 
     def add_ticket(self, ticket: Ticket) -> None:
         ticket.version = 1
-        params = (ticket.id, ticket.number, *_ticket_values(ticket), 1, *_ticket_times(ticket))
+        params = _ticket_row(ticket)
         try:
             self.x(
                 f"INSERT INTO sk_tickets ({_TICKET_COLS}) VALUES ({', '.join('?' * 27)})", params
@@ -233,6 +221,7 @@ class SqlUnitOfWork(UnitOfWork):
             raise DuplicateError(
                 f"ticket id {ticket.id!r} or number {ticket.number} exists already"
             ) from exc.__cause__
+        self._loaded[ticket.id] = params
         if ticket.number not in self._allocated:  # a number chosen by the caller
             if self.dialect == "sqlite":
                 self.x(
@@ -250,30 +239,37 @@ class SqlUnitOfWork(UnitOfWork):
         row = self.one(f"SELECT {_TICKET_COLS} FROM sk_tickets WHERE id = ?", (ticket_id,))
         if row is None:
             raise TicketNotFound(ticket_id)
+        self._loaded[ticket_id] = tuple(row)
         return _row_to_ticket(row)
 
     def get_ticket_by_number(self, number: int) -> Ticket:
         row = self.one(f"SELECT {_TICKET_COLS} FROM sk_tickets WHERE number = ?", (number,))
         if row is None:
             raise TicketNotFound(f"#{number}")
+        self._loaded[row[0]] = tuple(row)
         return _row_to_ticket(row)
 
     def save_ticket(self, ticket: Ticket, expected_version: int) -> None:
         new_version = expected_version + 1
-        params = (
-            *_ticket_values(ticket),
-            new_version,
-            *_ticket_times(ticket),
-            ticket.id,
-            expected_version,
-        )
-        cur = self.x(_TICKET_UPDATE, params)
+        row = _ticket_row(ticket)
+        before = self._loaded.get(ticket.id)
+        if before is not None and before[15] == expected_version:
+            # only the columns that changed: SQLite and PostgreSQL then touch only the
+            # indexes over those columns instead of rewriting every index entry
+            changed = [i for i in range(2, len(row)) if i != 15 and row[i] != before[i]]
+        else:
+            changed = [i for i in range(2, len(row)) if i != 15]
+        sets = ", ".join(f"{_TICKET_NAMES[i]} = ?" for i in changed)
+        sql = f"UPDATE sk_tickets SET {sets + ', ' if sets else ''}version = ? WHERE id = ? AND version = ?"
+        params = (*(row[i] for i in changed), new_version, ticket.id, expected_version)
+        cur = self.x(sql, params)
         if cur.rowcount != 1:
-            row = self.one("SELECT version FROM sk_tickets WHERE id = ?", (ticket.id,))
-            if row is None:
+            found = self.one("SELECT version FROM sk_tickets WHERE id = ?", (ticket.id,))
+            if found is None:
                 raise TicketNotFound(ticket.id)
-            raise ConcurrencyConflict("ticket", ticket.id, expected_version, int(row[0]))
+            raise ConcurrencyConflict("ticket", ticket.id, expected_version, int(found[0]))
         ticket.version = new_version
+        self._loaded[ticket.id] = (*row[:15], new_version, *row[16:])
 
     def _where(self, q: TicketQuery) -> tuple[str, list[Any]]:
         clauses: list[str] = []
@@ -370,13 +366,6 @@ class SqlUnitOfWork(UnitOfWork):
 
     # -- customers, agents, teams ---------------------------------------------------------
     def add_customer(self, customer: Customer) -> None:
-        for ident in customer.identities:
-            owner = self._identity_owner(ident)
-            if owner is not None:
-                raise DuplicateError(
-                    f"identity {ident.channel}:{ident.address} belongs to customer {owner!r} "
-                    "already; merge the customers instead"
-                )
         try:
             self.x(
                 "INSERT INTO sk_customers (id, data) VALUES (?, ?)",
@@ -384,7 +373,17 @@ class SqlUnitOfWork(UnitOfWork):
             )
         except DuplicateError as exc:
             raise DuplicateError(f"customer id {customer.id!r} exists already") from exc.__cause__
-        self._put_identities(customer)
+        for ident in customer.identities:
+            try:
+                self.x(
+                    "INSERT INTO sk_identities (channel, address, customer_id) VALUES (?, ?, ?)",
+                    (ident.channel, ident.address, customer.id),
+                )
+            except DuplicateError as exc:
+                raise DuplicateError(
+                    f"identity {ident.channel}:{ident.address} belongs to another customer "
+                    "already; merge the customers instead"
+                ) from exc.__cause__
 
     def _identity_owner(self, ident: Identity) -> str | None:
         row = self.one(
