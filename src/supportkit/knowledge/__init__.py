@@ -15,6 +15,7 @@ from ._bot import (
     HandoverReason,
     RetrievalAnswerer,
 )
+from ._desk import DEFAULT_HANDOVER_REPLIES, BotOnInbound, TriageOnRegistration
 from ._fts5 import FTS5SearchIndex
 from ._kb import ArticleMatch, ArticleNotFound, KnowledgeBase
 from ._macros import (
@@ -36,6 +37,7 @@ from ._stem import Analyzer
 
 __all__ = [
     "DEFAULT_HANDOVER_PHRASES",
+    "DEFAULT_HANDOVER_REPLIES",
     "PLACEHOLDERS",
     "AddTags",
     "Analyzer",
@@ -48,6 +50,7 @@ __all__ = [
     "ArticleVersion",
     "BM25Parameters",
     "BotDecision",
+    "BotOnInbound",
     "BotReply",
     "ChangeStatus",
     "FTS5SearchIndex",
@@ -69,5 +72,6 @@ __all__ = [
     "SetCategory",
     "SetCustomField",
     "SetPriority",
+    "TriageOnRegistration",
     "apply_field_actions",
 ]
