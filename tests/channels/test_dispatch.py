@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -242,3 +243,25 @@ def test_errors_marked_not_retryable_are_permanent_and_sent_messages_are_skipped
     assert dispatcher.status(reply.id)["status"] == "failed"  # type: ignore[index]
     already = desk.reply(t.id, "agent-1", "sent by SMTP already", meta={"deliver": False})
     assert dispatcher.status(already.id) is None
+
+
+def test_the_channel_is_called_outside_any_storage_transaction() -> None:
+    free: list[bool] = []
+    desk_box: list[SupportDesk] = []
+
+    def probe(out: OutboundMessage) -> DeliveryReceipt | None:
+        def other_writer() -> None:
+            with desk_box[0].storage.unit_of_work():
+                pass
+
+        thread = threading.Thread(target=other_writer)
+        thread.start()
+        thread.join(timeout=2)
+        free.append(not thread.is_alive())
+        return None
+
+    desk, _, _ = make(MemoryChannel("email", handler=probe))
+    desk_box.append(desk)
+    t = desk.receive("email", "ann@example.com", "Hello")
+    desk.reply(t.id, "agent-1", "Hi")
+    assert free == [True]

@@ -5,7 +5,9 @@ outbound message, an in-transaction handler stores a *delivery record*
 (``kv`` namespace ``supportkit.delivery``) and a timer in the same
 transaction, so a crash right after commit loses nothing: ``desk.tick()``
 finds the timer and delivers. Right after commit the dispatcher also tries
-at once (``inline=True``). Each attempt runs as a desk use case:
+at once (``inline=True``), calling the channel outside any storage
+transaction; an attempt from a timer runs inside ``desk.tick()``'s. Each
+attempt's outcome is recorded in a desk use case:
 
 - accepted: the record becomes ``delivered``, the timer is cancelled and
   :class:`~supportkit.ports.MessageDelivered` is recorded;
@@ -33,6 +35,8 @@ import threading
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
+
+import attrs
 
 from .._context import DeskContext
 from .._convert import structure, unstructure
@@ -73,6 +77,13 @@ def recipient_for(customer: Customer, channel: str) -> tuple[str, str]:
     if customer.identities:
         return customer.identities[0].address, customer.name
     return "", customer.name
+
+
+@attrs.frozen
+class _Outcome:
+    receipt: DeliveryReceipt | None
+    error: str
+    permanent: bool
 
 
 def _timer_key(delivery_id: str) -> str:
@@ -210,38 +221,55 @@ class OutboundDispatcher:
         self._attempt(ctx, str(timer.payload["delivery_id"]))
 
     def attempt(self, delivery_id: str) -> str:
-        """Try to deliver now (if still pending); returns the record's status after."""
-        return self.desk.run(lambda ctx: self._attempt(ctx, delivery_id))
+        """Try to deliver now (if still pending); returns the record's status after.
+
+        The channel is called outside any storage transaction (a slow SMTP or
+        HTTP server holds no lock); the outcome is recorded in a use case after.
+        """
+        with self.desk.storage.unit_of_work() as uow:
+            record = uow.kv_get(DELIVERY_NAMESPACE, delivery_id)
+        if record is None or record["status"] != "pending":
+            return "unknown" if record is None else str(record["status"])
+        outcome = self._send(structure(record["outbound"], OutboundMessage))
+        return self.desk.run(lambda ctx: self._record(ctx, delivery_id, outcome))
 
     def _attempt(self, ctx: DeskContext, delivery_id: str) -> str:
+        record = ctx.uow.kv_get(DELIVERY_NAMESPACE, delivery_id)
+        if record is None or record["status"] != "pending":
+            return "unknown" if record is None else str(record["status"])
+        outcome = self._send(structure(record["outbound"], OutboundMessage))
+        return self._record(ctx, delivery_id, outcome)
+
+    def _send(self, outbound: OutboundMessage) -> _Outcome:
+        try:
+            channel = self.registry.get(outbound.channel)
+        except NotFound as exc:
+            return _Outcome(None, f"no channel delivers for {outbound.channel!r}: {exc}", True)
+        try:
+            return _Outcome(channel.deliver(outbound), "", False)
+        except DeliveryError as exc:
+            return _Outcome(None, str(exc), exc.permanent)
+        except Exception as exc:
+            log.warning(
+                "channel %r raised on %s", channel.name, outbound.delivery_id, exc_info=True
+            )
+            retryable = getattr(exc, "retryable", True) is not False
+            return _Outcome(None, f"{type(exc).__name__}: {exc}", not retryable)
+
+    def _record(self, ctx: DeskContext, delivery_id: str, outcome: _Outcome) -> str:
         record = ctx.uow.kv_get(DELIVERY_NAMESPACE, delivery_id)
         if record is None or record["status"] != "pending":
             return "unknown" if record is None else str(record["status"])
         outbound = structure(record["outbound"], OutboundMessage)
         attempt = int(record["attempts"]) + 1
         record["attempts"] = attempt
-        receipt: DeliveryReceipt | None = None
-        permanent = False
-        try:
-            channel = self.registry.get(outbound.channel)
-        except NotFound as exc:
-            error, permanent = f"no channel delivers for {outbound.channel!r}: {exc}", True
-        else:
-            try:
-                receipt = channel.deliver(outbound)
-                error = ""
-            except DeliveryError as exc:
-                error, permanent = str(exc), exc.permanent
-            except Exception as exc:
-                log.warning("channel %r raised on %s", channel.name, delivery_id, exc_info=True)
-                error = f"{type(exc).__name__}: {exc}"
-                permanent = getattr(exc, "retryable", True) is False
         ticket = ctx.ticket(outbound.ticket_id)
-        if receipt is not None:
-            self._delivered(ctx, ticket, record, outbound, receipt, attempt)
+        if outcome.receipt is not None:
+            self._delivered(ctx, ticket, record, outbound, outcome.receipt, attempt)
         else:
+            error = outcome.error
             record["errors"].append({"at": ctx.now.isoformat(), "error": error})
-            if permanent or self.retry.gives_up_after(attempt):
+            if outcome.permanent or self.retry.gives_up_after(attempt):
                 self._failed(ctx, ticket, record, outbound, error, attempt)
             else:
                 delay = self.retry.delay(attempt)

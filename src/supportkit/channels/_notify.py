@@ -56,7 +56,7 @@ DEFAULT_TEMPLATES: Mapping[str, Mapping[str, NotificationTemplate]] = {
         "acknowledgement": NotificationTemplate(
             "[#{number}] We have received your request: {subject}",
             "Hello {name},\n\nthank you for contacting us. Your request is registered "
-            "as ticket #{number}; please keep this number in the subject when you write "
+            "as ticket #{number}; please mention this number when you write to us "
             "about it.{tracking}",
         ),
         "resolved": NotificationTemplate(
@@ -79,8 +79,8 @@ DEFAULT_TEMPLATES: Mapping[str, Mapping[str, NotificationTemplate]] = {
         "acknowledgement": NotificationTemplate(
             "[#{number}] Ваше обращение получено: {subject}",
             "Здравствуйте, {name}!\n\nСпасибо за обращение. Оно зарегистрировано под "
-            "номером #{number}; пожалуйста, сохраняйте этот номер в теме письма, когда "
-            "пишете о нём.{tracking}",
+            "номером #{number}; пожалуйста, указывайте этот номер, когда пишете нам "
+            "о нём.{tracking}",
         ),
         "resolved": NotificationTemplate(
             "[#{number}] Ваше обращение решено: {subject}",
