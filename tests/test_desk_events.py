@@ -120,7 +120,17 @@ def test_two_desks_never_see_each_others_events(make_desk: DeskFactory) -> None:
 
 
 # -- the outbox ---------------------------------------------------------------------------------
-def test_delivered_events_are_marked_published(desk: SupportDesk) -> None:
+def test_delivered_events_are_marked_in_batches(make_desk: DeskFactory) -> None:
+    desk = make_desk(outbox_mark_batch=4)
+    t = desk.receive("email", "ann@example.com", "help")  # 3 events, below the batch
+    desk.reply(t.id, "agent", "hi")  # 1 more: 4 delivered, marked with the next use case
+    assert len(_pending(desk)) == 4
+    desk.add_note(t.id, "agent", "note")
+    assert len(_pending(desk)) == 1
+
+
+def test_delivered_events_are_marked_published(make_desk: DeskFactory) -> None:
+    desk = make_desk(outbox_mark_batch=1)
     t = desk.receive("email", "ann@example.com", "help")
     desk.flush_outbox()
     assert _pending(desk) == []

@@ -133,6 +133,7 @@ class SupportDesk:
         tiers: Sequence[str] = ("L1", "L2", "L3"),
         ids: Callable[[], str] | None = None,
         max_text_chars: int = 1_000_000,
+        outbox_mark_batch: int = 64,
         extensions: Iterable[Any] = (),
     ) -> None:
         if storage is None:
@@ -158,6 +159,9 @@ class SupportDesk:
         self._handlers: dict[type[DomainEvent], list[Handler]] = defaultdict(list)
         self._timer_handlers: dict[str, TimerHandler] = {}
         self._to_mark: list[int] = []
+        if outbox_mark_batch < 1:
+            raise ConfigurationError("outbox_mark_batch must be at least 1")
+        self.outbox_mark_batch = outbox_mark_batch
         self.extensions = list(extensions)
         for ext in self.extensions:
             ext.install(self)
@@ -218,14 +222,16 @@ class SupportDesk:
 
         Public so that extensions can add use cases with the same guarantees.
         """
+        marking = self._to_mark if len(self._to_mark) >= self.outbox_mark_batch else []
         with self.storage.unit_of_work() as uow:
-            if self._to_mark:
-                uow.mark_published(self._to_mark)
+            if marking:
+                uow.mark_published(marking)
             ctx = DeskContext(self, uow, ensure_utc(self.clock.now()))
             result = use_case(ctx)
             ctx.flush()
             uow.commit()
-        self._to_mark = []
+        if marking:
+            self._to_mark = []
         self._publish(ctx.stored)
         return result
 
@@ -253,8 +259,10 @@ class SupportDesk:
     def publish_pending(self, limit: int = 1000) -> int:
         """Publish events that were stored but not yet delivered (after a crash).
 
-        Delivery is at least once: a subscriber may see an event again after
-        a crash between delivery and marking. Returns the number published.
+        Delivered events are marked published in batches (``outbox_mark_batch``,
+        written with a later use case, or at once by :meth:`flush_outbox`), so
+        delivery is at least once: after a crash a subscriber may see up to one
+        batch again. Returns the number published.
         """
         with self.storage.unit_of_work() as uow:
             if self._to_mark:
