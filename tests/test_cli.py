@@ -136,3 +136,23 @@ def test_python_dash_m_runs_the_report(db: Path) -> None:
         timeout=60,
     )
     assert json.loads(done.stdout)["total"]["tickets"] == 5
+
+
+@pytest.mark.postgres
+def test_the_report_reads_postgresql_urls(capsys: pytest.CaptureFixture[str]) -> None:
+    from supportkit.storage.postgres import PostgresStorage
+
+    from .pg import pg_schema
+
+    with pg_schema() as url:
+        with PostgresStorage(url) as storage:
+            clock = FakeClock(MON)
+            desk = SupportDesk(storage, clock=clock)
+            t = desk.receive("chat", "pg@example.com", "help")
+            clock.advance(minutes=12)
+            desk.reply(t.id, "ann", "hello")
+        code, out, _ = run(capsys, "--url", url, "--format", "json", *ARGS)
+    assert code == 0
+    data = json.loads(out)
+    assert data["total"]["tickets"] == 1
+    assert data["total"]["first_response"]["median"] == 720.0
