@@ -121,7 +121,12 @@ def test_bad_durations_and_dates_are_rejected(capsys: pytest.CaptureFixture[str]
 def test_demo_is_dispatched_to_the_demo_module(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[list[str]] = []
     fake = types.ModuleType("supportkit.demo")
-    fake.main = lambda argv: calls.append(argv) or 0  # type: ignore[attr-defined]
+
+    def fake_main(argv: list[str]) -> int:
+        calls.append(argv)
+        return 0
+
+    fake.main = fake_main  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "supportkit.demo", fake)
     assert main(["demo"]) == 0
     assert calls == [[]]

@@ -82,7 +82,9 @@ def recompute(
     out: dict[str, dict[str, Any]] = {}
     for key, members in groups.items():
         cohort = [t for t in members if inside(t.received_at)]
-        frt, res, nrt = [], [], []
+        frt: list[float] = []
+        res: list[float] = []
+        nrt: list[float] = []
         fcr = reopened = reopen_den = escalated = 0
         at_tier: Counter[str] = Counter()
         esc_tier: Counter[str] = Counter()
