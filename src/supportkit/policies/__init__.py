@@ -159,3 +159,8 @@ __all__ += [
     "office_hours",
     "sweep",
 ]
+
+# -- SLA clocks on the desk (issue 5) --
+from ._sla_desk import NEXT_TIER, SlaBreachRecorded, SlaExtension, SlaWarningRecorded  # noqa: E402
+
+__all__ += ["NEXT_TIER", "SlaBreachRecorded", "SlaExtension", "SlaWarningRecorded"]
