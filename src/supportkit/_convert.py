@@ -7,6 +7,7 @@ events travel as ``{"type": <stable name>, ...fields}``.
 
 from __future__ import annotations
 
+import importlib
 import json
 from datetime import UTC, datetime, time
 from typing import Any, TypeVar
@@ -73,13 +74,28 @@ def event_to_data(event: DomainEvent) -> dict[str, Any]:
     return data
 
 
+#: Modules of supportkit that define event types beyond the domain's own; imported on
+#: demand so a process that reads the outbox decodes every event supportkit can store.
+_EVENT_MODULES = (
+    "supportkit.ports._channel",
+    "supportkit.policies._sla_desk",
+    "supportkit.knowledge",
+)
+
+
 def event_from_data(data: dict[str, Any]) -> DomainEvent:
     data = dict(data)
     name = data.pop("type")
-    try:
-        cls = EVENT_TYPES[name]
-    except KeyError:
-        raise ValueError(f"unknown event type {name!r} in stored data") from None
+    cls = EVENT_TYPES.get(name)
+    if cls is None:
+        for module in _EVENT_MODULES:
+            importlib.import_module(module)
+        cls = EVENT_TYPES.get(name)
+    if cls is None:
+        raise ValueError(
+            f"unknown event type {name!r} in stored data; import the module that "
+            "registers it (register_event) before reading the outbox"
+        )
     return converter.structure(data, cls)
 
 

@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .desk import SupportDesk
+from .domain._events import DomainEvent, TicketAssigned, TicketEscalated
 from .domain._model import Agent, Team
 from .ports._clock import FakeClock
-from .domain._events import DomainEvent, TicketAssigned, TicketEscalated
 from .storage.sqlite import SQLiteStorage
 
 __all__ = ["main", "run_demo"]

@@ -217,16 +217,17 @@ class SupportDesk:
             )
 
     # ------------------------------------------------------------------ running use cases
-    def run(self, use_case: Callable[[DeskContext], T]) -> T:
+    def run(self, use_case: Callable[[DeskContext], T], *, now: datetime | None = None) -> T:
         """Run *use_case(ctx)* in one unit of work, commit, then publish its events.
 
         Public so that extensions can add use cases with the same guarantees.
+        *now* overrides the clock for this use case (``tick`` passes its instant).
         """
         marking = self._to_mark if len(self._to_mark) >= self.outbox_mark_batch else []
         with self.storage.unit_of_work() as uow:
             if marking:
                 uow.mark_published(marking)
-            ctx = DeskContext(self, uow, ensure_utc(self.clock.now()))
+            ctx = DeskContext(self, uow, ensure_utc(now or self.clock.now()))
             result = use_case(ctx)
             ctx.flush()
             uow.commit()
@@ -939,7 +940,7 @@ class SupportDesk:
                     log.warning("no handler for timer kind %r; dropped %s", timer.kind, timer.key)
 
             try:
-                self.run(use_case)
+                self.run(use_case, now=when)
             except Exception:  # one failing timer must not block every timer due after it
                 log.exception(
                     "timer %s (%s) failed; it stays scheduled and is retried on the next tick",
