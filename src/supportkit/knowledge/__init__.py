@@ -3,6 +3,9 @@
 The public names are listed in ``__all__``; the modules behind them are private.
 """
 
+# after the modules above: the SQL tables import the article model
+from supportkit.storage._kb_sql import KNOWLEDGE_SCHEMA
+
 from ._article import Article, ArticleStatus, ArticleVersion, HelpfulnessVotes
 from ._bot import (
     DEFAULT_HANDOVER_PHRASES,
@@ -34,10 +37,12 @@ from ._macros import (
 )
 from ._search import BM25Parameters, IndexedDocument, MemorySearchIndex, SearchHit, SearchIndex
 from ._stem import Analyzer
+from ._store import ArticleStore
 
 __all__ = [
     "DEFAULT_HANDOVER_PHRASES",
     "DEFAULT_HANDOVER_REPLIES",
+    "KNOWLEDGE_SCHEMA",
     "PLACEHOLDERS",
     "AddTags",
     "Analyzer",
@@ -47,6 +52,7 @@ __all__ = [
     "ArticleMatch",
     "ArticleNotFound",
     "ArticleStatus",
+    "ArticleStore",
     "ArticleVersion",
     "BM25Parameters",
     "BotDecision",

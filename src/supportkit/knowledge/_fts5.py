@@ -22,7 +22,7 @@ from supportkit.domain._errors import ConfigurationError, StorageError
 from ._search import BM25Parameters, IndexedDocument, SearchHit, check_limit
 from ._stem import Analyzer
 
-__all__ = ["FTS5SearchIndex", "fts5_query", "locale_token"]
+__all__ = ["FTS5SearchIndex", "fts5_query", "fts5_schema", "locale_token"]
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 
@@ -32,6 +32,17 @@ def locale_token(locale: str) -> str:
     return "l" + locale.strip().lower().encode("utf-8").hex()
 
 
+def fts5_schema(table: str) -> list[str]:
+    """The statements creating the index tables (a storage schema component runs them)."""
+    return [
+        f"CREATE TABLE IF NOT EXISTS {table}_docs "
+        "(rid INTEGER PRIMARY KEY, article_id TEXT NOT NULL UNIQUE)",
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS {table} USING fts5("
+        "title, tags, body, locale, "
+        "tokenize = 'unicode61 remove_diacritics 0')",
+    ]
+
+
 def fts5_query(terms: list[str]) -> str:
     """An FTS5 MATCH expression that matches any of *terms* (each quoted as a string)."""
     unique = dict.fromkeys(terms)
@@ -39,7 +50,11 @@ def fts5_query(terms: list[str]) -> str:
 
 
 class FTS5SearchIndex:
-    """Knowledge base search over an FTS5 table named *table* (created if missing)."""
+    """Knowledge base search over an FTS5 table named *table*.
+
+    The tables are created when missing unless *create* is false (the SQLite
+    storage's ``knowledge`` schema component has made them already).
+    """
 
     def __init__(
         self,
@@ -48,6 +63,7 @@ class FTS5SearchIndex:
         table: str = "kb_search",
         analyzer: Analyzer | None = None,
         params: BM25Parameters | None = None,
+        create: bool = True,
     ) -> None:
         if not _IDENTIFIER.fullmatch(table):
             raise ConfigurationError(
@@ -74,20 +90,14 @@ class FTS5SearchIndex:
             "ORDER BY r.rank"
         )
         self._weights = (p.title_weight, p.tags_weight, p.body_weight)
-        self._create()
+        if create:
+            self._create()
 
     def _create(self) -> None:
         t = self.table
         try:
-            self.connection.execute(
-                f"CREATE TABLE IF NOT EXISTS {t}_docs "
-                "(rid INTEGER PRIMARY KEY, article_id TEXT NOT NULL UNIQUE)"
-            )
-            self.connection.execute(
-                f"CREATE VIRTUAL TABLE IF NOT EXISTS {t} USING fts5("
-                "title, tags, body, locale, "
-                "tokenize = 'unicode61 remove_diacritics 0')"
-            )
+            for statement in fts5_schema(t):
+                self.connection.execute(statement)
         except sqlite3.Error as exc:
             raise StorageError(
                 f"could not create the FTS5 search table {t!r}: {exc}; "

@@ -1,14 +1,17 @@
 """The knowledge base: articles, their versions, search and "did this help?" votes.
 
 Only published articles are in the search index; publishing, editing a
-published article and unpublishing update the index incrementally.
+published article and unpublishing update the index incrementally. Each
+operation runs in one *session* of the backend: a plain dict for
+``KnowledgeBase()``, one storage transaction for ``KnowledgeBase.on(storage)``.
 """
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
 
 import attrs
 
@@ -16,7 +19,12 @@ from supportkit.domain._errors import NotFound, ValidationError
 from supportkit.domain._model import ensure_utc
 
 from ._article import Article, ArticleStatus, ArticleVersion, HelpfulnessVotes
-from ._search import IndexedDocument, MemorySearchIndex, SearchIndex
+from ._search import BM25Parameters, IndexedDocument, MemorySearchIndex, SearchIndex
+from ._stem import Analyzer
+from ._store import ArticleStore, DictArticleStore
+
+if TYPE_CHECKING:
+    from supportkit.ports._storage import Storage
 
 __all__ = ["ArticleMatch", "ArticleNotFound", "KnowledgeBase"]
 
@@ -50,16 +58,39 @@ def _tags(tags: Iterable[str]) -> tuple[str, ...]:
     return tuple(tags)
 
 
-def _sequential_ids() -> Callable[[], str]:
-    counter = itertools.count(1)
-    return lambda: f"kb-{next(counter)}"
+def _found(store: ArticleStore, article_id: str) -> Article:
+    article = store.get(article_id)
+    if article is None:
+        raise ArticleNotFound(article_id)
+    return article
+
+
+class _Backend(Protocol):
+    def session(self) -> AbstractContextManager[tuple[ArticleStore, SearchIndex]]: ...
+
+
+class _InProcess:
+    """The plain knowledge base: articles in a dict, the index updated directly."""
+
+    def __init__(self, index: SearchIndex) -> None:
+        self.store = DictArticleStore()
+        self.index = index
+
+    @contextmanager
+    def session(self) -> Iterator[tuple[ArticleStore, SearchIndex]]:
+        yield self.store, self.index
 
 
 class KnowledgeBase:
-    """Articles in memory plus a pluggable :class:`SearchIndex`.
+    """Articles, their versions and votes, plus a pluggable :class:`SearchIndex`.
 
-    *id_source* makes article ids (default: ``kb-1``, ``kb-2``, ... per
-    instance); pass the desk's id generator to get globally unique ids.
+    ``KnowledgeBase()`` keeps everything in process memory. ``KnowledgeBase.on(storage)``
+    keeps it in the desk's storage (every operation is one transaction there)
+    and searches with the backend's index (FTS5 on SQLite).
+
+    *id_source* makes article ids (default: ``kb-1``, ``kb-2``, ... from the
+    knowledge base's revision counter, so ids stay unique across restarts of
+    a stored knowledge base).
     """
 
     def __init__(
@@ -69,9 +100,29 @@ class KnowledgeBase:
         id_source: Callable[[], str] | None = None,
     ) -> None:
         self.index: SearchIndex = index if index is not None else MemorySearchIndex()
-        self._ids = id_source or _sequential_ids()
-        self._articles: dict[str, Article] = {}
-        self._votes: dict[str, HelpfulnessVotes] = {}
+        self._ids = id_source
+        self._backend: _Backend = _InProcess(self.index)
+
+    @classmethod
+    def on(
+        cls,
+        storage: Storage,
+        *,
+        id_source: Callable[[], str] | None = None,
+        analyzer: Analyzer | None = None,
+        params: BM25Parameters | None = None,
+    ) -> KnowledgeBase:
+        """A knowledge base kept in *storage* (memory, SQLite or PostgreSQL).
+
+        SQL storages must be opened with the ``knowledge`` schema component:
+        ``SQLiteStorage(path, components=[KNOWLEDGE_SCHEMA])``.
+        """
+        from ._kb_storage import StorageBackend
+
+        backend = StorageBackend(storage, analyzer=analyzer, params=params)
+        kb = cls(backend.memory_index, id_source=id_source)
+        kb._backend = backend
+        return kb
 
     # -- articles -----------------------------------------------------------
 
@@ -89,21 +140,48 @@ class KnowledgeBase:
     ) -> Article:
         """Write a new article (a draft unless *publish*) and return it."""
         first = ArticleVersion(1, title, body, category, _tags(tags), at, editor)
-        article = Article(self._ids(), locale.strip().lower(), [first])
-        self.add(article)
-        if publish:
-            self.publish(article.id, at=at)
+        if not locale.strip():
+            raise ValidationError("an article needs a locale such as 'en' or 'ru'")
+        with self._backend.session() as (store, index):
+            revision = store.next_revision()
+            article_id = self._ids() if self._ids is not None else f"kb-{revision}"
+            article = Article(article_id, locale.strip().lower(), [first])
+            if publish:
+                article.status = ArticleStatus.PUBLISHED
+                article.published_at = ensure_utc(at)
+            self._insert(store, index, article, revision)
         return article
 
     def add(self, article: Article) -> None:
-        """Take an existing article (e.g. loaded from storage); published ones are indexed."""
-        if article.id in self._articles:
+        """Take an existing article (e.g. imported); published ones are indexed."""
+        with self._backend.session() as (store, index):
+            self._insert(store, index, article, store.next_revision())
+
+    def _insert(
+        self, store: ArticleStore, index: SearchIndex, article: Article, revision: int
+    ) -> None:
+        if store.get(article.id) is not None:
             raise ValidationError(
                 f"article {article.id!r} is already in the knowledge base; use edit() to change it"
             )
-        self._articles[article.id] = article
+        store.save(article, revision)
         if article.is_published:
-            self.index.add(self._document(article))
+            index.add(self._document(article))
+
+    def _change(
+        self, article_id: str, change: Callable[[Article], None], *, reindex: bool
+    ) -> Article:
+        with self._backend.session() as (store, index):
+            revision = store.next_revision()
+            article = _found(store, article_id)
+            change(article)
+            store.save(article, revision)
+            if reindex:
+                if article.is_published:
+                    index.add(self._document(article))
+                else:
+                    index.remove(article.id)
+        return article
 
     def edit(
         self,
@@ -117,57 +195,55 @@ class KnowledgeBase:
         tags: Iterable[str] | None = None,
     ) -> Article:
         """Record a new version with the given fields changed; the old one stays in history."""
-        article = self.get(article_id)
-        cur = article.current
         at = ensure_utc(at)
-        if at < cur.edited_at:
-            raise ValidationError(
-                f"edit of article {article_id!r} at {at.isoformat()} is earlier than its "
-                f"version {cur.number} ({cur.edited_at.isoformat()}); pass the current time"
+        new_tags = None if tags is None else _tags(tags)
+
+        def change(article: Article) -> None:
+            cur = article.current
+            if at < cur.edited_at:
+                raise ValidationError(
+                    f"edit of article {article_id!r} at {at.isoformat()} is earlier than its "
+                    f"version {cur.number} ({cur.edited_at.isoformat()}); pass the current time"
+                )
+            article.versions.append(
+                ArticleVersion(
+                    cur.number + 1,
+                    cur.title if title is None else title,
+                    cur.body if body is None else body,
+                    cur.category if category is _UNSET else category,  # type: ignore[arg-type]
+                    cur.tags if new_tags is None else new_tags,
+                    at,
+                    editor,
+                )
             )
-        new = ArticleVersion(
-            cur.number + 1,
-            cur.title if title is None else title,
-            cur.body if body is None else body,
-            cur.category if category is _UNSET else category,  # type: ignore[arg-type]
-            cur.tags if tags is None else _tags(tags),
-            at,
-            editor,
-        )
-        article.versions.append(new)
-        if article.is_published:
-            self.index.add(self._document(article))
-        return article
+
+        return self._change(article_id, change, reindex=True)
 
     def publish(self, article_id: str, *, at: datetime) -> Article:
-        article = self.get(article_id)
-        if not article.is_published:
-            article.status = ArticleStatus.PUBLISHED
-            article.published_at = ensure_utc(at)
-        self.index.add(self._document(article))
-        return article
+        def change(article: Article) -> None:
+            if not article.is_published:
+                article.status = ArticleStatus.PUBLISHED
+                article.published_at = ensure_utc(at)
+
+        return self._change(article_id, change, reindex=True)
 
     def unpublish(self, article_id: str) -> Article:
         """Back to draft: the article disappears from search, its history stays."""
-        article = self.get(article_id)
-        article.status = ArticleStatus.DRAFT
-        self.index.remove(article_id)
-        return article
+
+        def change(article: Article) -> None:
+            article.status = ArticleStatus.DRAFT
+
+        return self._change(article_id, change, reindex=True)
 
     def get(self, article_id: str) -> Article:
-        try:
-            return self._articles[article_id]
-        except KeyError:
-            raise ArticleNotFound(article_id) from None
+        with self._backend.session() as (store, _):
+            return _found(store, article_id)
 
     def articles(
         self, *, locale: str | None = None, status: ArticleStatus | None = None
     ) -> list[Article]:
-        return [
-            a
-            for a in self._articles.values()
-            if (locale is None or a.locale == locale) and (status is None or a.status is status)
-        ]
+        with self._backend.session() as (store, _):
+            return store.list_articles(locale, status)
 
     # -- search -------------------------------------------------------------
 
@@ -175,8 +251,10 @@ class KnowledgeBase:
         self, query: str, *, locale: str | None = None, limit: int = 5
     ) -> list[ArticleMatch]:
         """Published articles best matching *query*, best first."""
-        hits = self.index.search(query, locale, limit)
-        return [ArticleMatch(self._articles[h.article_id], h.score) for h in hits]
+        with self._backend.session() as (store, index):
+            hits = index.search(query, locale, limit)
+            found = store.get_many(h.article_id for h in hits)
+        return [ArticleMatch(found[h.article_id], h.score) for h in hits if h.article_id in found]
 
     def suggest(
         self, subject: str, text: str = "", *, locale: str | None = None, limit: int = 3
@@ -193,19 +271,14 @@ class KnowledgeBase:
 
     def record_vote(self, article_id: str, *, helped: bool) -> HelpfulnessVotes:
         """Count one "did this help?" answer for the article and return the new totals."""
-        self.get(article_id)
-        old = self._votes.get(article_id, HelpfulnessVotes())
-        new = (
-            HelpfulnessVotes(old.helped + 1, old.not_helped)
-            if helped
-            else HelpfulnessVotes(old.helped, old.not_helped + 1)
-        )
-        self._votes[article_id] = new
-        return new
+        with self._backend.session() as (store, _):
+            _found(store, article_id)
+            return store.add_vote(article_id, helped)
 
     def votes(self, article_id: str) -> HelpfulnessVotes:
-        self.get(article_id)
-        return self._votes.get(article_id, HelpfulnessVotes())
+        with self._backend.session() as (store, _):
+            _found(store, article_id)
+            return store.votes(article_id)
 
     @staticmethod
     def _document(article: Article) -> IndexedDocument:

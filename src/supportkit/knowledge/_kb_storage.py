@@ -1,0 +1,127 @@
+"""A knowledge base kept in the desk's storage (``KnowledgeBase.on(storage)``).
+
+Each knowledge base operation is one unit of work. Where the articles live
+and how search runs depends on the backend:
+
+- SQLite (opened with ``KNOWLEDGE_SCHEMA``): tables plus the FTS5 table
+  ``sk_kb_search``, written on the storage's own connection in the same
+  transaction as the edit; a rolled-back edit leaves no trace in search.
+- PostgreSQL (opened with ``KNOWLEDGE_SCHEMA``) and any other backend
+  (memory, plugins, through the key-value port): an in-memory BM25 index
+  per process, built from the stored articles on first search and brought
+  up to date at every search by reading the articles changed since the
+  revision it has seen. Only committed edits are ever indexed.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from supportkit.domain._errors import ConfigurationError
+from supportkit.ports._storage import Storage
+
+from ._fts5 import FTS5SearchIndex
+from ._search import BM25Parameters, IndexedDocument, MemorySearchIndex, SearchHit, SearchIndex
+from ._stem import Analyzer
+from ._store import ArticleStore, KvArticleStore
+
+__all__ = ["StorageBackend"]
+
+
+class _CatchingUp:
+    """The process's in-memory index, seen through one transaction.
+
+    Writes are not applied here (they are applied once committed, by the next
+    search catching up); a search first reads what changed since the last one.
+    """
+
+    def __init__(self, backend: StorageBackend, store: ArticleStore) -> None:
+        self.backend = backend
+        self.store = store
+
+    def add(self, document: IndexedDocument) -> None:
+        pass
+
+    def remove(self, article_id: str) -> None:
+        pass
+
+    def search(self, query: str, locale: str | None = None, limit: int = 10) -> list[SearchHit]:
+        b = self.backend
+        with b.lock:
+            upto = self.store.revision()
+            if upto != b.seen:
+                for article in self.store.changed_since(b.seen, upto):
+                    if article.is_published:
+                        b.memory_index.add(
+                            IndexedDocument(
+                                article.id,
+                                article.locale,
+                                article.title,
+                                article.body,
+                                article.tags,
+                            )
+                        )
+                    else:
+                        b.memory_index.remove(article.id)
+                b.seen = upto
+            return b.memory_index.search(query, locale, limit)
+
+
+class StorageBackend:
+    def __init__(
+        self,
+        storage: Storage,
+        *,
+        analyzer: Analyzer | None = None,
+        params: BM25Parameters | None = None,
+    ) -> None:
+        self.storage = storage
+        self.analyzer = analyzer or Analyzer()
+        self.params = params or BM25Parameters()
+        self.memory_index = MemorySearchIndex(self.analyzer, self.params)
+        self.seen = 0
+        self.lock = threading.Lock()
+        dialect = getattr(storage, "dialect", None)
+        self.sql = dialect in ("sqlite", "postgresql")
+        self.fts5 = dialect == "sqlite"
+        if self.sql:
+            versions = getattr(storage, "schema_versions", {}) or {}
+            if "knowledge" not in versions:
+                cls = type(storage).__name__
+                raise ConfigurationError(
+                    f"{cls} was opened without the knowledge base tables; open it with "
+                    f"{cls}(..., components=[KNOWLEDGE_SCHEMA]) "
+                    "(from supportkit.knowledge import KNOWLEDGE_SCHEMA)"
+                )
+
+    @contextmanager
+    def session(self) -> Iterator[tuple[ArticleStore, SearchIndex]]:
+        with self.storage.unit_of_work() as uow:
+            store: ArticleStore
+            index: SearchIndex
+            if self.sql:
+                from supportkit.storage._kb_sql import FTS_TABLE, SqlArticleStore
+
+                store = SqlArticleStore(uow)
+                if self.fts5:
+                    index = FTS5SearchIndex(
+                        _raw(uow),
+                        table=FTS_TABLE,
+                        analyzer=self.analyzer,
+                        params=self.params,
+                        create=False,
+                    )
+                else:
+                    index = _CatchingUp(self, store)
+            else:
+                store = KvArticleStore(uow)
+                index = _CatchingUp(self, store)
+            yield store, index
+            uow.commit()
+
+
+def _raw(uow: Any) -> Any:
+    return uow.raw_connection()
