@@ -1,31 +1,64 @@
 """``make demo``: a realistic stretch of a support desk on the embedded default (SQLite).
 
-Customers write through email, chat, a web form and the phone; tickets are
-registered, diagnosed, answered, escalated, resolved, closed, and one is
-reopened. The demo prints what happened and where each ticket stands.
-Everything runs against a SQLite file in the working directory
-(``supportkit-demo.sqlite3``, recreated on each run) with a fake clock, so
-the output is the same every time.
+Customers write through email, chat, a web form and the phone. Triage rules
+classify each request, routing assigns it to an agent of the right tier,
+SLA clocks run on business calendars, the first-line bot answers a chat
+question from the knowledge base and hands another over to a person, a hard
+problem climbs from L1 to L3, an unanswered ticket breaches its SLA and is
+escalated, one ticket is reopened by the customer's reply, replies go out
+through the channels, and the day ends with the metrics that judge the
+service. Everything runs against a SQLite file in the working directory
+(``supportkit-demo.sqlite3``, recreated on each run) with a fake clock, so the
+output is the same every time.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
+from zoneinfo import ZoneInfo
 
+from .channels import ChannelRegistry, MemoryChannel, OutboundDispatcher
 from .desk import SupportDesk
-from .domain._events import DomainEvent, TicketAssigned, TicketEscalated
-from .domain._model import Agent, Team
+from .domain._events import DomainEvent, TicketAssigned, TicketEscalated, TicketQueued
+from .domain._model import Agent, Priority, Team
+from .knowledge import (
+    BotOnInbound,
+    FirstLineBot,
+    KnowledgeBase,
+    RetrievalAnswerer,
+    TriageOnRegistration,
+)
+from .metrics import compute_metrics, iter_ticket_facts, render_table
+from .policies import (
+    DeskRouting,
+    EscalationChain,
+    EscalationRule,
+    LeastLoaded,
+    Router,
+    SlaBreachRecorded,
+    SlaExtension,
+    SlaPolicy,
+    SlaRule,
+    SlaWarningRecorded,
+    Triage,
+    TriageRule,
+    always_open,
+    office_hours,
+)
 from .ports._clock import FakeClock
 from .storage.sqlite import SQLiteStorage
 
 __all__ = ["main", "run_demo"]
 
 DEMO_DB = "supportkit-demo.sqlite3"
+BERLIN = ZoneInfo("Europe/Berlin")
+CHANNELS = ("email", "chat", "web", "phone")
 
 
 class _Printer:
@@ -37,7 +70,8 @@ class _Printer:
         print(f"\n== {title} ==", file=self.out)
 
     def say(self, text: str) -> None:
-        print(f"  {self.clock.now():%a %H:%M}  {text}", file=self.out)
+        local = self.clock.now().astimezone(BERLIN)
+        print(f"  {local:%a %H:%M}  {text}", file=self.out)
 
 
 def _fresh_db(path: Path) -> None:
@@ -45,6 +79,120 @@ def _fresh_db(path: Path) -> None:
         p = Path(str(path) + suffix)
         if p.exists():
             p.unlink()
+
+
+def _knowledge_base(now: datetime) -> KnowledgeBase:
+    kb = KnowledgeBase()
+    articles = [
+        (
+            "Reset a forgotten password",
+            "account",
+            "Open the sign-in page, choose 'Forgot password' and follow the link we email you. "
+            "The reset link works for one hour.",
+        ),
+        (
+            "Export your data to CSV",
+            "data",
+            "Go to Settings, then Data, and choose Export as CSV. The file contains every record.",
+        ),
+        (
+            "Request a refund",
+            "billing",
+            "Purchases can be refunded within 14 days from the order page: choose Request refund.",
+        ),
+        (
+            "Change the delivery address",
+            "orders",
+            "Until an order ships you can change its delivery address on the order page.",
+        ),
+    ]
+    for title, category, body in articles:
+        kb.create(title=title, body=body, locale="en", category=category, at=now, publish=True)
+    return kb
+
+
+def _build_desk(path: Path, clock: FakeClock) -> tuple[SupportDesk, dict[str, MemoryChannel]]:
+    teams = [
+        Team("frontline", "Front line", tier="L1"),
+        Team("engineering", "Engineering", tier="L2"),
+        Team("experts", "Developers", tier="L3"),
+    ]
+    agents = [
+        Agent(
+            "olga",
+            "Olga",
+            tier="L1",
+            teams=("frontline",),
+            languages=frozenset({"en", "ru"}),
+            capacity=4,
+        ),
+        Agent(
+            "sam", "Sam", tier="L1", teams=("frontline",), skills=frozenset({"billing"}), capacity=4
+        ),
+        Agent("ivan", "Ivan", tier="L2", teams=("engineering",), skills=frozenset({"api"})),
+        Agent("dana", "Dana", tier="L3", teams=("experts",), skills=frozenset({"database"})),
+    ]
+    routing = DeskRouting(
+        teams=teams,
+        agents=agents,
+        router=Router(strategy=LeastLoaded()),
+        escalation=EscalationChain.default(
+            rules=[EscalationRule("L2", name="api problems go to engineering", categories={"api"})],
+        ),
+    )
+    office = office_hours("Europe/Berlin", country="DE")
+    sla = SlaExtension(
+        SlaPolicy(
+            [
+                SlaRule(
+                    first_response=timedelta(hours=2),
+                    next_response=timedelta(hours=4),
+                    resolution=timedelta(hours=16),
+                    calendar="office",
+                ),
+                SlaRule(first_response=timedelta(minutes=10), channel="chat", calendar="office"),
+                SlaRule(
+                    first_response=timedelta(hours=1), priority=Priority.URGENT, calendar="always"
+                ),
+            ],
+            calendars={"office": office, "always": always_open()},
+        ),
+        escalate_on_breach={"first_response": "L2"},
+    )
+    triage = TriageOnRegistration(
+        Triage(
+            [
+                TriageRule(
+                    "billing",
+                    keywords=("invoice", "charge", "refund"),
+                    category="billing",
+                    tags={"billing"},
+                ),
+                TriageRule(
+                    "outage",
+                    keywords=("500", "down", "outage"),
+                    category="api",
+                    priority=Priority.URGENT,
+                    tags={"outage"},
+                ),
+            ]
+        )
+    )
+    bot = BotOnInbound(
+        FirstLineBot(
+            RetrievalAnswerer(_knowledge_base(clock.now())), min_confidence=0.3, max_turns=2
+        )
+    )
+    outboxes = {name: MemoryChannel(name, clock=clock) for name in CHANNELS}
+    registry = ChannelRegistry()
+    for ch in outboxes.values():
+        registry.add(ch)
+    desk = SupportDesk(
+        SQLiteStorage(path),
+        clock=clock,
+        extensions=[triage, routing, sla, bot, OutboundDispatcher(registry)],
+    )
+    return desk, outboxes
 
 
 def run_demo(
@@ -55,48 +203,38 @@ def run_demo(
     """Play the demo; returns the desk so tests can inspect what it left behind."""
     path = Path(db_path)
     _fresh_db(path)
-    clock = FakeClock(datetime(2026, 3, 2, 8, 55, tzinfo=UTC))  # a Monday morning
-    storage = SQLiteStorage(path)
-    desk = SupportDesk(storage, clock=clock)
+    clock = FakeClock(datetime(2026, 3, 2, 7, 55, tzinfo=UTC))  # Monday 08:55 in Berlin
+    desk, outboxes = _build_desk(path, clock)
     p = _Printer(out, clock)
 
     def on_event(_sender: Any, event: DomainEvent) -> None:
         if isinstance(event, TicketEscalated):
             p.say(
-                f"   ↑ escalated {event.from_tier} → {event.to_tier} ({event.policy}): {event.reason}"
+                f"   ↑ escalated {event.from_tier} → {event.to_tier} ({event.policy}): "
+                f"{event.reason}"
             )
         elif isinstance(event, TicketAssigned) and event.agent_id:
-            p.say(f"   → assigned to {event.agent_id} by {event.strategy}")
+            p.say(f"   → routed to {event.agent_id} ({event.strategy})")
+        elif isinstance(event, TicketQueued):
+            p.say(f"   … queued: {event.reason}")
+        elif isinstance(event, SlaWarningRecorded):
+            due = f" (due {event.due_at.astimezone(BERLIN):%H:%M})" if event.due_at else ""
+            p.say(f"   ⚠ SLA warning: {event.kind}{due}")
+        elif isinstance(event, SlaBreachRecorded):
+            p.say(f"   ✗ SLA breached: {event.kind}")
 
     desk.signals.event.connect(on_event, weak=False)
+    day_start = clock.now()
 
     print(f"supportkit demo — SQLite storage at {path.resolve()}", file=out)
-    p.scene("Staff")
-    for team in (
-        Team("frontline", "Front line", tier="L1"),
-        Team("engineering", "Engineering", tier="L2"),
-        Team("experts", "Developers", tier="L3"),
-    ):
-        desk.add_team(team)
-    agents = [
-        Agent(
-            "olga", "Olga (L1)", tier="L1", teams=("frontline",), languages=frozenset({"en", "ru"})
-        ),
-        Agent("sam", "Sam (L1)", tier="L1", teams=("frontline",), skills=frozenset({"billing"})),
-        Agent("ivan", "Ivan (L2)", tier="L2", teams=("engineering",), skills=frozenset({"api"})),
-        Agent(
-            "dana",
-            "Dana (L3)",
-            tier="L3",
-            teams=("experts",),
-            skills=frozenset({"api", "database"}),
-        ),
-    ]
-    for a in agents:
-        desk.add_agent(a)
-        p.say(f"{a.name}: teams {', '.join(a.teams)}, skills {', '.join(sorted(a.skills)) or '-'}")
+    p.scene("Staff on duty")
+    for a in sorted(desk.agents(), key=lambda a: a.tier):
+        p.say(
+            f"{a.name:<5} {a.tier}  teams {', '.join(a.teams)}; "
+            f"skills {', '.join(sorted(a.skills)) or '-'}; capacity {a.capacity}"
+        )
 
-    p.scene("Customers write in")
+    p.scene("Customers write in (triage classifies, routing assigns)")
     clock.advance(minutes=5)
     invoice = desk.receive(
         "email",
@@ -106,84 +244,133 @@ def run_demo(
         sender_name="Ann Lee",
         external_id="<a1@mail.example.com>",
     )
-    p.say(f"email from Ann → ticket #{invoice.number} '{invoice.subject}' ({invoice.status})")
+    t = desk.get_ticket(invoice.id)
+    p.say(f"email from Ann → #{t.number} '{t.subject}' [{t.category}, {t.priority.name}]")
     clock.advance(minutes=3)
     api = desk.receive(
-        "chat",
-        "visitor-4711",
-        "The API returns 500 on POST /orders since this morning!",
+        "web",
+        "boris@shop.example",
+        "The API returns 500 on POST /orders!",
+        subject="API down",
         sender_name="Boris",
-        priority=None,
     )
-    p.say(f"chat from Boris → ticket #{api.number} '{api.subject}' ({api.status})")
+    t = desk.get_ticket(api.id)
+    p.say(f"web form from Boris → #{t.number} '{t.subject}' [{t.category}, {t.priority.name}]")
     clock.advance(minutes=4)
     form = desk.receive(
         "web",
         "carol@example.org",
-        "How do I export my data to CSV?",
+        "How do I get all my records out?",
         subject="Export question",
         sender_name="Carol",
     )
-    p.say(f"web form from Carol → ticket #{form.number} '{form.subject}'")
+    p.say(f"web form from Carol → #{form.number} '{form.subject}'")
     clock.advance(minutes=2)
     spam = desk.receive(
         "email", "promo@spam.example", "Buy cheap followers now!!!", subject="WIN $$$"
     )
-    p.say(f"email from promo@spam.example → ticket #{spam.number} '{spam.subject}'")
+    p.say(f"email from promo@spam.example → #{spam.number} '{spam.subject}'")
 
-    p.scene("Agents pick up and answer")
-    clock.advance(minutes=6)
-    desk.assign(invoice.id, "sam", actor="olga")
-    desk.start_diagnosis(invoice.id, actor="sam")
-    desk.reply(
-        invoice.id,
-        "sam",
-        "Hi Ann, I see the duplicate charge and I'm refunding it now.",
-        external_id="<r1@support.example.com>",
+    p.scene("The first-line bot takes the chat")
+    clock.advance(minutes=1)
+    chat = desk.receive(
+        "chat", "visitor-4711", "How can I reset a forgotten password?", sender_name="Dmitri"
     )
-    answered = desk.get_ticket(invoice.id)
-    p.say(f"Sam answers #{invoice.number} (first response after {answered.response_time()})")
+    bot_answer = [m for m in desk.messages(chat.id) if m.author == "bot"]
+    first_line = bot_answer[-1].text.splitlines()[0] if bot_answer else "(no answer)"
+    p.say(f"chat #{chat.number}: the bot answers from the knowledge base: '{first_line}'")
+    clock.advance(minutes=2)
+    desk.receive("chat", "visitor-4711", "Thanks, that worked!", ticket_id=chat.id)
+    desk.reply(chat.id, "bot", "Glad I could help!", meta={"bot": True})
+    desk.resolve(chat.id, actor="bot", resolution="Answered by the bot from the knowledge base")
+    p.say(f"chat #{chat.number}: Dmitri confirms; resolved without an agent")
+    clock.advance(minutes=1)
+    human = desk.receive(
+        "chat",
+        "visitor-9000",
+        "My parcel never arrived, I want to talk to a human",
+        sender_name="Eve",
+    )
+    p.say(
+        f"chat #{human.number}: Eve asks for a person → handed over to L1, "
+        f"tags {sorted(desk.get_ticket(human.id).tags)}"
+    )
+
+    p.scene("Agents answer")
+    clock.advance(minutes=6)
+    t = desk.get_ticket(invoice.id)
+    desk.start_diagnosis(t.id, actor=t.assignee_id or "sam")
+    desk.reply(
+        t.id, t.assignee_id or "sam", "Hi Ann, I see the duplicate charge and I'm refunding it now."
+    )
+    t = desk.get_ticket(invoice.id)
+    p.say(f"{t.assignee_id} answers #{t.number} (first response after {t.response_time()})")
     desk.close_as_spam(spam.id, actor="olga", reason="advertising")
-    p.say(f"Olga closes #{spam.number} as spam")
+    p.say(f"#{spam.number} closed as spam")
     clock.advance(minutes=3)
-    desk.assign(form.id, "olga", actor="olga")
-    desk.reply(form.id, "olga", "Settings → Data → Export as CSV. Does that help?")
-    desk.wait_on_customer(form.id, actor="olga", reason="asked whether the answer helps")
-    p.say(f"Olga answers #{form.number} and waits for Carol")
+    t = desk.get_ticket(form.id)
+    desk.reply(
+        t.id,
+        t.assignee_id or "olga",
+        "Settings → Data → Export as CSV gives you every record. Does that help?",
+    )
+    desk.wait_on_customer(t.id, actor=t.assignee_id or "olga", reason="asked if it helps")
+    p.say(f"#{t.number} answered; waiting for Carol (its SLA clocks pause)")
 
     p.scene("A hard problem climbs the tiers")
     clock.advance(minutes=5)
-    desk.assign(api.id, "olga", actor="olga")
-    desk.start_diagnosis(api.id, actor="olga")
-    desk.add_note(api.id, "olga", "Reproduced: 500 on every POST /orders. Needs engineering.")
-    desk.escalate(api.id, "L2", actor="olga", reason="server error, needs engineering")
-    desk.assign(api.id, "ivan", actor="olga")
-    clock.advance(minutes=20)
+    t = desk.get_ticket(api.id)
+    p.say(f"#{t.number} is at {t.tier} with {t.assignee_id}")
     desk.add_note(api.id, "ivan", "A migration dropped an index; the query times out.")
     desk.escalate(api.id, "L3", actor="ivan", reason="database schema problem")
-    desk.assign(api.id, "dana", actor="ivan")
     desk.reply(api.id, "dana", "We found the cause and are deploying a fix.")
     clock.advance(minutes=25)
     desk.resolve(api.id, actor="dana", resolution="Restored the missing index on orders.created_at")
-    p.say(f"Dana resolves #{api.number}")
+    p.say(f"#{api.number} resolved by dana")
+
+    t = desk.get_ticket(human.id)
+    desk.reply(
+        t.id,
+        t.assignee_id or "sam",
+        "Hi Eve, your parcel is with the courier; it arrives tomorrow.",
+    )
+    desk.resolve(t.id, actor=t.assignee_id or "sam", resolution="Parcel located")
+    p.say(f"{t.assignee_id} answers Eve on #{t.number} and resolves it")
+
+    p.scene("Nobody answers Frank: the SLA clock runs out")
+    clock.advance(minutes=10)
+    crash = desk.receive(
+        "email",
+        "frank@example.net",
+        "The app crashes right after start.",
+        subject="App crashes on start",
+        sender_name="Frank",
+    )
+    p.say(f"email from Frank → #{crash.number} (first response due within 2 business hours)")
+    for minutes in (100, 25):
+        clock.advance(minutes=minutes)
+        desk.tick()
+    t = desk.get_ticket(crash.id)
+    p.say(f"#{t.number} is now at {t.tier} with {t.assignee_id}")
+    desk.reply(t.id, t.assignee_id or "ivan", "Sorry for the wait, Frank! A fix ships today.")
+    desk.resolve(t.id, actor=t.assignee_id or "ivan", resolution="Crash fixed in 4.2.1")
 
     p.scene("Resolution, a reopen, and closing")
     clock.advance(minutes=10)
-    desk.resolve(invoice.id, actor="sam", resolution="Refunded the duplicate charge")
-    p.say(f"Sam resolves #{invoice.number}")
+    desk.resolve(invoice.id, actor="olga", resolution="Refunded the duplicate charge")
+    p.say(f"#{invoice.number} resolved")
     clock.advance(hours=1)
     back = desk.receive(
         "email",
         "ann@example.com",
         "Thanks, but the refund shows only half the amount.",
-        subject="Re: Double charge on invoice",
-        in_reply_to="<r1@support.example.com>",
+        subject=f"Re: Double charge on invoice [#{invoice.number}]",
         external_id="<a2@mail.example.com>",
     )
     p.say(f"Ann replies → #{back.number} reopened ({back.status}, reopened {back.reopen_count}x)")
     clock.advance(minutes=15)
-    desk.reply(invoice.id, "sam", "Sorry! The second half of the refund is on its way.")
-    desk.resolve(invoice.id, actor="sam", resolution="Refunded the remaining half")
+    desk.reply(invoice.id, "olga", "Sorry! The second half of the refund is on its way.")
+    desk.resolve(invoice.id, actor="olga", resolution="Refunded the remaining half")
     clock.advance(minutes=30)
     carol = desk.receive(
         "web",
@@ -192,18 +379,15 @@ def run_demo(
         subject=f"Re: Export question [#{form.number}]",
     )
     p.say(f"Carol confirms on #{carol.number} → {carol.status}")
+    desk.reply(form.id, "olga", "Glad it helped, Carol!")
     desk.resolve(form.id, actor="olga", resolution="Explained CSV export")
-    clock.advance(days=1)
-    for t in (invoice, api, form):
-        desk.close(t.id, actor="system", reason="resolved for a day")
-    p.say("resolved tickets closed after a day")
 
     p.scene("Phone")
     clock.advance(minutes=5)
     phone = desk.receive(
         "phone",
         "+49 30 1234567",
-        "Caller cannot log in after password reset.",
+        "Caller cannot log in after a password reset.",
         subject="Login after password reset",
         sender_name="Dieter",
     )
@@ -214,28 +398,45 @@ def run_demo(
         duration_seconds=240,
         notes="Walked Dieter through clearing the old session; works now.",
     )
+    desk.reply(phone.id, "olga", "As discussed on the phone: clear the old session and sign in.")
     desk.resolve(phone.id, actor="olga", resolution="Cleared stale session")
     p.say(f"call logged on #{phone.number}, resolved on first contact")
 
     for scene in extra_scenes or ():
         scene(desk, p)
 
+    clock.advance(hours=8)
+    for tk in desk.find_tickets(status="resolved", limit=50):
+        desk.close(tk.id, actor="system", reason="resolved for the rest of the day")
+    p.say("resolved tickets closed at the end of the day")
+
     p.scene("Where every ticket stands")
-    for t in desk.find_tickets(limit=50, oldest_first=True):
-        track = desk.track(t.number)
+    for tk in desk.find_tickets(limit=50, oldest_first=True):
+        track = desk.track(tk.number)
         print(
-            f"  #{t.number:<3} {t.channel:<6} {t.tier:<3} {t.status:<20} "
-            f"{(t.assignee_id or '-'):<6} {t.subject[:40]!r}  (customer sees: {track.status_label})",
+            f"  #{tk.number:<3} {tk.channel:<6} {tk.tier:<3} {tk.status:<20} "
+            f"{(tk.assignee_id or '-'):<6} {tk.subject[:38]!r:<42} customer sees: "
+            f"{track.status_label}",
             file=out,
         )
-    hist = desk.history(invoice.id)
     print(f"\n  history of #{invoice.number}:", file=out)
-    for h in hist:
+    for h in desk.history(invoice.id):
         print(
-            f"    {h.at:%a %H:%M} {h.actor:<8} {h.event:<16} {h.from_status} → {h.to_status}"
+            f"    {h.at.astimezone(BERLIN):%a %H:%M} {h.actor:<16} {h.event:<16} {h.from_status} → {h.to_status}"
             f"{'  (' + h.reason + ')' if h.reason else ''}",
             file=out,
         )
+    delivered = {name: len(ch.sent) for name, ch in outboxes.items()}
+    print(f"\n  replies delivered through the channels: {delivered}", file=out)
+
+    p.scene("The day's metrics")
+    with desk.storage.unit_of_work() as uow:
+        report = compute_metrics(
+            iter_ticket_facts(uow), at=clock.now(), since=day_start, group_by="channel"
+        )
+    buf = io.StringIO()
+    buf.write(render_table(report))
+    print("  " + buf.getvalue().replace("\n", "\n  ").rstrip(), file=out)
     desk.flush_outbox()
     return desk
 

@@ -17,6 +17,8 @@ import attrs
 from supportkit.domain._errors import ValidationError
 from supportkit.domain._model import Agent, Customer, Priority, Ticket
 
+from .._fields import str_set
+
 __all__ = [
     "PLACEHOLDERS",
     "AddTags",
@@ -61,12 +63,12 @@ class SetCategory:
 
 @attrs.frozen
 class AddTags:
-    tags: frozenset[str] = attrs.field(converter=frozenset)
+    tags: frozenset[str] = attrs.field(converter=str_set)
 
 
 @attrs.frozen
 class RemoveTags:
-    tags: frozenset[str] = attrs.field(converter=frozenset)
+    tags: frozenset[str] = attrs.field(converter=str_set)
 
 
 @attrs.frozen
@@ -146,6 +148,10 @@ class MacroResult:
     actions: tuple[MacroAction, ...]
 
 
+def _actions(value: Iterable[MacroAction]) -> tuple[MacroAction, ...]:
+    return tuple(value)
+
+
 @attrs.frozen
 class Macro:
     """A canned reply with placeholders and ticket actions.
@@ -156,7 +162,7 @@ class Macro:
 
     name: str
     template: str
-    actions: tuple[MacroAction, ...] = attrs.field(default=(), converter=tuple)
+    actions: tuple[MacroAction, ...] = attrs.field(default=(), converter=_actions)
     locale: str | None = None
     _parts: tuple[tuple[str, str | None], ...] = attrs.field(init=False, repr=False, eq=False)
 

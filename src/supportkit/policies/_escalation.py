@@ -22,6 +22,7 @@ import attrs
 from supportkit.domain._errors import ConfigurationError, ValidationError
 from supportkit.domain._model import Priority, Ticket, ensure_utc
 
+from .._fields import str_set
 from ._tiers import TierLadder
 
 __all__ = [
@@ -179,9 +180,9 @@ class EscalationRule:
     to_tier: str
     name: str = ""
     min_priority: Priority | None = None
-    categories: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
-    keywords: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
-    segments: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
+    categories: frozenset[str] = attrs.field(default=frozenset(), converter=str_set)
+    keywords: frozenset[str] = attrs.field(default=frozenset(), converter=str_set)
+    segments: frozenset[str] = attrs.field(default=frozenset(), converter=str_set)
 
     def __attrs_post_init__(self) -> None:
         if self.min_priority is None and not (self.categories or self.keywords or self.segments):
@@ -426,7 +427,7 @@ class HandOffToHuman:
     """
 
     bot_tier: str = BOT_TIER
-    phrases: frozenset[str] = attrs.field(default=DEFAULT_HUMAN_PHRASES, converter=frozenset)
+    phrases: frozenset[str] = attrs.field(default=DEFAULT_HUMAN_PHRASES, converter=str_set)
     name = "hand-off"
 
     def evaluate(self, ticket: Ticket, context: EscalationContext) -> EscalationDecision | None:

@@ -163,6 +163,14 @@ class SlaTarget:
         _check_ratio(self.warn_ratio)
 
 
+def _rules(value: Iterable[SlaRule]) -> tuple[SlaRule, ...]:
+    return tuple(value)
+
+
+def _calendars(value: Mapping[str, BusinessCalendar]) -> dict[str, BusinessCalendar]:
+    return dict(value)
+
+
 @attrs.frozen
 class SlaPolicy:
     """Rules plus the named calendars they measure business time in.
@@ -178,9 +186,9 @@ class SlaPolicy:
     datetime.timedelta(seconds=3600)
     """
 
-    rules: tuple[SlaRule, ...] = attrs.field(converter=tuple)
+    rules: tuple[SlaRule, ...] = attrs.field(converter=_rules)
     calendars: Mapping[str, BusinessCalendar] = attrs.field(
-        factory=dict, converter=dict, hash=False
+        factory=dict, converter=_calendars, hash=False
     )
 
     def __attrs_post_init__(self) -> None:

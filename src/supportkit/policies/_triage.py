@@ -27,6 +27,8 @@ import attrs
 from supportkit.domain._errors import ConfigurationError
 from supportkit.domain._model import Priority, Ticket
 
+from .._fields import str_tuple
+
 __all__ = ["MatchMode", "Triage", "TriageResult", "TriageRule", "simple_terms"]
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -55,7 +57,7 @@ class TriageRule:
     """When the conditions hold, set *category*, *priority* and add *tags*."""
 
     name: str
-    keywords: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    keywords: tuple[str, ...] = attrs.field(default=(), converter=str_tuple)
     channels: frozenset[str] = attrs.field(default=frozenset(), converter=_frozen_strs)
     segments: frozenset[str] = attrs.field(default=frozenset(), converter=_frozen_strs)
     category: str | None = None
