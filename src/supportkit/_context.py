@@ -134,7 +134,11 @@ class DeskContext:
             meta=dict(meta or {}),
         )
         self.uow.add_message(msg)
-        if direction is Direction.OUTBOUND and ticket.first_response_at is None:
+        if (
+            direction is Direction.OUTBOUND
+            and ticket.first_response_at is None
+            and not msg.meta.get("bot")  # a bot's answer is not a person's first response
+        ):
             ticket.first_response_at = at
         if direction is Direction.INBOUND:
             ticket.last_customer_message_at = at

@@ -18,7 +18,24 @@ from ._bot import (
     HandoverReason,
     RetrievalAnswerer,
 )
+from ._complaints import (
+    COMPLAINT_LIFECYCLE,
+    ComplaintAction,
+    ComplaintPolicy,
+    complaint_lifecycle,
+)
 from ._desk import DEFAULT_HANDOVER_REPLIES, BotOnInbound, TriageOnRegistration
+from ._feedback_desk import (
+    FEEDBACK_NAMESPACE,
+    FEEDBACK_TOKENS_NAMESPACE,
+    REMINDER_TIMER,
+    ComplaintOpened,
+    FeedbackAlreadyGiven,
+    FeedbackCollector,
+    FeedbackReceived,
+    FeedbackRequested,
+    KvFeedbackLedger,
+)
 from ._fts5 import FTS5SearchIndex
 from ._kb import ArticleMatch, ArticleNotFound, KnowledgeBase
 from ._macros import (
@@ -40,10 +57,14 @@ from ._stem import Analyzer
 from ._store import ArticleStore
 
 __all__ = [
+    "COMPLAINT_LIFECYCLE",
     "DEFAULT_HANDOVER_PHRASES",
     "DEFAULT_HANDOVER_REPLIES",
+    "FEEDBACK_NAMESPACE",
+    "FEEDBACK_TOKENS_NAMESPACE",
     "KNOWLEDGE_SCHEMA",
     "PLACEHOLDERS",
+    "REMINDER_TIMER",
     "AddTags",
     "Analyzer",
     "Answer",
@@ -59,13 +80,21 @@ __all__ = [
     "BotOnInbound",
     "BotReply",
     "ChangeStatus",
+    "ComplaintAction",
+    "ComplaintOpened",
+    "ComplaintPolicy",
     "FTS5SearchIndex",
+    "FeedbackAlreadyGiven",
+    "FeedbackCollector",
+    "FeedbackReceived",
+    "FeedbackRequested",
     "FirstLineBot",
     "Handover",
     "HandoverReason",
     "HelpfulnessVotes",
     "IndexedDocument",
     "KnowledgeBase",
+    "KvFeedbackLedger",
     "Macro",
     "MacroAction",
     "MacroContext",
@@ -80,4 +109,5 @@ __all__ = [
     "SetPriority",
     "TriageOnRegistration",
     "apply_field_actions",
+    "complaint_lifecycle",
 ]

@@ -15,7 +15,7 @@ same unit of work as the message that triggered them.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from supportkit.domain._events import MessageAdded, TicketReceived
 from supportkit.domain._model import Direction, Message, Ticket
@@ -78,8 +78,10 @@ class BotOnInbound:
         handover_tag: str = "bot-handover",
         handover_replies: Mapping[str, str] = DEFAULT_HANDOVER_REPLIES,
         default_locale: str = "en",
+        routing: Any | None = None,
     ) -> None:
         self.bot = bot
+        self.routing = routing
         self.channels = None if channels is None else frozenset(channels)
         self.author = author
         self.handover_tag = handover_tag
@@ -146,3 +148,6 @@ class BotOnInbound:
                 meta={"bot": "handover", "reason": decision.reason.value},
             )
         ctx.update(ticket, self.author, tags=ticket.tags | {self.handover_tag})
+        if self.routing is not None:
+            # the escalation issue's hand-off (HandOffToHuman): bot tier -> first human tier
+            self.routing.evaluate(ctx, ticket, bot_failed=True)

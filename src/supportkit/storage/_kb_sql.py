@@ -21,7 +21,7 @@ import json
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from ._sql import from_us, to_us
+from ._sql import _EPOCH, from_us, to_us
 from ._sql_schema import Migration, SchemaComponent
 
 if TYPE_CHECKING:
@@ -125,7 +125,13 @@ class SqlArticleStore:
             ):
                 versions[v[0]].append(
                     ArticleVersion(
-                        int(v[1]), v[2], v[3], v[4], tuple(json.loads(v[5])), from_us(v[6]), v[7]
+                        int(v[1]),
+                        v[2],
+                        v[3],
+                        v[4],
+                        tuple(json.loads(v[5])),
+                        from_us(v[6]) or _EPOCH,
+                        v[7],
                     )
                 )
         return [
