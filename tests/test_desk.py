@@ -455,3 +455,14 @@ def test_attachment_only_messages_are_accepted(desk: SupportDesk) -> None:
     )
     assert t.subject == "(no subject)"
     assert desk.messages(t.id)[0].attachments[0].filename == "shot.png"
+
+
+def test_default_ids_are_unique_and_increase_with_time() -> None:
+    from supportkit._ids import TimeOrderedIds
+
+    ids = TimeOrderedIds()
+    got = [ids() for _ in range(5000)]
+    assert len(set(got)) == len(got)
+    assert got == sorted(got)
+    assert all(len(i) == 32 and int(i, 16) >= 0 for i in got)
+    assert TimeOrderedIds()()[-16:] != ids()[-16:]  # two sources differ in their random part

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import logging
 import re
-import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
@@ -29,6 +28,7 @@ import attrs
 import blinker
 
 from ._context import DeskContext, Handler
+from ._ids import TimeOrderedIds
 from .domain._errors import (
     ConfigurationError,
     DuplicateError,
@@ -151,7 +151,7 @@ class SupportDesk:
         if not tiers or len(set(tiers)) != len(tiers):
             raise ConfigurationError(f"tiers must be distinct and non-empty, got {list(tiers)}")
         self.tiers: tuple[str, ...] = tuple(tiers)
-        self._ids = ids or (lambda: uuid.uuid4().hex)
+        self._ids = ids or TimeOrderedIds()
         if max_text_chars <= 0:
             raise ConfigurationError("max_text_chars must be positive")
         self.max_text_chars = max_text_chars

@@ -43,10 +43,15 @@ def _core_v1(dialect: str) -> list[str]:
     pk_seq = "INTEGER PRIMARY KEY" if dialect == "sqlite" else "BIGSERIAL PRIMARY KEY"
     blob = "BLOB" if dialect == "sqlite" else "BYTEA"
     big = "INTEGER" if dialect == "sqlite" else "BIGINT"
+    # SQLite: the ticket number is the rowid, so a new ticket maintains one index less
+    ticket_keys = (
+        "number INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE"
+        if dialect == "sqlite"
+        else "id TEXT PRIMARY KEY, number BIGINT NOT NULL UNIQUE"
+    )
     stmts = [
         f"""CREATE TABLE sk_tickets (
-            id TEXT PRIMARY KEY,
-            number {big} NOT NULL UNIQUE,
+            {ticket_keys},
             subject TEXT NOT NULL,
             customer_id TEXT NOT NULL,
             channel TEXT NOT NULL,
@@ -75,9 +80,10 @@ def _core_v1(dialect: str) -> list[str]:
         )""",
         "CREATE INDEX sk_tickets_status ON sk_tickets (status, number)",
         "CREATE INDEX sk_tickets_customer ON sk_tickets (customer_id, number)",
-        "CREATE INDEX sk_tickets_assignee ON sk_tickets (assignee_id, status)",
-        "CREATE INDEX sk_tickets_team ON sk_tickets (team_id, status)",
-        "CREATE INDEX sk_tickets_tier ON sk_tickets (tier, status)",
+        # single-column: a status change then rewrites only the status index
+        "CREATE INDEX sk_tickets_assignee ON sk_tickets (assignee_id)",
+        "CREATE INDEX sk_tickets_team ON sk_tickets (team_id)",
+        "CREATE INDEX sk_tickets_tier ON sk_tickets (tier)",
         "CREATE INDEX sk_tickets_received ON sk_tickets (received_at)",
         f"""CREATE TABLE sk_messages (
             seq {pk_seq},
@@ -89,12 +95,15 @@ def _core_v1(dialect: str) -> list[str]:
             text TEXT NOT NULL,
             html TEXT,
             attachments TEXT NOT NULL,
-            external_id TEXT UNIQUE,
+            external_id TEXT,
             in_reply_to TEXT,
             meta TEXT NOT NULL,
             created_at {big} NOT NULL
         )""",
         "CREATE INDEX sk_messages_ticket ON sk_messages (ticket_id, seq)",
+        # partial: replies without an external id do not touch it
+        "CREATE UNIQUE INDEX sk_messages_external ON sk_messages (external_id) "
+        "WHERE external_id IS NOT NULL",
         f"""CREATE TABLE sk_history (
             seq {pk_seq},
             ticket_id TEXT NOT NULL,
