@@ -11,16 +11,21 @@ and how search runs depends on the backend:
   per process, built from the stored articles on first search and brought
   up to date at every search by reading the articles changed since the
   revision it has seen. Only committed edits are ever indexed.
+
+Called from inside a desk use case on the same thread (the bot searching
+while it handles a message), a SQLite knowledge base joins the open
+transaction instead of opening a nested one; other backends open their own.
 """
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from supportkit.domain._errors import ConfigurationError
+from supportkit.domain._errors import ConfigurationError, StorageError
 from supportkit.ports._storage import Storage
 
 from ._fts5 import FTS5SearchIndex
@@ -99,29 +104,63 @@ class StorageBackend:
 
     @contextmanager
     def session(self) -> Iterator[tuple[ArticleStore, SearchIndex]]:
+        if self.fts5:
+            conn = self.storage.connection()  # type: ignore[attr-defined]
+            if conn.in_transaction:
+                # called from inside a desk use case on this thread (the bot
+                # searching while it handles a message): join that transaction
+                joined = _JoinedSQLite(conn)
+                try:
+                    yield self._pair(joined)
+                finally:
+                    joined.close()
+                return
         with self.storage.unit_of_work() as uow:
-            store: ArticleStore
-            index: SearchIndex
-            if self.sql:
-                from supportkit.storage._kb_sql import FTS_TABLE, SqlArticleStore
-
-                store = SqlArticleStore(uow)
-                if self.fts5:
-                    index = FTS5SearchIndex(
-                        _raw(uow),
-                        table=FTS_TABLE,
-                        analyzer=self.analyzer,
-                        params=self.params,
-                        create=False,
-                    )
-                else:
-                    index = _CatchingUp(self, store)
-            else:
-                store = KvArticleStore(uow)
-                index = _CatchingUp(self, store)
-            yield store, index
+            yield self._pair(uow)
             uow.commit()
 
+    def _pair(self, uow: Any) -> tuple[ArticleStore, SearchIndex]:
+        if not self.sql:
+            kv = KvArticleStore(uow)
+            return kv, _CatchingUp(self, kv)
+        from supportkit.storage._kb_sql import FTS_TABLE, SqlArticleStore
 
-def _raw(uow: Any) -> Any:
-    return uow.raw_connection()
+        store = SqlArticleStore(uow)
+        if not self.fts5:
+            return store, _CatchingUp(self, store)
+        fts = FTS5SearchIndex(
+            uow.raw_connection(),
+            table=FTS_TABLE,
+            analyzer=self.analyzer,
+            params=self.params,
+            create=False,
+        )
+        return store, fts
+
+
+class _JoinedSQLite:
+    """The few unit-of-work calls the SQL article store makes, on an open SQLite transaction."""
+
+    dialect = "sqlite"
+
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
+        self._cur = conn.cursor()
+
+    def x(self, sql: str, params: Any = ()) -> Any:
+        try:
+            return self._cur.execute(sql, params)
+        except sqlite3.Error as exc:
+            raise StorageError(f"sqlite failed: {exc}") from exc
+
+    def one(self, sql: str, params: Any = ()) -> Any:
+        return self.x(sql, params).fetchone()
+
+    def all(self, sql: str, params: Any = ()) -> list[Any]:
+        return list(self.x(sql, params).fetchall())
+
+    def raw_connection(self) -> Any:
+        return self._conn
+
+    def close(self) -> None:
+        self._cur.close()
