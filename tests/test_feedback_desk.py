@@ -47,9 +47,9 @@ def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
         from supportkit.storage.postgres import PostgresStorage
 
         with pg_schema() as url:
-            s = PostgresStorage(url)
-            yield s
-            s.close()
+            pg = PostgresStorage(url)
+            yield pg
+            pg.close()
 
 
 def signer(ttl: timedelta = timedelta(days=14)) -> FeedbackTokenSigner:
