@@ -72,7 +72,8 @@ def test_merging_two_profiles_keeps_all_their_tickets(desk: SupportDesk) -> None
     history = desk.customer_history(mail.customer_id)
     assert {t.id for t in history.tickets} == {mail.id, chat.id, chat2.id}
     assert all(t.customer_id == mail.customer_id for t in history.tickets)
-    assert desk.customer_history(chat.customer_id).tickets == ()
+    # the merged-away profile resolves to the one it was merged into
+    assert desk.customer_history(chat.customer_id).customer.id == mail.customer_id
     assert any(isinstance(e, CustomerMerged) for e in desk.events(chat.id))
     # the old identity now leads to the surviving profile, and so do new messages
     found = desk.find_customer("chat", "visitor-7")
@@ -114,3 +115,32 @@ def test_an_identity_of_another_customer_is_refused_with_the_merge_hint(
     with pytest.raises(Exception, match="merge_customers"):
         desk.add_identity(a.customer_id, "chat", "visitor-1")
     assert desk.customer_history(b.customer_id).tickets[0].id == b.id
+
+
+def test_customer_profile_keeps_agents_notes_and_counts_every_ticket() -> None:
+    from supportkit import FakeClock, SupportDesk
+
+    desk = SupportDesk(clock=FakeClock())
+    first = desk.receive("email", "ann@example.com", "one")
+    for i in range(3):
+        desk.receive("email", "ann@example.com", f"more {i}")
+    desk.resolve(first.id, actor="sam", resolution="done")
+    desk.add_customer_note(first.customer_id, "sam", "Prefers phone calls.")
+    history = desk.customer_history(first.customer_id, limit=2)
+    assert len(history.tickets) == 2
+    assert history.ticket_count == 4
+    assert history.open_count == 3
+    assert [n.text for n in history.notes] == ["Prefers phone calls."]
+    assert all(m.ticket_id in {t.id for t in history.tickets} for m in history.messages)
+
+
+def test_history_of_a_merged_away_profile_is_the_merged_profile() -> None:
+    from supportkit import FakeClock, SupportDesk
+
+    desk = SupportDesk(clock=FakeClock())
+    by_mail = desk.receive("email", "ann@example.com", "mail")
+    by_chat = desk.receive("chat", "visitor-7", "chat")
+    desk.merge_customers(by_chat.customer_id, into=by_mail.customer_id)
+    history = desk.customer_history(by_chat.customer_id)
+    assert history.customer.id == by_mail.customer_id
+    assert {t.id for t in history.tickets} == {by_mail.id, by_chat.id}

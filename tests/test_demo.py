@@ -42,3 +42,13 @@ def test_demo_shows_bot_sla_escalation_and_metrics(tmp_path: Path) -> None:
     assert "The day's metrics" in text
     assert "TOTAL" in text
     assert "first response: mean" in text
+
+
+def test_demo_collects_feedback_and_reports_csat(tmp_path: Path) -> None:
+    out = io.StringIO()
+    run_demo(tmp_path / "demo.sqlite3", out=out)
+    text = out.getvalue()
+    assert "CSAT 5/5" in text
+    assert "CSAT 2/5" in text
+    assert "used twice is refused" in text
+    assert "CSAT: 66.7% satisfied" in text

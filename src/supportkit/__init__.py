@@ -4,7 +4,7 @@ Build one :class:`SupportDesk` over a storage backend and call its use
 cases; subscribe to ``desk.signals`` for what happened.
 """
 
-from .desk import CustomerHistory, DeskSignals, SupportDesk, TicketTracking
+from .desk import CustomerHistory, CustomerNote, DeskSignals, SupportDesk, TicketTracking
 from .domain import *  # noqa: F403
 from .domain import __all__ as _domain_all
 from .ports import *  # noqa: F403
@@ -15,6 +15,7 @@ __version__ = "0.1.0.dev0"
 
 __all__ = [
     "CustomerHistory",
+    "CustomerNote",
     "DeskSignals",
     "MemoryStorage",
     "SupportDesk",

@@ -139,25 +139,9 @@ def _open(args: argparse.Namespace) -> tuple[Any, Any, str]:
 
 
 def _feedback(uow: Any) -> list[Any]:
-    """Feedback answers kept in the ``feedback`` key-value namespace, when there are any."""
-    from .metrics._records import FeedbackRecord
+    from .metrics._records import stored_feedback
 
-    out = []
-    for _, value in uow.kv_items("feedback"):
-        if not isinstance(value, dict):
-            continue
-        try:
-            out.append(
-                FeedbackRecord(
-                    str(value["ticket_id"]),
-                    int(value["csat"]),
-                    None if value.get("nps") is None else int(value["nps"]),
-                    parse_instant(str(value["at"])),
-                )
-            )
-        except (KeyError, TypeError, ValueError, SupportKitError):
-            continue
-    return out
+    return stored_feedback(uow)
 
 
 def report(args: argparse.Namespace, out: Any) -> int:

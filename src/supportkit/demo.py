@@ -15,6 +15,7 @@ output is the same every time.
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import sys
 from collections.abc import Callable
@@ -28,17 +29,23 @@ from .desk import SupportDesk
 from .domain._events import DomainEvent, TicketAssigned, TicketEscalated, TicketQueued
 from .domain._model import Agent, Priority, Team
 from .knowledge import (
+    KNOWLEDGE_SCHEMA,
     BotOnInbound,
+    ComplaintPolicy,
+    FeedbackCollector,
+    FeedbackRequested,
     FirstLineBot,
     KnowledgeBase,
     RetrievalAnswerer,
     TriageOnRegistration,
 )
-from .metrics import compute_metrics, iter_ticket_facts, render_table
+from .metrics import compute_metrics, iter_ticket_facts, render_table, stored_feedback
 from .policies import (
     DeskRouting,
     EscalationChain,
     EscalationRule,
+    FeedbackTokenError,
+    FeedbackTokenSigner,
     LeastLoaded,
     Router,
     SlaBreachRecorded,
@@ -81,8 +88,8 @@ def _fresh_db(path: Path) -> None:
             p.unlink()
 
 
-def _knowledge_base(now: datetime) -> KnowledgeBase:
-    kb = KnowledgeBase()
+def _knowledge_base(storage: SQLiteStorage, now: datetime) -> KnowledgeBase:
+    kb = KnowledgeBase.on(storage)  # articles, versions and votes in the desk's SQLite file
     articles = [
         (
             "Reset a forgotten password",
@@ -111,7 +118,9 @@ def _knowledge_base(now: datetime) -> KnowledgeBase:
     return kb
 
 
-def _build_desk(path: Path, clock: FakeClock) -> tuple[SupportDesk, dict[str, MemoryChannel]]:
+def _build_desk(
+    path: Path, clock: FakeClock
+) -> tuple[SupportDesk, dict[str, MemoryChannel], FeedbackCollector, SlaExtension]:
     teams = [
         Team("frontline", "Front line", tier="L1"),
         Team("engineering", "Engineering", tier="L2"),
@@ -178,21 +187,30 @@ def _build_desk(path: Path, clock: FakeClock) -> tuple[SupportDesk, dict[str, Me
             ]
         )
     )
-    bot = BotOnInbound(
-        FirstLineBot(
-            RetrievalAnswerer(_knowledge_base(clock.now())), min_confidence=0.3, max_turns=2
-        )
+    storage = SQLiteStorage(path, components=[KNOWLEDGE_SCHEMA])
+    kb = _knowledge_base(storage, clock.now())
+    bot = BotOnInbound(FirstLineBot(RetrievalAnswerer(kb), min_confidence=0.3, max_turns=2))
+    nonces = (f"demo-nonce-{i}" for i in itertools.count(1))
+    feedback = FeedbackCollector(
+        FeedbackTokenSigner(
+            b"demo secret: use 32+ random bytes in production",
+            nonce_source=lambda: next(nonces),
+            ttl=timedelta(days=14),
+        ),
+        url_template="https://help.example.com/feedback?t={token}",
+        reminder_after=timedelta(days=2),
+        complaints=ComplaintPolicy(action="reopen", threshold=2),
     )
     outboxes = {name: MemoryChannel(name, clock=clock) for name in CHANNELS}
     registry = ChannelRegistry()
     for ch in outboxes.values():
         registry.add(ch)
     desk = SupportDesk(
-        SQLiteStorage(path),
+        storage,
         clock=clock,
-        extensions=[triage, routing, sla, bot, OutboundDispatcher(registry)],
+        extensions=[triage, routing, sla, bot, feedback, OutboundDispatcher(registry)],
     )
-    return desk, outboxes
+    return desk, outboxes, feedback, sla
 
 
 def run_demo(
@@ -204,7 +222,7 @@ def run_demo(
     path = Path(db_path)
     _fresh_db(path)
     clock = FakeClock(datetime(2026, 3, 2, 7, 55, tzinfo=UTC))  # Monday 08:55 in Berlin
-    desk, outboxes = _build_desk(path, clock)
+    desk, outboxes, feedback, sla = _build_desk(path, clock)
     p = _Printer(out, clock)
 
     def on_event(_sender: Any, event: DomainEvent) -> None:
@@ -405,6 +423,27 @@ def run_demo(
     for scene in extra_scenes or ():
         scene(desk, p)
 
+    p.scene("Customers rate the help they got")
+    clock.advance(minutes=30)
+    scores = {
+        invoice.id: (5, "Refund arrived, thanks Olga!"),
+        api.id: (4, "Fixed fast."),
+        phone.id: (2, "Took two calls to sort out."),
+    }
+    for ticket_id, (csat, comment) in scores.items():
+        link = [e for e in desk.events(ticket_id) if isinstance(e, FeedbackRequested)][-1].url
+        token = link.split("t=", 1)[1]
+        feedback.submit(token, csat=csat, comment=comment)
+        tk = desk.get_ticket(ticket_id)
+        p.say(f"#{tk.number}: CSAT {csat}/5 '{comment}' → {tk.status}")
+    try:
+        feedback.submit(token, csat=5, comment="second try")
+    except FeedbackTokenError as exc:
+        p.say(f"the same link used twice is refused: {exc}")
+    tk = desk.get_ticket(phone.id)
+    desk.reply(tk.id, "olga", "Sorry it took two calls, Dieter; we have fixed the reset flow.")
+    desk.resolve(tk.id, actor="olga", resolution="Apologised; reset flow fixed")
+
     clock.advance(hours=8)
     for tk in desk.find_tickets(status="resolved", limit=50):
         desk.close(tk.id, actor="system", reason="resolved for the rest of the day")
@@ -430,9 +469,15 @@ def run_demo(
     print(f"\n  replies delivered through the channels: {delivered}", file=out)
 
     p.scene("The day's metrics")
+    outcomes = sla.outcomes(desk)
     with desk.storage.unit_of_work() as uow:
         report = compute_metrics(
-            iter_ticket_facts(uow), at=clock.now(), since=day_start, group_by="channel"
+            iter_ticket_facts(uow),
+            at=clock.now(),
+            since=day_start,
+            group_by="channel",
+            feedback=stored_feedback(uow),
+            sla_outcomes=outcomes,
         )
     buf = io.StringIO()
     buf.write(render_table(report))

@@ -62,7 +62,7 @@ from .domain._model import (
 from .ports._clock import Clock, SystemClock
 from .ports._storage import Storage, StoredEvent, TicketQuery, Timer
 
-__all__ = ["CustomerHistory", "DeskSignals", "SupportDesk", "TicketTracking"]
+__all__ = ["CustomerHistory", "CustomerNote", "DeskSignals", "SupportDesk", "TicketTracking"]
 
 log = logging.getLogger("supportkit")
 T = TypeVar("T")
@@ -114,10 +114,25 @@ class TicketTracking:
 
 @attrs.frozen
 class CustomerHistory:
+    """A customer's profile as agents see it: every ticket, the messages on the
+    listed tickets, the agents' notes on the customer, and how many tickets are open."""
+
     customer: Customer
     tickets: tuple[Ticket, ...]
     message_count: int
     open_count: int
+    ticket_count: int = 0
+    messages: tuple[Message, ...] = ()
+    notes: tuple[CustomerNote, ...] = ()
+
+
+@attrs.frozen
+class CustomerNote:
+    """An agent's note on a customer (not on a ticket): kept on the profile."""
+
+    at: datetime
+    author: str
+    text: str
 
 
 class SupportDesk:
@@ -804,18 +819,61 @@ class SupportDesk:
                 c = uow.get_customer(c.merged_into)
             return c
 
+    def add_customer_note(self, customer_id: str, author: str, text: str) -> CustomerNote:
+        """An agent's note on the customer's profile, shown with their history."""
+        _require_text(text, "customer note")
+
+        def use_case(ctx: DeskContext) -> CustomerNote:
+            c = ctx.uow.get_customer(customer_id)
+            while c.merged_into:
+                c = ctx.uow.get_customer(c.merged_into)
+            note = CustomerNote(ctx.now, author, text)
+            notes = list(c.attributes.get("notes", []))
+            notes.append({"at": ctx.now.isoformat(), "author": author, "text": text})
+            c.attributes = {**c.attributes, "notes": notes}
+            ctx.uow.save_customer(c)
+            return note
+
+        return self.run(use_case)
+
     def customer_history(self, customer_id: str, *, limit: int = 100) -> CustomerHistory:
-        """All of a customer's tickets (newest first), message count and open count."""
+        """The customer's profile: tickets (newest first, up to *limit*), their
+        messages, agents' notes on the customer, and counts over all tickets.
+
+        A profile merged into another resolves to the one it was merged into.
+        """
         with self.storage.unit_of_work() as uow:
             customer = uow.get_customer(customer_id)
-            tickets = uow.find_tickets(TicketQuery(customer_id=customer_id, limit=limit))
-            count = sum(len(uow.messages_for(t.id)) for t in tickets)
-            open_count = sum(
-                1
-                for t in tickets
-                if t.status not in ("resolved",) and not self.lifecycle_of(t).is_final(t.status)
+            while customer.merged_into:
+                customer = uow.get_customer(customer.merged_into)
+            tickets = uow.find_tickets(TicketQuery(customer_id=customer.id, limit=limit))
+            messages = tuple(m for t in tickets for m in uow.messages_for(t.id))
+            total = uow.count_tickets(TicketQuery(customer_id=customer.id))
+            done = [
+                s
+                for lc in self._lifecycles.values()
+                for s in lc.states
+                if lc.is_final(s) or s == "resolved"
+            ]
+            open_statuses = sorted(
+                {s for lc in self._lifecycles.values() for s in lc.states} - set(done)
             )
-            return CustomerHistory(customer, tuple(tickets), count, open_count)
+            open_count = uow.count_tickets(
+                TicketQuery(customer_id=customer.id, status=open_statuses)
+            )
+        notes = tuple(
+            CustomerNote(datetime.fromisoformat(n["at"]), n["author"], n["text"])
+            for n in customer.attributes.get("notes", [])
+        )
+        return CustomerHistory(
+            customer,
+            tuple(tickets),
+            len(messages),
+            open_count,
+            ticket_count=total,
+            messages=messages,
+            notes=notes,
+        )
 
     # ------------------------------------------------------------------ queries
     def get_ticket(self, ticket_id: str) -> Ticket:

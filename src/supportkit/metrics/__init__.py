@@ -21,6 +21,7 @@ from ._records import (
     period_key,
     response_waits,
     sla_outcomes_from_clocks,
+    stored_feedback,
 )
 from ._render import render, render_csv, render_json, render_table
 from ._report import GroupMetrics, MetricsReport
@@ -63,4 +64,5 @@ __all__ = [
     "response_waits",
     "sla_outcomes_from_clocks",
     "sql_metrics",
+    "stored_feedback",
 ]

@@ -31,6 +31,7 @@ __all__ = [
     "period_key",
     "response_waits",
     "sla_outcomes_from_clocks",
+    "stored_feedback",
 ]
 
 #: What a report can be grouped by.
@@ -226,3 +227,30 @@ def priority_name(value: int) -> str:
         return Priority(value).name.lower()
     except ValueError:
         return str(value)
+
+
+def stored_feedback(uow: UnitOfWork, namespace: str = "feedback") -> list[FeedbackRecord]:
+    """The feedback answers a desk stored (``FeedbackCollector`` keeps them in the
+    ``feedback`` key-value namespace as ``{ticket_id, csat, nps, comment, at}``).
+
+    Entries that are not answers in that shape are skipped, so a host's own
+    keys in the namespace do no harm.
+    """
+    from .._convert import structure
+
+    out: list[FeedbackRecord] = []
+    for _, value in uow.kv_items(namespace):
+        if not isinstance(value, dict):
+            continue
+        try:
+            out.append(
+                FeedbackRecord(
+                    str(value["ticket_id"]),
+                    int(value["csat"]),
+                    None if value.get("nps") is None else int(value["nps"]),
+                    structure(value["at"], datetime),
+                )
+            )
+        except (KeyError, TypeError, ValueError, ValidationError):
+            continue
+    return out
