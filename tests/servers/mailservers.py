@@ -2,9 +2,11 @@
 
 :func:`start_dovecot` runs Debian's dovecot (IMAP only, no SSL, plaintext
 auth, a passwd-file with one user, Maildir in a temp dir) as the current
-user; :func:`start_smtp` runs an aiosmtpd server that delivers every
-message into that user's Maildir, so mail sent over SMTP can be read back
-over IMAP. Both bind 127.0.0.1 on free ports and stop when told to.
+user; :func:`start_smtp` runs an aiosmtpd server that delivers each message
+into the Maildir of the user named by the recipient's local part (the first
+user, the desk, for anyone else), so mail sent over SMTP can be read back
+over IMAP, by the desk or by a customer with a mailbox of their own. Both
+bind 127.0.0.1 on free ports and stop when told to.
 """
 
 from __future__ import annotations
@@ -51,22 +53,27 @@ class Dovecot:
     uid: int
     gid: int
     process: subprocess.Popen[bytes] | None = None
+    users: dict[str, str] = attrs.Factory(dict)
 
     @property
     def maildir(self) -> Path:
-        return self.root / "mail" / self.user
+        return self.maildir_of(self.user)
 
-    def deliver(self, raw: bytes) -> Path:
-        """Put *raw* into the user's INBOX the way an MDA does (tmp/ then new/)."""
-        for path in (self.maildir, *(self.maildir / sub for sub in ("tmp", "new", "cur"))):
+    def maildir_of(self, user: str) -> Path:
+        return self.root / "mail" / user
+
+    def deliver(self, raw: bytes, user: str | None = None) -> Path:
+        """Put *raw* into *user*'s INBOX (default: the first user) the way an MDA does."""
+        maildir = self.maildir_of(user or self.user)
+        for path in (maildir, *(maildir / sub for sub in ("tmp", "new", "cur"))):
             if not path.exists():
                 path.mkdir(parents=True, exist_ok=True)
                 os.chown(path, self.uid, self.gid)
         name = f"{time.time_ns()}.P{os.getpid()}Q{os.urandom(4).hex()}.localhost"
-        tmp = self.maildir / "tmp" / name
+        tmp = maildir / "tmp" / name
         tmp.write_bytes(raw)
         os.chown(tmp, self.uid, self.gid)
-        final = self.maildir / "new" / name
+        final = maildir / "new" / name
         tmp.rename(final)
         return final
 
@@ -97,7 +104,13 @@ def _existing_user(*names: str) -> str:
     raise RuntimeError(f"none of the users {names} exists to run dovecot's processes")
 
 
-def start_dovecot(root: Path, user: str = "desk", password: str = "secret") -> Dovecot:
+def start_dovecot(
+    root: Path,
+    user: str = "desk",
+    password: str = "secret",
+    others: dict[str, str] | None = None,
+) -> Dovecot:
+    """Dovecot with *user* (the desk) and the *others* (name → password) as mailboxes."""
     if DOVECOT is None:
         raise RuntimeError("dovecot is not installed (apt-get install dovecot-imapd)")
     me = pwd.getpwuid(os.getuid())
@@ -113,9 +126,13 @@ def start_dovecot(root: Path, user: str = "desk", password: str = "secret") -> D
     port = free_port()
     for sub in ("run", "state", "mail", "home"):
         (root / sub).mkdir(parents=True, exist_ok=True)
+    users = {user: password, **(others or {})}
     (root / "passwd").write_text(
-        f"{user}:{{PLAIN}}{password}:{mail_owner.pw_uid}:{mail_owner.pw_gid}::"
-        f"{root / 'home' / user}::\n"
+        "".join(
+            f"{name}:{{PLAIN}}{secret}:{mail_owner.pw_uid}:{mail_owner.pw_gid}::"
+            f"{root / 'home' / name}::\n"
+            for name, secret in users.items()
+        )
     )
     conf = root / "dovecot.conf"
     conf.write_text(
@@ -173,6 +190,7 @@ service auth {{
         password=password,
         uid=mail_owner.pw_uid,
         gid=mail_owner.pw_gid,
+        users=users,
     )
     server.process = subprocess.Popen(
         [DOVECOT, "-F", "-c", str(conf)],
@@ -193,16 +211,25 @@ class SmtpServer:
     port: int
     controller: object
     received: list[bytes] = attrs.Factory(list)
+    #: (MAIL FROM, RCPT TOs) of each accepted message
+    envelopes: list[tuple[str, list[str]]] = attrs.Factory(list)
 
     def stop(self) -> None:
         self.controller.stop()  # type: ignore[attr-defined]
 
 
 class _MaildirHandler:
-    def __init__(self, dovecot: Dovecot, received: list[bytes], reject: dict[str, str]) -> None:
+    def __init__(
+        self,
+        dovecot: Dovecot,
+        received: list[bytes],
+        reject: dict[str, str],
+        envelopes: list[tuple[str, list[str]]],
+    ) -> None:
         self.dovecot = dovecot
         self.received = received
         self.reject = reject
+        self.envelopes = envelopes
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # type: ignore[no-untyped-def]
         if address in self.reject:
@@ -215,44 +242,67 @@ class _MaildirHandler:
         if isinstance(raw, str):
             raw = raw.encode("utf-8")
         self.received.append(raw)
-        self.dovecot.deliver(raw)
+        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        boxes = []
+        for rcpt in envelope.rcpt_tos:
+            local = rcpt.split("@", 1)[0].lower()
+            box = local if local in self.dovecot.users else self.dovecot.user
+            if box not in boxes:
+                boxes.append(box)
+        for box in boxes:
+            self.dovecot.deliver(raw, box)
         return "250 Message accepted for delivery"
 
 
-def start_smtp(dovecot: Dovecot, reject: dict[str, str] | None = None) -> SmtpServer:
-    """An SMTP server on loopback delivering into *dovecot*'s Maildir.
+def start_smtp(
+    dovecot: Dovecot,
+    reject: dict[str, str] | None = None,
+    *,
+    port: int | None = None,
+    data_size_limit: int = 33_554_432,
+) -> SmtpServer:
+    """An SMTP server on loopback delivering into *dovecot*'s Maildirs.
 
     *reject* maps a recipient address to the SMTP reply to refuse it with
     (e.g. ``"550 5.1.1 no such user"`` or ``"451 4.3.0 try later"``).
+    *port* lets a test start a server where a channel already points
+    (a server that was down comes up).
     """
     from aiosmtpd.controller import Controller
 
     received: list[bytes] = []
-    port = free_port()
+    envelopes: list[tuple[str, list[str]]] = []
+    port = port or free_port()
     controller = Controller(
-        _MaildirHandler(dovecot, received, reject or {}),
+        _MaildirHandler(dovecot, received, reject or {}, envelopes),
         hostname="127.0.0.1",
         port=port,
         decode_data=False,
+        data_size_limit=data_size_limit,
     )
     controller.start()
-    return SmtpServer(port=port, controller=controller, received=received)
+    return SmtpServer(port=port, controller=controller, received=received, envelopes=envelopes)
 
 
 @contextlib.contextmanager
-def running_servers() -> Iterator[tuple[Dovecot, SmtpServer]]:
-    """Dovecot + SMTP in a fresh world-traversable temp dir, removed afterwards."""
+def running_servers(
+    others: dict[str, str] | None = None,
+) -> Iterator[tuple[Dovecot, SmtpServer]]:
+    """Dovecot + SMTP in a fresh world-traversable temp dir, removed afterwards.
+
+    *others* adds mailboxes (name → password) besides the desk's.
+    """
     root = Path(tempfile.mkdtemp(prefix="supportkit-mail-"))
     try:
-        with _servers(root) as servers:
+        with _servers(root, others) as servers:
             yield servers
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
 
 @contextlib.contextmanager
-def _servers(root: Path) -> Iterator[tuple[Dovecot, SmtpServer]]:
-    dovecot = start_dovecot(root)
+def _servers(root: Path, others: dict[str, str] | None) -> Iterator[tuple[Dovecot, SmtpServer]]:
+    dovecot = start_dovecot(root, others=others)
     try:
         smtp = start_smtp(dovecot)
         try:

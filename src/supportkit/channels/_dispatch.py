@@ -10,7 +10,11 @@ transaction; an attempt from a timer runs inside ``desk.tick()``'s. Each
 attempt's outcome is recorded in a desk use case:
 
 - accepted: the record becomes ``delivered``, the timer is cancelled and
-  :class:`~supportkit.ports.MessageDelivered` is recorded;
+  :class:`~supportkit.ports.MessageDelivered` is recorded; the id the channel
+  gave the message (``DeliveryReceipt.external_id``, an email's Message-ID)
+  is kept with the receipt and indexed (:func:`delivered_ticket_id`), so a
+  customer's answer to it threads onto the ticket, and later replies list it
+  in ``OutboundMessage.references``;
 - transient failure: the timer is moved by the :class:`RetryPolicy`
   backoff and ``DeliveryFailed(permanent=False)`` is recorded;
 - permanent failure (or retries exhausted, or no channel for it): the
@@ -52,12 +56,18 @@ from ..ports._channel import (
     OutboundMessage,
     RetryPolicy,
 )
-from ..ports._storage import Timer
+from ..ports._storage import Timer, UnitOfWork
 
 if TYPE_CHECKING:
     from ..desk import SupportDesk
 
-__all__ = ["DELIVERY_NAMESPACE", "DeliveryRecord", "OutboundDispatcher", "recipient_for"]
+__all__ = [
+    "DELIVERY_NAMESPACE",
+    "DeliveryRecord",
+    "OutboundDispatcher",
+    "delivered_ticket_id",
+    "recipient_for",
+]
 
 log = logging.getLogger("supportkit.channels")
 
@@ -77,6 +87,29 @@ def recipient_for(customer: Customer, channel: str) -> tuple[str, str]:
     if customer.identities:
         return customer.identities[0].address, customer.name
     return "", customer.name
+
+
+def delivered_ticket_id(uow: UnitOfWork, external_id: str) -> str | None:
+    """The ticket a delivered message with this channel id (e.g. a Message-ID) went to.
+
+    Stored messages cannot change after they are added, so the id a channel
+    gives a reply at delivery (``DeliveryReceipt.external_id``) is kept here,
+    by the dispatcher, in the transaction that records the delivery. Inbound
+    threading looks here after the stored messages' own external ids.
+    """
+    value = uow.kv_get(EXTERNAL_NAMESPACE, external_id)
+    return str(value["ticket_id"]) if value else None
+
+
+def _delivered_external_id(uow: UnitOfWork, msg: Message) -> str | None:
+    if msg.external_id:
+        return msg.external_id
+    if msg.direction is not Direction.OUTBOUND:
+        return None
+    record = uow.kv_get(DELIVERY_NAMESPACE, msg.id)
+    receipt = (record or {}).get("receipt") or {}
+    value = receipt.get("external_id")
+    return str(value) if value else None
 
 
 @attrs.frozen
@@ -153,7 +186,8 @@ class OutboundDispatcher:
     ) -> OutboundMessage:
         customer = ctx.uow.get_customer(ticket.customer_id)
         recipient, name = recipient_for(customer, msg.channel)
-        refs = tuple(m.external_id for m in messages if m.external_id and m.id != msg.id)
+        known = ((m, _delivered_external_id(ctx.uow, m)) for m in messages if m.id != msg.id)
+        refs = tuple(ext for _, ext in known if ext)
         inbound_refs = [
             m.external_id for m in messages if m.direction is Direction.INBOUND and m.external_id
         ]
@@ -356,8 +390,7 @@ class OutboundDispatcher:
     def ticket_for_external_id(self, external_id: str) -> str | None:
         """The ticket an outbound message with this channel id (e.g. a Message-ID) went to."""
         with self.desk.storage.unit_of_work() as uow:
-            value = uow.kv_get(EXTERNAL_NAMESPACE, external_id)
-        return str(value["ticket_id"]) if value else None
+            return delivered_ticket_id(uow, external_id)
 
     def redeliver(self, delivery_id: str) -> str:
         """Put a failed delivery back in the queue and try it now (an agent fixed the address)."""

@@ -1,50 +1,20 @@
-"""The email channel wired to a SupportDesk, against real dovecot + SMTP servers."""
+"""The email channel on a desk, through the dispatcher, against real dovecot + SMTP servers."""
 
 from __future__ import annotations
 
-import itertools
-import smtplib
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
+import mailservers
 import pytest
 
-from supportkit import SupportDesk
-from supportkit.channels.email import (
-    Address,
-    AutoAckLimiter,
-    EmailChannel,
-    ImapPoller,
-    SmtpSender,
-    parse_email,
-)
+from supportkit.channels import RetryPolicy
+from supportkit.channels.email import EmailChannel, parse_email
+from supportkit.domain._events import DeliveryFailed
 from supportkit.domain._model import Direction
-from supportkit.ports._clock import FakeClock
+from supportkit.ports import MessageDelivered
 
-START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-DESK = Address("desk@support.example", "Example Support")
-
-
-def _desk() -> SupportDesk:
-    counter = itertools.count(1)
-    return SupportDesk(clock=FakeClock(START), ids=lambda: f"id{next(counter)}")
-
-
-def _channel(desk: SupportDesk, dovecot: Any, smtp: Any, **kw: Any) -> EmailChannel:
-    return EmailChannel(
-        desk,
-        DESK,
-        poller=ImapPoller("127.0.0.1", dovecot.port, dovecot.user, dovecot.password),
-        sender=SmtpSender("127.0.0.1", smtp.port),
-        message_id_domain="support.example",
-        **kw,
-    )
-
-
-def _customer_sends(smtp: Any, raw: str) -> None:
-    with smtplib.SMTP("127.0.0.1", smtp.port) as client:
-        client.sendmail("ann@customer.example", [DESK.address], raw.encode("utf-8"))
-
+from .conftest import EmailDesk, customer_sends
 
 FIRST = (
     "From: Ann Lee <ann@customer.example>\r\nTo: desk@support.example\r\n"
@@ -55,126 +25,248 @@ FIRST = (
 
 @pytest.mark.email_servers
 def test_full_round_trip_mail_ticket_reply_mail_customer_reply_same_ticket(
-    mail_servers: Any,
+    mailboxes: Any,
 ) -> None:
-    dovecot, smtp = mail_servers
-    desk = _desk()
-    channel = _channel(desk, dovecot, smtp)
+    dovecot, smtp = mailboxes
+    kit = EmailDesk(dovecot, smtp.port)
+    desk, dispatcher = kit.desk, kit.dispatcher
 
-    _customer_sends(smtp, FIRST)
-    [outcome] = channel.poll()
+    customer_sends(smtp.port, FIRST)
+    [outcome] = kit.channel.poll()
     assert outcome.status == "processed"
-    assert outcome.ticket_id is not None
-    ticket = desk.get_ticket(outcome.ticket_id)
+    ticket = desk.get_ticket(outcome.ticket_id)  # type: ignore[arg-type]
     assert ticket.subject == "Printer on fire"
+    assert ticket.channel == "email"
 
-    channel.reply(ticket.id, "agent-1", "Please unplug it.\n\nBest, Support")
-    sent = parse_email(smtp.received[-1])
+    # the agent answers on the desk; the dispatcher mails it after commit
+    reply = desk.reply(ticket.id, "agent-1", "Please unplug it.\n\nBest, Support")
+    record = dispatcher.status(reply.id)
+    assert record is not None
+    assert record["status"] == "delivered", record
+    message_id = record["receipt"]["external_id"]
+    assert message_id == f"<t{ticket.number}.{reply.id}@support.example>"
+    assert dispatcher.ticket_for_external_id(message_id) == ticket.id
+    delivered = [e for e in desk.events(ticket.id) if isinstance(e, MessageDelivered)]
+    assert [(e.message_id, e.external_id) for e in delivered] == [(reply.id, message_id)]
+
+    # the customer reads it in their own mailbox, over IMAP
+    [sent] = kit.read_box(dovecot, "ann")
+    assert sent.external_id == message_id
     assert sent.subject == f"[Ticket#{ticket.number}] Re: Printer on fire"
     assert sent.in_reply_to == "<q1@customer.example>"
     assert sent.references == ("<q1@customer.example>",)
-    assert sent.external_id
-    assert sent.external_id.endswith("@support.example>")
+    assert sent.sender.address == "desk@support.example"
     assert [a.address for a in sent.to] == ["ann@customer.example"]
-    assert not sent.is_automated
+    assert sent.text == "Please unplug it.\n\nBest, Support"
+    assert not sent.is_automated  # a person wrote it: no Auto-Submitted
+    assert sent.header("Auto-Submitted") is None
 
-    # the customer answers from their client: headers kept, quoted history below
+    # the customer answers from their client: In-Reply-To, a subject without the token
     answer = (
-        f"From: Ann Lee <ann@customer.example>\r\nTo: desk@support.example\r\n"
-        f"Subject: Re: {sent.subject}\r\nMessage-ID: <q2@customer.example>\r\n"
+        "From: Ann Lee <ann@customer.example>\r\nTo: desk@support.example\r\n"
+        "Subject: Re: Printer on fire\r\nMessage-ID: <q2@customer.example>\r\n"
         f"In-Reply-To: {sent.external_id}\r\n"
         f"References: <q1@customer.example> {sent.external_id}\r\n\r\n"
         "Done, the fire is out.\r\n\r\nOn Mon, 2 Mar 2026, Support wrote:\r\n"
         "> Please unplug it.\r\n"
     )
-    _customer_sends(smtp, answer)
-    own_copy, second = channel.poll()  # the test SMTP server delivers our reply here too
-    assert own_copy.status == "ignored"
-    assert "own address" in (own_copy.error or "")
+    customer_sends(smtp.port, answer)
+    [second] = kit.channel.poll()
     assert second.status == "processed"
     assert second.ticket_id == ticket.id
     inbound = [m for m in desk.messages(ticket.id) if m.direction is Direction.INBOUND]
     assert [m.text for m in inbound] == ["My printer is on fire. Help!", "Done, the fire is out."]
+    assert len(desk.find_tickets()) == 1
+
+    # the next reply threads under everything the ticket said, the desk's Message-ID too
+    desk.reply(ticket.id, "agent-1", "Glad to hear it.")
+    second_reply = kit.read_box(dovecot, "ann")[-1]
+    assert second_reply.in_reply_to == "<q2@customer.example>"
+    assert second_reply.references == (
+        "<q1@customer.example>",
+        message_id,
+        "<q2@customer.example>",
+    )
 
 
 @pytest.mark.email_servers
-def test_a_reply_without_headers_threads_by_the_subject_token(mail_servers: Any) -> None:
-    dovecot, smtp = mail_servers
-    desk = _desk()
-    channel = _channel(desk, dovecot, smtp)
-    _customer_sends(smtp, FIRST)
-    [first] = channel.poll()
-    number = desk.get_ticket(first.ticket_id).number  # type: ignore[arg-type]
-    _customer_sends(
-        smtp,
-        "From: ann@customer.example\r\nSubject: AW: [Ticket#"
+def test_an_answer_to_a_delivered_reply_threads_even_when_subject_and_references_are_gone(
+    mailboxes: Any,
+) -> None:
+    dovecot, smtp = mailboxes
+    kit = EmailDesk(dovecot, smtp.port)
+    customer_sends(smtp.port, FIRST)
+    [first] = kit.channel.poll()
+    reply = kit.desk.reply(first.ticket_id, "agent-1", "Which model?")  # type: ignore[arg-type]
+    message_id = kit.dispatcher.status(reply.id)["receipt"]["external_id"]  # type: ignore[index]
+    customer_sends(
+        smtp.port,
+        "From: ann@customer.example\r\nSubject: model\r\n"
+        f"Message-ID: <q3@customer.example>\r\nIn-Reply-To: {message_id}\r\n\r\nHP 1010\r\n",
+    )
+    [second] = kit.channel.poll()
+    assert second.ticket_id == first.ticket_id
+
+
+@pytest.mark.email_servers
+def test_a_reply_without_headers_threads_by_the_subject_token(mailboxes: Any) -> None:
+    dovecot, smtp = mailboxes
+    kit = EmailDesk(dovecot, smtp.port)
+    customer_sends(smtp.port, FIRST)
+    [first] = kit.channel.poll()
+    number = kit.desk.get_ticket(first.ticket_id).number  # type: ignore[arg-type]
+    customer_sends(
+        smtp.port,
+        "From: ann@customer.example\r\nSubject: AW: [Ticket #"
         f"{number}] Printer\r\nMessage-ID: <q9@customer.example>\r\n\r\nStill burning\r\n",
     )
-    [second] = channel.poll()
+    [second] = kit.channel.poll()
     assert second.ticket_id == first.ticket_id
+
+
+@pytest.mark.email_servers
+def test_smtp_down_is_retried_by_tick_after_the_backoff_then_delivered(mailboxes: Any) -> None:
+    dovecot, _ = mailboxes
+    down_port = mailservers.free_port()  # nothing listens here yet
+    kit = EmailDesk(
+        dovecot, down_port, retry=RetryPolicy(base=timedelta(minutes=1), max_attempts=5)
+    )
+    ticket = kit.desk.receive("email", "ann@customer.example", "Help", subject="Printer")
+    reply = kit.desk.reply(ticket.id, "agent-1", "On our way.")
+
+    record = kit.dispatcher.status(reply.id)
+    assert record is not None
+    assert record["status"] == "pending"
+    assert record["attempts"] == 1
+    assert "retry later" in record["errors"][0]["error"]  # TransientChannelError
+    failed = [e for e in kit.desk.events(ticket.id) if isinstance(e, DeliveryFailed)]
+    assert [e.permanent for e in failed] == [False]
+
+    assert kit.desk.tick(kit.START + timedelta(seconds=30)) == 0  # before the backoff
+    up = mailservers.start_smtp(dovecot, port=down_port)  # the server comes back
+    try:
+        assert kit.desk.tick(kit.START + timedelta(minutes=1, seconds=1)) == 1
+    finally:
+        up.stop()
+    record = kit.dispatcher.status(reply.id)
+    assert record is not None
+    assert record["status"] == "delivered"
+    assert record["attempts"] == 2
+    [mail] = kit.read_box(dovecot, "ann")
+    assert mail.text == "On our way."
+    assert mail.external_id == record["receipt"]["external_id"]
+    assert kit.desk.get_ticket(ticket.id).custom_fields.get("delivery_failures") is None
+
+
+@pytest.mark.email_servers
+def test_a_5xx_recipient_refusal_is_stored_on_the_ticket_with_a_delivery_failed_event(
+    mailboxes: Any,
+) -> None:
+    dovecot, _ = mailboxes
+    refusing = mailservers.start_smtp(
+        dovecot, reject={"gone@customer.example": "550 5.1.1 <gone@customer.example>: no such user"}
+    )
+    try:
+        kit = EmailDesk(dovecot, refusing.port)
+        ticket = kit.desk.receive("email", "gone@customer.example", "Help", subject="Printer")
+        reply = kit.desk.reply(ticket.id, "agent-1", "Which model?")
+    finally:
+        refusing.stop()
+    record = kit.dispatcher.status(reply.id)
+    assert record is not None
+    assert record["status"] == "failed"
+    assert record["attempts"] == 1  # permanent: not retried
+    [failure] = kit.desk.get_ticket(ticket.id).custom_fields["delivery_failures"]
+    assert failure["delivery_id"] == reply.id
+    assert failure["recipient"] == "gone@customer.example"
+    assert "550" in failure["error"]
+    assert "no such user" in failure["error"]
+    [event] = [e for e in kit.desk.events(ticket.id) if isinstance(e, DeliveryFailed)]
+    assert event.permanent
+    assert event.message_id == reply.id
+    assert kit.desk.tick(kit.START + timedelta(days=1)) == 0  # nothing left to retry
+    assert refusing.received == []
 
 
 @pytest.mark.email_servers
 def test_duplicate_delivery_and_a_restart_create_nothing_new(mail_servers: Any) -> None:
     dovecot, smtp = mail_servers
-    desk = _desk()
-    _customer_sends(smtp, FIRST)
-    _customer_sends(smtp, FIRST)  # the same Message-ID delivered twice
-    outcomes = _channel(desk, dovecot, smtp).poll()
-    assert [o.status for o in outcomes] == ["processed", "duplicate"]
+    kit = EmailDesk(dovecot, smtp.port)
+    customer_sends(smtp.port, FIRST)
+    customer_sends(smtp.port, FIRST)  # the same Message-ID delivered twice
+    assert [o.status for o in kit.channel.poll()] == ["processed", "duplicate"]
     # a new channel object over the same desk storage: the cursor was persisted
-    assert _channel(desk, dovecot, smtp).poll() == []
-    assert len(desk.find_tickets()) == 1
+    again = EmailChannel(kit.desk, EmailDesk.DESK, poller=kit.channel.poller)
+    assert again.poll() == []
+    assert len(kit.desk.find_tickets()) == 1
 
 
 @pytest.mark.email_servers
 def test_auto_replies_and_bounces_open_no_ticket_and_get_no_answer(mail_servers: Any) -> None:
     dovecot, smtp = mail_servers
-    desk = _desk()
-    channel = _channel(desk, dovecot, smtp, auto_ack=AutoAckLimiter(limit=5))
-    _customer_sends(
-        smtp,
+    kit = EmailDesk(dovecot, smtp.port, notifier={})
+    customer_sends(
+        smtp.port,
         "From: ann@customer.example\r\nSubject: Out of office\r\nAuto-Submitted: auto-replied\r\n"
         "Message-ID: <ooo@customer.example>\r\n\r\nI am away.\r\n",
     )
-    _customer_sends(
-        smtp,
+    customer_sends(
+        smtp.port,
         "From: MAILER-DAEMON@customer.example\r\nSubject: Undelivered Mail Returned to Sender\r\n"
         "Message-ID: <b1@customer.example>\r\n\r\nYour mail bounced.\r\n",
     )
     before = len(smtp.received)
-    outcomes = channel.poll()
+    outcomes = kit.channel.poll()
     assert [o.status for o in outcomes] == ["ignored", "ignored"]
-    assert desk.find_tickets() == []
+    assert kit.desk.find_tickets() == []
     assert len(smtp.received) == before  # nothing answered
 
 
-@pytest.mark.email_servers
-def test_acknowledgements_are_rate_limited_per_sender(mail_servers: Any) -> None:
-    dovecot, smtp = mail_servers
-    desk = _desk()
-    channel = _channel(desk, dovecot, smtp, auto_ack=AutoAckLimiter(2, timedelta(hours=1)))
-    for n in range(3):
-        _customer_sends(
-            smtp,
-            f"From: ann@customer.example\r\nSubject: Request {n}\r\n"
-            f"Message-ID: <r{n}@customer.example>\r\n\r\nHelp {n}\r\n",
-        )
-    before = len(smtp.received)
-    assert [o.status for o in channel.poll()] == ["processed"] * 3
-    acks = [parse_email(raw) for raw in smtp.received[before:]]
-    acks = [a for a in acks if a.sender.address == DESK.address]
-    assert len(acks) == 2
-    assert all(a.is_auto_reply for a in acks)  # Auto-Submitted: auto-replied
-    assert all(o.status == "ignored" for o in channel.poll())  # acks come back: no loop
-
-
 def test_a_message_that_fails_to_register_is_kept_and_can_be_reprocessed() -> None:
-    desk = _desk()
-    channel = EmailChannel(desk, DESK)
+    from supportkit import SupportDesk
+
+    channel = EmailChannel(SupportDesk(), EmailDesk.DESK)
     raw = b"From: \r\nSubject: no sender at all\r\nMessage-ID: <x1@example>\r\n\r\nhello\r\n"
     outcome = channel.ingest(raw)
     assert outcome.status == "failed"
     assert "sender" in (outcome.error or "")
     assert [o.status for o in channel.reprocess()] == ["failed"]  # still kept, still failing
     assert channel.ingest(raw).status == "duplicate"
+
+
+def test_mail_from_the_desks_own_address_is_ignored_as_a_loop() -> None:
+    from supportkit import SupportDesk
+
+    channel = EmailChannel(SupportDesk(), EmailDesk.DESK)
+    outcome = channel.ingest(
+        b"From: desk@support.example\r\nSubject: Re: x\r\nMessage-ID: <own@x>\r\n\r\nhi\r\n"
+    )
+    assert outcome.status == "ignored"
+    assert "own address" in (outcome.error or "")
+
+
+def test_a_sent_mail_parses_back_to_what_was_delivered() -> None:
+    """deliver() builds mail the parser reads back: token, threading, text."""
+    from supportkit.channels.email import Address, build_message, compose, message_id_for
+    from supportkit.ports import OutboundMessage
+
+    out = OutboundMessage(
+        "m1",
+        "t1",
+        7,
+        "email",
+        "ann@customer.example",
+        "Hi Ann",
+        subject="Printer",
+        in_reply_to="<q1@c>",
+        references=("<q1@c>",),
+    )
+    mail = compose(
+        out,
+        sender=Address("desk@support.example"),
+        message_id=message_id_for(out, "support.example"),
+    )
+    back = parse_email(bytes(build_message(mail, EmailDesk.START)))
+    assert back.subject == "[Ticket#7] Re: Printer"
+    assert back.external_id == "<t7.m1@support.example>"
+    assert back.in_reply_to == "<q1@c>"

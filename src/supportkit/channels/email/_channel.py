@@ -1,45 +1,79 @@
-"""The email channel wired to a :class:`~supportkit.desk.SupportDesk`.
+"""The email channel on the channel port: IMAP in, SMTP out.
 
-Inbound: each message the IMAP poller hands over is stored raw first (with
-the poller's cursor, in one transaction), then parsed and given to
-``desk.receive``. A message that fails to parse or to register stays stored
-as ``failed`` with its error, for :meth:`EmailChannel.reprocess`. A second
-delivery of the same Message-ID stores and creates nothing. Automatic mail
-(auto-replies, bounces, list mail) never opens a ticket and is never
-acknowledged: it is kept raw as ``ignored`` with the reason.
+:class:`EmailChannel` is a :class:`~supportkit.ports.Channel`. Outbound, it
+is called by the :class:`~supportkit.channels.OutboundDispatcher` like any
+channel: :meth:`EmailChannel.deliver` turns an ``OutboundMessage`` (an
+agent's ``desk.reply``, a :class:`~supportkit.channels.CustomerNotifier`
+notification) into a threaded MIME mail and sends it; its receipt carries
+the Message-ID, which the dispatcher records so the customer's answer
+threads back by In-Reply-To. Retries and permanent failures are the
+dispatcher's business, recorded the one way for every channel.
 
-Outbound: :meth:`EmailChannel.reply` records the agent's reply on the ticket
-with a generated Message-ID, then sends it threaded (In-Reply-To and
-References to the customer's last message, the ticket token in the subject),
-so the customer's answer lands on the same ticket by headers or by subject.
+Inbound, once bound to a desk (``SupportDesk(extensions=[..., channel])``
+or :meth:`EmailChannel.bind`): each message the IMAP poller hands over is
+stored raw first (with the poller's cursor, in one transaction), then
+normalised and registered. A message that fails to parse or to register
+stays stored as ``failed`` with its error, for :meth:`EmailChannel.reprocess`.
+A second delivery of the same Message-ID stores and creates nothing.
+Automatic mail (auto-replies, bounces, list mail) and mail from the desk's
+own address never open a ticket: they are kept raw as ``ignored``.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from supportkit.channels._inbound import Address
-from supportkit.domain._errors import SupportKitError
-from supportkit.domain._model import Direction, Message, Ticket
+from supportkit.channels._dispatch import delivered_ticket_id
+from supportkit.channels._inbound import Address, InboundMessage
+from supportkit.channels._receive import receive_inbound
+from supportkit.domain._errors import (
+    ConfigurationError,
+    MalformedMessage,
+    NotFound,
+    SupportKitError,
+    ValidationError,
+)
+from supportkit.ports._channel import Channel, DeliveryReceipt, OutboundMessage
+from supportkit.ports._clock import Clock, SystemClock
 from supportkit.ports._storage import RawInbound
 
+from ._compose import compose, message_id_for
+from ._errors import PermanentChannelError
 from ._imap import FetchedMail, ImapCursor, ImapPoller
-from ._loop import AutoAckLimiter
 from ._parse import ParseLimits, message_id_of, parse_email
-from ._smtp import OutboundEmail, SmtpSender, build_message
-from ._threading import SubjectToken, make_message_id, reply_references
+from ._settings import address_from, poller_from, sender_from
+from ._smtp import SmtpSender, build_message
+from ._threading import SubjectToken, match_ticket
 
 if TYPE_CHECKING:
+    from supportkit._context import DeskContext
     from supportkit.desk import SupportDesk
 
-__all__ = ["EmailChannel", "InboundOutcome"]
+__all__ = ["EmailChannel", "InboundOutcome", "guess_language"]
 
 _KV = "channels.email"
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+_LATIN = re.compile(r"[A-Za-z]")
+
+
+def guess_language(message: InboundMessage) -> str | None:
+    """``Content-Language`` if the sender set one, else ``"ru"`` for mostly Cyrillic text.
+
+    None means "no idea": the desk then uses the customer's language.
+    """
+    declared = (message.header("Content-Language") or "").split(",")[0].strip().lower()
+    if re.fullmatch(r"[a-z]{2,3}(-[a-z0-9]{2,8})*", declared):
+        return declared.split("-")[0]
+    sample = f"{message.subject}\n{message.text}"[:4000]
+    cyrillic = len(_CYRILLIC.findall(sample))
+    if cyrillic and cyrillic >= len(_LATIN.findall(sample)):
+        return "ru"
+    return None
 
 
 @attrs.frozen
@@ -52,43 +86,183 @@ class InboundOutcome:
     error: str | None = None
 
 
-@attrs.define
-class EmailChannel:
-    """IMAP in, SMTP out, for one desk mailbox."""
+class EmailChannel(Channel):
+    """IMAP in, SMTP out, for one desk mailbox.
 
-    desk: SupportDesk
-    address: Address
-    poller: ImapPoller | None = None
-    sender: SmtpSender | None = None
-    message_id_domain: str = "supportkit.invalid"
-    token: SubjectToken = attrs.Factory(SubjectToken)
-    limits: ParseLimits = attrs.Factory(ParseLimits)
-    auto_ack: AutoAckLimiter | None = None
-    ack_text: Callable[[Ticket], str] | None = None
-    name: str = "email"
+    Every argument is optional, so the ``supportkit.channels`` entry point
+    builds it bare; a channel without ``sender`` or ``address`` refuses
+    deliveries with a :class:`PermanentChannelError` saying what to set.
+    ``poller`` and ``sender`` also take settings (a mapping or a URL, see
+    :meth:`from_settings`). ``message_id_domain`` defaults to the domain of
+    ``address``. The clock defaults to the bound desk's.
+
+    >>> channel = EmailChannel.from_settings(
+    ...     smtp="smtp+starttls://desk:secret@mail.example.com",
+    ...     imap="imaps://desk:secret@mail.example.com/INBOX",
+    ...     address="Example Support <support@example.com>",
+    ... )
+    >>> (channel.sender.port, channel.poller.port, channel.message_id_domain)
+    (587, 993, 'example.com')
+    """
+
+    name = "email"
+
+    def __init__(
+        self,
+        desk: SupportDesk | None = None,
+        address: Address | str | None = None,
+        *,
+        poller: ImapPoller | Mapping[str, Any] | str | None = None,
+        sender: SmtpSender | Mapping[str, Any] | str | None = None,
+        message_id_domain: str | None = None,
+        token: SubjectToken | None = None,
+        limits: ParseLimits | None = None,
+        clock: Clock | None = None,
+        name: str = "email",
+        aliases: tuple[str, ...] = (),
+    ) -> None:
+        self.name = name
+        self.aliases = tuple(aliases)
+        self.address: Address | None = address_from(address) if address is not None else None
+        self.poller: ImapPoller | None = poller_from(poller) if poller is not None else None
+        self.sender: SmtpSender | None = sender_from(sender) if sender is not None else None
+        domain = message_id_domain
+        if domain is None and self.address is not None:
+            domain = self.address.address.rsplit("@", 1)[1].strip("[]") or None
+        self.message_id_domain = domain or "supportkit.invalid"
+        if not re.fullmatch(
+            r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?", self.message_id_domain
+        ):
+            raise ConfigurationError(
+                f"message_id_domain {self.message_id_domain!r} is not a host name; "
+                "pass message_id_domain='support.example.com'"
+            )
+        self.token = token or SubjectToken()
+        self.limits = limits or ParseLimits()
+        self._clock = clock
+        self._desk: SupportDesk | None = None
+        if desk is not None:
+            self.bind(desk)
+
+    @classmethod
+    def from_settings(
+        cls,
+        *,
+        address: Address | str,
+        smtp: SmtpSender | Mapping[str, Any] | str | None = None,
+        imap: ImapPoller | Mapping[str, Any] | str | None = None,
+        **options: Any,
+    ) -> EmailChannel:
+        """Build from settings: URLs (``imaps://user:pass@host/INBOX``,
+        ``smtp+starttls://user:pass@host``) or mappings of ImapPoller/SmtpSender fields."""
+        return cls(address=address, poller=imap, sender=smtp, **options)
+
+    # ------------------------------------------------------------------ wiring
+    def bind(self, desk: SupportDesk) -> EmailChannel:
+        """Attach the desk inbound mail is registered on (one desk per channel)."""
+        if self._desk is not None and self._desk is not desk:
+            raise ConfigurationError("this EmailChannel is bound to another desk already")
+        self._desk = desk
+        return self
+
+    install = bind  # so it can be listed in SupportDesk(extensions=[...])
+
+    @property
+    def desk(self) -> SupportDesk:
+        if self._desk is None:
+            raise ConfigurationError(
+                "this EmailChannel has no desk for inbound mail; pass it in "
+                "SupportDesk(extensions=[...]) or call channel.bind(desk)"
+            )
+        return self._desk
+
+    @property
+    def clock(self) -> Clock:
+        if self._clock is not None:
+            return self._clock
+        return self._desk.clock if self._desk is not None else SystemClock()
+
+    def close(self) -> None:
+        """Nothing to release: the poller and the sender connect per call."""
+
+    def __repr__(self) -> str:
+        return f"<EmailChannel {self.name!r} {self.address or '(no address)'}>"
+
+    # ------------------------------------------------------------------ the port
+    def normalise(self, payload: Any, *, received_at: datetime) -> InboundMessage:
+        """Raw RFC 5322 bytes (or a str of them) → InboundMessage; MalformedMessage
+        when it is not mail or names no sender."""
+        if isinstance(payload, str):
+            payload = payload.encode("utf-8", "surrogateescape")
+        if not isinstance(payload, bytes | bytearray | memoryview):
+            raise MalformedMessage(
+                f"the {self.name} channel normalises raw mail (bytes), got "
+                f"{type(payload).__name__}; pass the message as received from IMAP or the MTA"
+            )
+        msg = parse_email(
+            bytes(payload), channel=self.name, received_at=received_at, limits=self.limits
+        )
+        if not msg.sender.address.strip():
+            raise MalformedMessage(
+                f"mail {msg.external_id} names no sender (From, Sender, Reply-To and "
+                "Return-Path are empty): there is nobody to open a ticket for"
+            )
+        return msg
+
+    def deliver(self, outbound: OutboundMessage) -> DeliveryReceipt:
+        """Mail *outbound* to its recipient, threaded; the receipt carries the Message-ID."""
+        if self.sender is None or self.address is None:
+            missing = (
+                "sender (an SmtpSender or smtp settings)" if self.sender is None else "address"
+            )
+            raise PermanentChannelError(
+                f"the {self.name} channel cannot send delivery {outbound.delivery_id}: it has "
+                f"no {missing}; build it with EmailChannel.from_settings(smtp=..., address=...)"
+            )
+        message_id = message_id_for(outbound, self.message_id_domain)
+        now = self.clock.now()
+        try:
+            mail = compose(outbound, sender=self.address, message_id=message_id, token=self.token)
+            message = build_message(mail, now)
+        except ValidationError as exc:
+            raise PermanentChannelError(
+                f"delivery {outbound.delivery_id} of ticket #{outbound.ticket_number} cannot "
+                f"be mailed to {outbound.recipient!r}: {exc}"
+            ) from exc
+        refused = self.sender.send(message)
+        if refused:  # only with several recipients; ours is one, but say so if it happens
+            raise PermanentChannelError(f"the SMTP server refused {refused}")
+        return DeliveryReceipt(
+            outbound.delivery_id,
+            self.name,
+            now,
+            external_id=message_id,
+            detail=f"accepted by SMTP {self.sender.host}:{self.sender.port}",
+        )
 
     # ------------------------------------------------------------------ inbound
     @property
     def _cursor_key(self) -> str:
         if self.poller is None:
             return "cursor"
-        return f"cursor:{self.poller.username}@{self.poller.host}:{self.poller.port}/{self.poller.folder}"
+        p = self.poller
+        return f"cursor:{p.username}@{p.host}:{p.port}/{p.folder}"
 
     def cursor(self) -> ImapCursor:
         """The persisted IMAP position (UIDVALIDITY, last UID)."""
-
-        def use_case(ctx: Any) -> ImapCursor:
-            value = ctx.uow.kv_get(_KV, self._cursor_key)
-            if not value:
-                return ImapCursor()
-            return ImapCursor(value.get("uidvalidity"), int(value.get("last_uid", 0)))
-
-        return self.desk.run(use_case)
+        with self.desk.storage.unit_of_work() as uow:
+            value = uow.kv_get(_KV, self._cursor_key)
+        if not value:
+            return ImapCursor()
+        return ImapCursor(value.get("uidvalidity"), int(value.get("last_uid", 0)))
 
     def poll(self) -> list[InboundOutcome]:
         """Fetch new mail, store each raw message with the cursor, then register it."""
         if self.poller is None:
-            raise SupportKitError("this EmailChannel has no ImapPoller; pass poller=...")
+            raise ConfigurationError(
+                f"the {self.name} channel has no IMAP poller; pass poller=ImapPoller(...) "
+                "or imap settings to EmailChannel.from_settings"
+            )
         outcomes = []
         for mail in self.poller.fetch_new(self.cursor()):
             raw_id = self._store_raw(mail.raw, mail.internal_date, mail)
@@ -107,13 +281,11 @@ class EmailChannel:
 
     def reprocess(self, limit: int = 100) -> list[InboundOutcome]:
         """Parse and register again every raw message that failed before."""
-
-        def load(ctx: Any) -> list[RawInbound]:
-            return list(ctx.uow.list_raw_inbound(status="failed", limit=limit))
-
+        with self.desk.storage.unit_of_work() as uow:
+            failed = list(uow.list_raw_inbound(status="failed", limit=limit))
         return [
             self._process(item.id, item.raw, item.received_at)
-            for item in self.desk.run(load)
+            for item in failed
             if item.channel == self.name
         ]
 
@@ -123,7 +295,7 @@ class EmailChannel:
         raw_id = self.desk.new_id()
         external_id = message_id_of(raw)
 
-        def use_case(ctx: Any) -> str | None:
+        def use_case(ctx: DeskContext) -> str | None:
             stored = ctx.uow.add_raw_inbound(
                 RawInbound(
                     id=raw_id,
@@ -150,113 +322,41 @@ class EmailChannel:
 
     def _process(self, raw_id: str, raw: bytes, received_at: datetime | None) -> InboundOutcome:
         try:
-            msg = parse_email(raw, channel=self.name, received_at=received_at, limits=self.limits)
+            msg = self.normalise(raw, received_at=received_at or self.clock.now())
             reason = None
             if msg.is_automated:
                 reason = "automatic mail (auto-reply, bounce or list): no ticket, no answer"
-            elif msg.sender.address.lower() == self.address.address.lower():
+            elif self.address and msg.sender.address.lower() == self.address.address.lower():
                 reason = f"sent by the desk's own address {self.address.address}: a loop"
             if reason is not None:
                 self._mark(raw_id, "ignored", error=reason)
                 return InboundOutcome(raw_id, "ignored", error=reason)
-            text = msg.text if msg.text.strip() else msg.full_text
-            ticket = self.desk.receive(
-                self.name,
-                msg.sender.address,
-                text,
-                subject=msg.subject,
-                sender_name=msg.sender.name or None,
-                html=msg.html,
-                attachments=msg.attachments,
-                external_id=msg.external_id,
-                in_reply_to=msg.in_reply_to,
-                references=msg.references,
-                received_at=msg.received_at or msg.sent_at,
-                meta={"raw_id": raw_id, "full_text": msg.full_text, "notes": list(msg.notes)},
+            ticket = receive_inbound(
+                self.desk,
+                msg,
+                ticket_id=self.desk.run(lambda ctx: self._thread(ctx, msg)),
+                language=guess_language(msg),
+                meta={"raw_id": raw_id},
             )
         except SupportKitError as exc:
             error = f"{type(exc).__name__}: {exc}"
             self._mark(raw_id, "failed", error=error)
             return InboundOutcome(raw_id, "failed", error=error)
         self._mark(raw_id, "processed", ticket.id)
-        if self.auto_ack is not None and self._is_new(ticket):
-            self._acknowledge(ticket, msg.sender, msg.external_id, msg.references)
         return InboundOutcome(raw_id, "processed", ticket.id)
 
-    def _is_new(self, ticket: Ticket) -> bool:
-        inbound = [m for m in self.desk.messages(ticket.id) if m.direction is Direction.INBOUND]
-        return len(inbound) == 1
+    def _thread(self, ctx: DeskContext, msg: InboundMessage) -> str | None:
+        """The ticket *msg* continues: by In-Reply-To/References (stored messages, then
+        Message-IDs the dispatcher delivered), then by the subject token."""
 
-    def _acknowledge(
-        self, ticket: Ticket, to: Address, parent: str | None, refs: tuple[str, ...]
-    ) -> None:
-        assert self.auto_ack is not None
-        key = f"ack:{to.address.lower()}"
-        now = self.desk.clock.now()
-        sent = self.desk.run(lambda ctx: ctx.uow.kv_get(_KV, key)) or []
-        times = [datetime.fromisoformat(t) for t in sent]
-        if not self.auto_ack.allows(times, now):
-            return
-        times = [t for t in times if now - self.auto_ack.window < t] + [now]
-        self.desk.run(lambda ctx: ctx.uow.kv_put(_KV, key, [t.isoformat() for t in times]))
-        text = (
-            self.ack_text(ticket)
-            if self.ack_text
-            else f"We received your request and registered it as ticket {ticket.number}."
-        )
-        self._send(ticket, to, text, None, parent, refs, author="system", auto="auto-replied")
+        def by_message_id(ref: str) -> str | None:
+            found = ctx.uow.find_message_by_external_id(ref)
+            return found.ticket_id if found is not None else delivered_ticket_id(ctx.uow, ref)
 
-    # ------------------------------------------------------------------ outbound
-    def reply(self, ticket_id: str, author: str, text: str, *, html: str | None = None) -> Message:
-        """Record an agent's reply on the ticket and mail it to the customer, threaded."""
-        ticket = self.desk.get_ticket(ticket_id)
-        inbound = [m for m in self.desk.messages(ticket_id) if m.direction is Direction.INBOUND]
-        if not inbound:
-            raise SupportKitError(f"ticket {ticket.number} has no inbound email to reply to")
-        last = inbound[-1]
-        refs = tuple(last.meta.get("references", ()))
-        return self._send(
-            ticket, Address(last.author), text, html, last.external_id, refs, author=author
-        )
+        def by_number(number: int) -> str | None:
+            try:
+                return ctx.uow.get_ticket_by_number(number).id
+            except NotFound:
+                return None
 
-    def _send(
-        self,
-        ticket: Ticket,
-        to: Address,
-        text: str,
-        html: str | None,
-        parent: str | None,
-        parent_refs: tuple[str, ...],
-        *,
-        author: str,
-        auto: str | None = None,
-    ) -> Message:
-        if self.sender is None:
-            raise SupportKitError("this EmailChannel has no SmtpSender; pass sender=...")
-        unique = re.sub(r"[^A-Za-z0-9.-]", "", f"t{ticket.number}.{self.desk.new_id()}")
-        message_id = make_message_id(unique, self.message_id_domain)
-        in_reply_to, references = reply_references(parent, parent_refs)
-        subject = (
-            ticket.subject if re.match(r"(?i)re:", ticket.subject) else f"Re: {ticket.subject}"
-        )
-        mail = OutboundEmail(
-            sender=self.address,
-            to=(to,),
-            subject=self.token.add(subject, ticket.number),
-            text=text,
-            html=html,
-            message_id=message_id,
-            in_reply_to=in_reply_to,
-            references=references,
-            auto_submitted=auto,
-        )
-        message = self.desk.reply(
-            ticket.id,
-            author,
-            text,
-            html=html,
-            external_id=message_id,
-            meta={"to": to.address, "references": list(references), "auto_submitted": auto},
-        )
-        self.sender.send(build_message(mail, self.desk.clock.now()))
-        return message
+        return match_ticket(msg, by_message_id, by_number, self.token)

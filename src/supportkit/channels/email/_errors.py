@@ -3,22 +3,29 @@
 ::
 
     ChannelError (supportkit.domain)
-     +-- TransientChannelError     4xx, connection refused/reset, timeout: retry with backoff
-     +-- PermanentChannelError     5xx, bad credentials, rejected recipient: store and report
+     +-- DeliveryError (supportkit.ports)
+          +-- TransientDeliveryError
+          |    +-- TransientChannelError   4xx, connection refused/reset, timeout: retry with backoff
+          +-- PermanentDeliveryError
+               +-- PermanentChannelError   5xx, bad credentials, rejected recipient: store and report
 
-``retryable`` lets an outbox decide without importing the email package.
+They are the port's delivery errors, so the
+:class:`~supportkit.channels.OutboundDispatcher` retries or records them
+like any channel's; IMAP failures use the same two classes (retry the poll
+later, or fix the configuration). ``retryable`` lets a caller decide
+without importing the email package; ``code`` is the SMTP reply code, if any.
 """
 
 from __future__ import annotations
 
 from typing import ClassVar
 
-from supportkit.domain._errors import ChannelError
+from supportkit.ports._channel import PermanentDeliveryError, TransientDeliveryError
 
 __all__ = ["PermanentChannelError", "TransientChannelError"]
 
 
-class TransientChannelError(ChannelError):
+class TransientChannelError(TransientDeliveryError):
     """The server or network failed for now; the same delivery may succeed later."""
 
     retryable: ClassVar[bool] = True
@@ -28,7 +35,7 @@ class TransientChannelError(ChannelError):
         super().__init__(message)
 
 
-class PermanentChannelError(ChannelError):
+class PermanentChannelError(PermanentDeliveryError):
     """The server refused for good; retrying the same delivery will fail again."""
 
     retryable: ClassVar[bool] = False

@@ -107,6 +107,50 @@ def _repair_header_block(raw: bytes) -> bytes:
     return b"".join(out) + raw[end:]
 
 
+_BOUNDARY_LINE = re.compile(rb"^--[^\r\n]*\r?\n", re.MULTILINE)
+_NAME_PARAM = re.compile(rb'(?i)\bname\*?=\s*"?([^";\r\n]{1,200})')
+_DROPPED = "application/x-supportkit-dropped"
+
+
+def _drop_oversized_parts(raw: bytes, limits: ParseLimits, notes: list[str]) -> bytes:
+    """Cut MIME parts far over the attachment limit *before* the stdlib parser sees them.
+
+    The stdlib parser holds a part as a list of lines and then joins it:
+    several times the part's size in memory. A part that will be dropped
+    anyway is replaced, at the byte level, by an empty placeholder part, so a
+    50 MB attachment costs one pass over the bytes. The raw message is kept
+    unchanged by the caller.
+    """
+    threshold = int(limits.max_attachment_bytes * 1.4) + 65536
+    if len(raw) <= threshold:
+        return raw
+    lines = list(_BOUNDARY_LINE.finditer(raw))
+    if not lines:
+        return raw
+    starts = [m.end() for m in lines]
+    ends = [*(m.start() for m in lines[1:]), len(raw)]
+    out: list[bytes] = []
+    done = 0
+    for start, end in zip(starts, ends, strict=True):
+        if end - start <= threshold:
+            continue
+        split = _BODY_SPLIT.search(raw, start, min(end, start + 16384))
+        head = raw[start : split.start()] if split else b""
+        found = _NAME_PARAM.search(head)
+        name = found.group(1).decode("utf-8", "replace").strip() if found else "attachment"
+        notes.append(
+            f"attachment {name!r} (about {(end - start) * 3 // 4} bytes) dropped: over the "
+            f"{limits.max_attachment_bytes}-byte limit"
+        )
+        out.append(raw[done:start])
+        out.append(f"Content-Type: {_DROPPED}\r\n\r\n".encode())
+        done = end
+    if not out:
+        return raw
+    out.append(raw[done:])
+    return b"".join(out)
+
+
 def _header_pairs(msg: email.message.Message, hint: str | None) -> list[tuple[str, str]]:
     pairs: list[tuple[str, str]] = []
     for name, value in msg.raw_items():  # raw pairs: no policy parsing that could raise
@@ -389,6 +433,8 @@ def _walk(
                 if isinstance(child, email.message.Message):
                     _walk(child, acc, limits, depth + 1)
         return
+    if ctype == _DROPPED:
+        return  # cut before parsing; the note is written
     disposition = _disposition(part)
     filename = _filename(part)
     if maintype == "multipart":  # boundary missing: the parser kept the body as text
@@ -545,9 +591,10 @@ def parse_email(
     ('ann@example.com', 'Hi', 'Hello')
     """
     limits = limits or ParseLimits()
-    body = _repair_header_block(_strip_mbox_envelope(raw))
-    msg = email.message_from_bytes(body, policy=email.policy.compat32)
     acc = _Collected()
+    body = _drop_oversized_parts(_strip_mbox_envelope(raw), limits, acc.notes)
+    body = _repair_header_block(body)
+    msg = email.message_from_bytes(body, policy=email.policy.compat32)
     for defect in getattr(msg, "defects", [])[:5]:
         acc.notes.append(f"MIME defect: {type(defect).__name__}")
     try:

@@ -97,6 +97,15 @@ class SubjectToken:
         cleaned = cleaned.replace("\r", " ").replace("\n", " ")
         return f"{self.render(number)} {cleaned}".strip()
 
+    def remove(self, subject: str) -> str:
+        """The subject without any ticket token.
+
+        >>> SubjectToken().remove("[Ticket#42] Re: Printer")
+        'Re: Printer'
+        """
+        cleaned = self._pattern().sub("", subject)
+        return re.sub(r"\s{2,}", " ", cleaned).strip()
+
     def find(self, subject: str) -> int | None:
         """The ticket number in *subject*, or None.
 
