@@ -89,8 +89,9 @@ def test_a_50_mb_attachment_is_stored_raw_dropped_with_a_note_and_memory_stays_s
     assert msg.text == "See the screenshot."
     assert msg.attachments == ()
     assert any("screen.png" in n and "dropped" in n for n in msg.meta["notes"])
-    # IMAP literal + stored raw + one parsed copy: a few times the message, not dozens
-    assert peak < 6 * len(raw), f"peak {peak / 2**20:.0f} MiB for a {len(raw) / 2**20:.0f} MiB mail"
+    # the IMAP literal and the stored raw copy; the parser adds almost nothing
+    # (measured: 227 MiB for a 68 MiB mail; parsing alone took 529 MiB before the cut)
+    assert peak < 4 * len(raw), f"peak {peak / 2**20:.0f} MiB for a {len(raw) / 2**20:.0f} MiB mail"
     assert elapsed < 60
 
 
