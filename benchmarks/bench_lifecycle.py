@@ -35,8 +35,9 @@ What is measured at size N ("N live tickets"):
 Per-step (per-transition) costs come from ``perf_counter`` around each
 call; the flatness check compares them at the largest N with the smallest.
 Memory per live ticket (memory storage): ``tracemalloc`` traced bytes after
-receiving N tickets into a fresh ``MemoryStorage`` (ticket, customer, message,
-events, indexes), divided by N.
+receiving the N prefill tickets into a fresh ``MemoryStorage`` (ticket,
+customer, message, events, indexes), divided by N (tracemalloc runs during the
+untimed prefill only).
 
 Run it in the benchmark environment (``bash benchmarks/bootstrap.sh`` once):
 
@@ -61,7 +62,6 @@ import sqlite3
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -76,6 +76,7 @@ if str(HERE) not in sys.path:
 STEPS = ("receive", "reply", "diagnose", "resolve", "close")
 TRANSITIONS = ("diagnose", "resolve", "close")  # pure state changes, no new message
 WARMUP = 50
+WORKER_TIMEOUT = 600  # seconds for one (backend, N) process
 
 SUPPORTKIT_BACKENDS = ("supportkit-memory", "supportkit-sqlite")
 RAW_BACKENDS = ("raw-sqlite3", "raw-sqlite3-per-step")
@@ -210,11 +211,23 @@ def _result(backend: str, n: int, rounds: list[dict]) -> dict:
 
 def worker_supportkit(backend: str, n: int, measure: int, workdir: Path) -> list[dict]:
     lc = SupportkitLifecycle(backend, workdir)
-    lc.prefill(n)
+    extra: dict[str, float] = {}
+    if backend == "supportkit-memory":
+        # Memory per live ticket: tracemalloc around the (untimed) prefill.
+        lc.receive(-1)  # first-call caches (imports, converters) are not per ticket
+        gc.collect()
+        tracemalloc.start()
+        before = tracemalloc.get_traced_memory()[0]
+        lc.prefill(n)
+        gc.collect()
+        extra["bytes_per_live_ticket"] = (tracemalloc.get_traced_memory()[0] - before) / n
+        tracemalloc.stop()
+    else:
+        lc.prefill(n)
     lc.lifecycles(WARMUP, 0)
     rounds = _rounds(lc.lifecycles, measure, WARMUP)
     lc.close_storage()
-    return [_result(backend, n, rounds)]
+    return [{**_result(backend, n, rounds), **extra}]
 
 
 def worker_raw(n: int, measure: int, workdir: Path) -> list[dict]:
@@ -255,20 +268,6 @@ def worker_django(n: int, measure: int, workdir: Path, template: Path) -> list[d
     ]
 
 
-def worker_memory_footprint(n: int) -> list[dict]:
-    """Bytes per live ticket held by MemoryStorage after n receives."""
-    lc = SupportkitLifecycle("supportkit-memory", Path(tempfile.gettempdir()))
-    lc.receive(0)  # first-call caches (imports, machine, converters) are not per ticket
-    gc.collect()
-    tracemalloc.start()
-    before = tracemalloc.get_traced_memory()[0]
-    lc.prefill(n)
-    gc.collect()
-    after = tracemalloc.get_traced_memory()[0]
-    tracemalloc.stop()
-    return [{"backend": "supportkit-memory", "n": n, "bytes_per_live_ticket": (after - before) / n}]
-
-
 def run_worker(args: argparse.Namespace) -> int:
     workdir = Path(args.workdir)
     workdir.mkdir(parents=True, exist_ok=True)
@@ -278,8 +277,6 @@ def run_worker(args: argparse.Namespace) -> int:
 
             dh.prepare_template(Path(args.template))
             results: list[dict] = []
-        elif args.worker == "memory-footprint":
-            results = worker_memory_footprint(args.n)
         elif args.worker in SUPPORTKIT_BACKENDS:
             results = worker_supportkit(args.worker, args.n, args.measure, workdir)
         elif args.worker == "raw":
@@ -328,7 +325,12 @@ def _spawn(python: str, worker: str, n: int, measure: int, workdir: Path, templa
         str(template),
     ]
     started = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    try:
+        proc = subprocess.run(
+            cmd, capture_output=True, text=True, check=False, timeout=WORKER_TIMEOUT
+        )
+    except subprocess.TimeoutExpired:
+        return {"error": f"worker {worker} N={n} gave no result within {WORKER_TIMEOUT}s"}
     elapsed = time.perf_counter() - started
     lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
     if proc.returncode != 0 or not lines:
@@ -549,8 +551,6 @@ def main(argv: list[str] | None = None) -> int:
             jobs.append((sys.executable, "raw", min(n, sample)))
         if django_python and any(b in wanted for b in DJANGO_BACKENDS):
             jobs.append((django_python, "django", min(n, django_sample)))
-        if "supportkit-memory" in wanted:
-            jobs.append((sys.executable, "memory-footprint", 0))
         for python, worker, measure in jobs:
             if worker in skipped:
                 continue
@@ -564,9 +564,9 @@ def main(argv: list[str] | None = None) -> int:
                 skipped.add(worker)
                 continue
             for r in out["results"]:
-                if worker == "memory-footprint":
-                    footprints.append(r)
-                elif r["backend"] in wanted:
+                if "bytes_per_live_ticket" in r:
+                    footprints.append({k: r[k] for k in ("backend", "n", "bytes_per_live_ticket")})
+                if r["backend"] in wanted:
                     results.append(r)
                     print(
                         f"  {r['backend']:<22} N={n:>7,}  {r['us_per_lifecycle']:>9,.1f} µs/lifecycle"
