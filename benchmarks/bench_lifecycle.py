@@ -462,6 +462,13 @@ def report(results: list[dict], footprints: list[dict], sizes: list[int]) -> Non
             print(
                 f"  N={n:>7,}  supportkit-sqlite vs django-helpdesk-orm: {x:5.1f}x  (target >= 10x) {'ok' if x >= 10 else 'MISSED'}"
             )
+        djv = by.get(("django-helpdesk", n))
+        if djv:
+            x = sk["lifecycles_per_s"] / djv["lifecycles_per_s"]
+            print(
+                f"  N={n:>7,}  supportkit-sqlite vs django-helpdesk:     {x:5.1f}x  (target >= 10x) {'ok' if x >= 10 else 'MISSED'}"
+                " (update_ticket, the path its views take)"
+            )
         if floor:
             x = sk["us_per_lifecycle"] / floor["us_per_lifecycle"]
             print(
