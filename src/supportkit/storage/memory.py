@@ -272,21 +272,23 @@ class MemoryUnitOfWork(UnitOfWork):
     def _put_customer(self, customer: Customer) -> None:
         d = self._d
         old = d.customers.get(customer.id)
-        old_idents = dict(d.identities)
-        if old is not None:
-            for ident in old.identities:
-                d.identities.pop(ident, None)
+        removed = list(old.identities) if old is not None else []
+        for ident in removed:
+            d.identities.pop(ident, None)
         d.customers[customer.id] = _copy_customer(customer)
+        added = [i for i in customer.identities if i not in d.identities]
         for ident in customer.identities:
             d.identities[ident] = customer.id
 
         def undo() -> None:
+            for ident in added:
+                d.identities.pop(ident, None)
+            for ident in removed:
+                d.identities[ident] = customer.id
             if old is None:
                 del d.customers[customer.id]
             else:
                 d.customers[customer.id] = old
-            d.identities.clear()
-            d.identities.update(old_idents)
 
         self._undo.append(undo)
 
