@@ -27,14 +27,18 @@ pytest: $(STAMP)
 
 test: lint typecheck pytest
 
-bench: $(STAMP)
+BENCH := .venv-bench/bin/python
+
+# Benchmarks run in their own environment (.venv-bench, with the peers they compare against);
+# figures are written down in benchmarks/README.md. Never part of `make test`.
+bench:
 	bash benchmarks/bootstrap.sh
-	.venv-bench/bin/python benchmarks/bench_lifecycle.py --quick
-	$(BIN)/python benchmarks/bench_calendar.py
-	$(BIN)/python benchmarks/bench_routing.py
-	$(BIN)/python benchmarks/bench_kb.py
-	$(BIN)/python benchmarks/bench_email.py
-	$(BIN)/python benchmarks/bench_metrics.py
+	$(BENCH) benchmarks/bench_lifecycle.py
+	$(BENCH) benchmarks/bench_routing.py
+	$(BENCH) benchmarks/bench_calendar.py
+	$(BENCH) benchmarks/bench_kb.py
+	$(BENCH) benchmarks/bench_email.py
+	$(BENCH) benchmarks/bench_metrics.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache supportkit-demo.sqlite3*

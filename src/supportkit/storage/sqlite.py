@@ -11,9 +11,11 @@ the schema is versioned and migrated when the storage is opened.
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import threading
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -24,6 +26,8 @@ from ._sql import SqlUnitOfWork
 from ._sql_schema import CORE_MIGRATIONS, SchemaComponent
 
 __all__ = ["SQLiteStorage", "SQLiteUnitOfWork"]
+
+log = logging.getLogger("supportkit.storage.sqlite")
 
 
 class SQLiteStorage(Storage):
@@ -41,6 +45,7 @@ class SQLiteStorage(Storage):
         components: Sequence[SchemaComponent] = (),
         busy_timeout_ms: int = 10_000,
         synchronous: str = "NORMAL",
+        background_checkpoint: float | None = 0.25,
     ) -> None:
         self.path = os.fspath(path)
         if self.path == ":memory:":
@@ -52,6 +57,7 @@ class SQLiteStorage(Storage):
         if synchronous.upper() not in ("OFF", "NORMAL", "FULL", "EXTRA"):
             raise StorageError(f"unknown synchronous mode {synchronous!r}")
         self._sync = synchronous.upper()
+        self._autocheckpoint = 20_000 if background_checkpoint is not None else 1000
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
@@ -59,6 +65,11 @@ class SQLiteStorage(Storage):
         self.schema_versions = migrate(
             self.connection(), "sqlite", self.components, lambda c: c.execute("BEGIN IMMEDIATE")
         )
+        self._checkpointer: _Checkpointer | None = None
+        if background_checkpoint is not None:
+            if background_checkpoint <= 0:
+                raise StorageError("background_checkpoint is an interval in seconds (> 0) or None")
+            self._checkpointer = _Checkpointer(self, background_checkpoint)
 
     def connection(self) -> sqlite3.Connection:
         """This thread's connection (opened on first use)."""
@@ -77,7 +88,9 @@ class SQLiteStorage(Storage):
                 conn.execute(f"PRAGMA synchronous = {self._sync}")
                 conn.execute("PRAGMA temp_store = MEMORY")
                 conn.execute("PRAGMA cache_size = -65536")
-                conn.execute("PRAGMA wal_autocheckpoint = 10000")
+                # the background checkpointer keeps the WAL short; this is only the
+                # safety net if it falls behind (or is switched off: SQLite's 1000)
+                conn.execute(f"PRAGMA wal_autocheckpoint = {self._autocheckpoint}")
             except sqlite3.Error as exc:
                 raise StorageError(f"cannot open SQLite database {self.path!r}: {exc}") from exc
             self._local.conn = conn
@@ -89,11 +102,58 @@ class SQLiteStorage(Storage):
         return SQLiteUnitOfWork(self.connection())
 
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
         with self._all_lock:
             for conn in self._all:
                 conn.close()
             self._all.clear()
         self._local = threading.local()
+
+
+class _Checkpointer:
+    """Copies the WAL back into the database file off the request path.
+
+    SQLite's automatic checkpoint runs inside whichever commit crosses the
+    threshold, so one use case in a few hundred pays for the copying (and its
+    fsync). This thread runs a PASSIVE checkpoint every *interval* seconds on
+    its own connection instead (sqlite3 releases the GIL while it works), so
+    commits only append to the WAL. It holds the storage weakly and stops
+    when the storage is closed or garbage-collected.
+    """
+
+    def __init__(self, storage: SQLiteStorage, interval: float) -> None:
+        self._ref = weakref.ref(storage)
+        self._path = storage.path
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, name=f"supportkit-checkpoint:{storage.path}", daemon=True
+        )
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error:  # pragma: no cover - the storage opened the same file already
+            return
+        try:
+            conn.execute("PRAGMA busy_timeout = 1000")
+            while not self._stop.wait(self._interval):
+                if self._ref() is None:
+                    return
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                except sqlite3.Error as exc:  # busy or locked: try again next round
+                    log.debug("background checkpoint of %s skipped: %s", self._path, exc)
+        finally:
+            conn.close()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not threading.current_thread():
+            self._thread.join(timeout=5)
 
 
 class SQLiteUnitOfWork(SqlUnitOfWork):
