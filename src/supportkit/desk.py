@@ -361,6 +361,13 @@ class SupportDesk:
             customer = self._customer_for(ctx, channel, sender, sender_name, language)
             ticket = self._thread(ctx, ticket_id, in_reply_to, references, subject)
             when = at or ctx.now
+
+            def add_inbound(ticket: Ticket) -> None:
+                self._add_inbound(
+                    ctx, ticket, channel, sender, text, html, attachments,
+                    external_id, in_reply_to, references, meta, when,
+                )  # fmt: skip
+
             if ticket is not None and self.lifecycle_of(ticket).is_final(ticket.status):
                 follow_up_of = ticket.number
                 ticket = None
@@ -390,38 +397,12 @@ class SupportDesk:
                         ticket.id, ctx.now, ticket.number, channel, customer.id, ticket.subject
                     )
                 )
-                self._add_inbound(
-                    ctx,
-                    ticket,
-                    channel,
-                    sender,
-                    text,
-                    html,
-                    attachments,
-                    external_id,
-                    in_reply_to,
-                    references,
-                    meta,
-                    when,
-                )
+                add_inbound(ticket)
                 if self.lifecycle.can_fire(ticket.status, "register"):
                     ctx.transition(ticket, "register", actor="system", reason="new request")
                     ticket.registered_at = ctx.now
                 return ticket
-            self._add_inbound(
-                ctx,
-                ticket,
-                channel,
-                sender,
-                text,
-                html,
-                attachments,
-                external_id,
-                in_reply_to,
-                references,
-                meta,
-                when,
-            )
+            add_inbound(ticket)
             lc = self.lifecycle_of(ticket)
             if lc.can_fire(ticket.status, "reopen") and ticket.status == "resolved":
                 ctx.transition(ticket, "reopen", actor=sender.strip(), reason="customer replied")
