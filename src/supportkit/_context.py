@@ -232,11 +232,16 @@ class DeskContext:
     def flush(self) -> None:
         """Run in-transaction handlers, then save tickets and append events to the outbox."""
         handled: dict[str, int] = {}
+        loose_done = 0
         for _ in range(_MAX_HANDLER_ROUNDS):
             pending = [(t, t.events[handled.get(t.id, 0) :]) for t in list(self._tickets.values())]
             pending = [(t, evs) for t, evs in pending if evs]
-            if not pending:
+            loose = self._loose_events[loose_done:]
+            if not pending and not loose:
                 break
+            loose_done += len(loose)
+            for ev in loose:
+                self.desk.dispatch_in_transaction(self, ev)
             for t, evs in pending:
                 handled[t.id] = handled.get(t.id, 0) + len(evs)
                 for ev in evs:

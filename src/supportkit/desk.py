@@ -39,8 +39,11 @@ from .domain._errors import (
 from .domain._events import (
     EVENT_TYPES,
     AgentAvailabilityChanged,
+    AgentSaved,
     CustomerMerged,
+    CustomerUpdated,
     DomainEvent,
+    TeamSaved,
     TicketReceived,
     event_type,
 )
@@ -692,6 +695,7 @@ class SupportDesk:
                 teams[team.id] = team
                 _check_fallbacks(teams)
             ctx.uow.save_team(team)
+            ctx.record(TeamSaved("", ctx.now, team.id, team.tier, team.fallback))
             return team
 
         return self.run(use_case)
@@ -711,6 +715,7 @@ class SupportDesk:
                     f"agent {agent.id!r} is in unknown teams {missing}; add them with add_team()"
                 )
             ctx.uow.save_agent(agent)
+            ctx.record(AgentSaved("", ctx.now, agent.id, agent.tier, tuple(agent.teams)))
             return agent
 
         return self.run(use_case)
@@ -751,6 +756,9 @@ class SupportDesk:
             if ident not in c.identities:
                 c.identities.append(ident)
                 ctx.uow.save_customer(c)
+                ctx.record(
+                    CustomerUpdated("", ctx.now, c.id, f"identity {ident.channel}:{ident.address}")
+                )
             return c
 
         return self.run(use_case)
@@ -783,6 +791,7 @@ class SupportDesk:
                     tt.customer_id = dst.id
                     tt.record(CustomerMerged(tt.id, ctx.now, src.id, dst.id))
                 offset += len(batch)
+            ctx.record(CustomerMerged("", ctx.now, src.id, dst.id))
             return dst
 
         return self.run(use_case)
@@ -813,6 +822,7 @@ class SupportDesk:
             notes.append({"at": ctx.now.isoformat(), "author": author, "text": text})
             c.attributes = {**c.attributes, "notes": notes}
             ctx.uow.save_customer(c)
+            ctx.record(CustomerUpdated("", ctx.now, c.id, f"note by {author}"))
             return note
 
         return self.run(use_case)

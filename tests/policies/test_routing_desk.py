@@ -214,3 +214,16 @@ def test_a_ladder_that_differs_from_the_desks_tiers_is_rejected():
     routing = DeskRouting(ladder=TierLadder(("L1", "L2", "L3", "supervisor")))
     with pytest.raises(ConfigurationError, match="differs from the desk's tiers"):
         SupportDesk(MemoryStorage(), extensions=[routing])
+
+
+def test_agents_and_teams_added_through_the_desk_are_routed_to_at_once() -> None:
+    from supportkit import FakeClock, MemoryStorage, SupportDesk
+    from supportkit.domain import Agent, Team
+    from supportkit.policies import DeskRouting
+
+    routing = DeskRouting()
+    desk = SupportDesk(MemoryStorage(), clock=FakeClock(), extensions=[routing])
+    desk.add_team(Team("night", "Night shift", tier="L1"))
+    desk.add_agent(Agent("nora", "Nora", tier="L1", teams=("night",)))
+    ticket = desk.receive("email", "ann@example.com", "Hello at night")
+    assert desk.get_ticket(ticket.id).assignee_id == "nora"

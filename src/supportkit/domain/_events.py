@@ -17,11 +17,14 @@ import attrs
 __all__ = [
     "EVENT_TYPES",
     "AgentAvailabilityChanged",
+    "AgentSaved",
     "CustomerMerged",
+    "CustomerUpdated",
     "DeliveryFailed",
     "DomainEvent",
     "MessageAdded",
     "StatusChanged",
+    "TeamSaved",
     "TicketAssigned",
     "TicketEscalated",
     "TicketQueued",
@@ -150,3 +153,32 @@ class AgentAvailabilityChanged(DomainEvent):
 
     agent_id: str
     availability: str
+
+
+@register_event("agent.saved")
+@attrs.frozen
+class AgentSaved(DomainEvent):
+    """An agent was added or changed (``ticket_id`` is empty)."""
+
+    agent_id: str
+    tier: str
+    teams: tuple[str, ...]
+
+
+@register_event("team.saved")
+@attrs.frozen
+class TeamSaved(DomainEvent):
+    """A team was added or changed (``ticket_id`` is empty)."""
+
+    team_id: str
+    tier: str
+    fallback: str | None
+
+
+@register_event("customer.updated")
+@attrs.frozen
+class CustomerUpdated(DomainEvent):
+    """A customer's profile changed: an identity or a note (``ticket_id`` is empty)."""
+
+    customer_id: str
+    change: str

@@ -34,8 +34,10 @@ import attrs
 from supportkit.domain._errors import ConfigurationError
 from supportkit.domain._events import (
     AgentAvailabilityChanged,
+    AgentSaved,
     MessageAdded,
     StatusChanged,
+    TeamSaved,
     TicketAssigned,
     TicketEscalated,
     TicketQueued,
@@ -146,6 +148,8 @@ class DeskRouting:
         desk.on(TicketAssigned, self._on_assigned)
         desk.on(MessageAdded, self._on_message)
         desk.on(TicketUpdated, self._on_updated)
+        desk.on(AgentSaved, self._on_agent_saved)
+        desk.on(TeamSaved, self._on_team_saved)
         desk.on_timer(TIMER_KIND, self._on_timer)
         desk.signals.for_type(AgentAvailabilityChanged).connect(self._on_availability, weak=False)
 
@@ -201,8 +205,7 @@ class DeskRouting:
     def add_agent(self, agent: Agent) -> Agent:
         """Add an agent to the desk and to routing; queued tickets may go to them."""
         self.roster.check_agent(agent)
-        self.desk.add_agent(agent)
-        self.index.add(agent)
+        self.desk.add_agent(agent)  # the AgentSaved handler puts it in the index
         self.drain(freed=[agent.id])
         return agent
 
@@ -444,6 +447,23 @@ class DeskRouting:
     def _on_timer(self, ctx: DeskContext, timer: Timer) -> None:
         ticket = ctx.ticket(timer.ticket_id)
         self.evaluate(ctx, ticket)
+
+    def _on_team_saved(self, ctx: DeskContext, event: TeamSaved) -> None:
+        """``desk.add_team`` after the desk was built: the roster learns the team."""
+        team = next(t for t in ctx.uow.list_teams() if t.id == event.team_id)
+        teams = {**self.roster.teams, team.id: team}
+        self.roster = Roster(
+            teams=list(teams.values()), agents=list(self.roster.agents.values()), ladder=self.ladder
+        )
+        self.index.roster = self.roster
+
+    def _on_agent_saved(self, ctx: DeskContext, event: AgentSaved) -> None:
+        """``desk.add_agent`` (or a change to an agent) is seen by routing at once."""
+        agent = ctx.uow.get_agent(event.agent_id)  # the desk checked its tier and teams
+        if agent.id in self.index:
+            self.index.update(agent)
+        else:
+            self.index.add(agent)
 
     def _on_availability(self, desk: Any, *, event: AgentAvailabilityChanged) -> None:
         if event.agent_id not in self.index:
