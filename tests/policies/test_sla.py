@@ -326,3 +326,20 @@ def test_a_damaged_storage_row_is_a_validation_error() -> None:
     del row["consumed_us"]
     with pytest.raises(ValidationError, match="cannot read a stored SLA clock"):
         SlaClock.from_row(row, policy())
+
+
+def test_a_team_can_have_its_own_calendar_and_targets() -> None:
+    from datetime import timedelta
+
+    from supportkit.policies import SlaPolicy, SlaRule, always_open, office_hours
+
+    policy = SlaPolicy(
+        [
+            SlaRule(first_response=timedelta(hours=8), calendar="office"),
+            SlaRule(first_response=timedelta(hours=1), team="night", calendar="always"),
+        ],
+        calendars={"office": office_hours("Europe/Berlin"), "always": always_open()},
+    )
+    assert policy.target_for("first_response", team="night").calendar_name == "always"
+    assert policy.target_for("first_response", team="night").target == timedelta(hours=1)
+    assert policy.target_for("first_response", team="day").calendar_name == "office"

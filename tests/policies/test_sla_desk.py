@@ -486,3 +486,27 @@ def test_random_histories_keep_the_clock_promises(actions):
         if kind != "next_response":
             assert kinds.count(SlaWarningRecorded) <= 1
             assert kinds.count(SlaBreachRecorded) <= 1
+
+
+def test_a_ticket_routed_to_a_team_is_measured_by_that_teams_rule() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from supportkit import FakeClock, MemoryStorage, SupportDesk
+    from supportkit.domain import Agent, Team
+    from supportkit.policies import SlaExtension, SlaPolicy, SlaRule
+
+    policy = SlaPolicy(
+        [
+            SlaRule(first_response=timedelta(hours=8)),
+            SlaRule(first_response=timedelta(minutes=30), team="vip-desk"),
+        ]
+    )
+    sla = SlaExtension(policy)
+    clock = FakeClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+    desk = SupportDesk(MemoryStorage(), clock=clock, extensions=[sla])
+    desk.add_team(Team("vip-desk", "VIP desk", tier="L1"))
+    desk.add_agent(Agent("vera", "Vera", tier="L1", teams=("vip-desk",)))
+    ticket = desk.receive("email", "ann@example.com", "Hello")
+    assert sla.status(desk, ticket.id)["first_response"].target == timedelta(hours=8)
+    desk.assign(ticket.id, "vera", actor="lead")
+    assert sla.status(desk, ticket.id)["first_response"].target == timedelta(minutes=30)

@@ -1,7 +1,7 @@
 """SLA policies and clocks: which promise applies to a ticket, and when it is kept or broken.
 
 An :class:`SlaPolicy` is a list of :class:`SlaRule`\\ s. Each rule matches a ticket
-by priority, tier, channel and customer segment (``None`` matches anything) and
+by priority, tier, channel, customer segment and team (``None`` matches anything) and
 promises targets for first response, next response and resolution, measured
 in calendar time (24/7) or in the business time of a named
 :class:`~supportkit.policies.BusinessCalendar`.
@@ -119,6 +119,7 @@ class SlaRule:
     tier: str | None = None
     channel: str | None = None
     segment: str | None = None
+    team: str | None = None
     calendar: str | None = None
     warn_ratio: float = 0.8
 
@@ -134,17 +135,24 @@ class SlaRule:
 
     def criteria(self) -> dict[str, object]:
         """The criteria this rule names (its specificity is their number)."""
-        names = ("priority", "tier", "channel", "segment")
+        names = ("priority", "tier", "channel", "segment", "team")
         return {n: getattr(self, n) for n in names if getattr(self, n) is not None}
 
     def matches(
-        self, *, priority: int | None, tier: str | None, channel: str | None, segment: str | None
+        self,
+        *,
+        priority: int | None,
+        tier: str | None,
+        channel: str | None,
+        segment: str | None,
+        team: str | None = None,
     ) -> bool:
         return (
             (self.priority is None or self.priority == priority)
             and (self.tier is None or self.tier == tier)
             and (self.channel is None or self.channel == channel)
             and (self.segment is None or self.segment == segment)
+            and (self.team is None or self.team == team)
         )
 
 
@@ -221,6 +229,7 @@ class SlaPolicy:
         tier: str | None = None,
         channel: str | None = None,
         segment: str | None = None,
+        team: str | None = None,
     ) -> SlaTarget | None:
         """The promise of *kind* for a ticket with these attributes, or None if none applies."""
         kind = SlaKind(kind)
@@ -229,7 +238,9 @@ class SlaPolicy:
         for rule in self.rules:
             if getattr(rule, kind.value) is None:
                 continue
-            if not rule.matches(priority=priority, tier=tier, channel=channel, segment=segment):
+            if not rule.matches(
+                priority=priority, tier=tier, channel=channel, segment=segment, team=team
+            ):
                 continue
             score = len(rule.criteria())
             if score > best_score:
@@ -246,11 +257,12 @@ class SlaPolicy:
         tier: str | None = None,
         channel: str | None = None,
         segment: str | None = None,
+        team: str | None = None,
     ) -> dict[SlaKind, SlaTarget]:
         """Every promise that applies to a ticket with these attributes, by kind."""
         found = {
             kind: self.target_for(
-                kind, priority=priority, tier=tier, channel=channel, segment=segment
+                kind, priority=priority, tier=tier, channel=channel, segment=segment, team=team
             )
             for kind in SlaKind
         }

@@ -60,6 +60,7 @@ from supportkit.domain._events import (
     DomainEvent,
     MessageAdded,
     StatusChanged,
+    TicketAssigned,
     TicketEscalated,
     TicketReceived,
     TicketUpdated,
@@ -211,6 +212,7 @@ class SlaExtension:
         desk.on(StatusChanged, self._on_status)
         desk.on(TicketEscalated, self._on_retarget)
         desk.on(TicketUpdated, self._on_updated)
+        desk.on(TicketAssigned, self._on_assigned)
         desk.on_timer(TIMER_KIND, self._on_timer)
 
     # -- reading --------------------------------------------------------------------
@@ -321,7 +323,12 @@ class SlaExtension:
             self._settle(ctx, ticket, resolution.reopen(_at(resolution, at)), at)
 
     def _on_updated(self, ctx: DeskContext, event: TicketUpdated) -> None:
-        if "priority" in event.changes:
+        if "priority" in event.changes or "team_id" in event.changes:
+            self._retarget(ctx, ctx.ticket(event.ticket_id), event.at)
+
+    def _on_assigned(self, ctx: DeskContext, event: TicketAssigned) -> None:
+        """A ticket that moves to another team may fall under that team's rule and calendar."""
+        if event.team_id is not None:  # retargeting keeps clocks whose target is unchanged
             self._retarget(ctx, ctx.ticket(event.ticket_id), event.at)
 
     def _on_retarget(self, ctx: DeskContext, event: TicketEscalated) -> None:
@@ -434,6 +441,7 @@ class SlaExtension:
             tier=ticket.tier,
             channel=ticket.channel,
             segment=segment,
+            team=ticket.team_id,
         )
 
     def _read(self, uow: UnitOfWork, ticket_id: str, kind: SlaKind) -> SlaClock | None:
