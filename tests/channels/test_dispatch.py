@@ -69,6 +69,45 @@ def test_the_channel_id_of_a_delivered_message_finds_its_ticket() -> None:
     assert dispatcher.ticket_for_external_id("<out-1@desk>") == t.id
 
 
+def test_a_delivered_reply_carries_the_channel_id_and_later_replies_reference_it() -> None:
+    ids = iter(["<out-1@desk>", "<out-2@desk>"])
+    email = MemoryChannel(
+        "email",
+        handler=lambda out: DeliveryReceipt(out.delivery_id, "email", START, external_id=next(ids)),
+    )
+    desk, _, _ = make(email)
+    t = desk.receive("email", "ann@example.com", "Hello", external_id="<in-1@ann>")
+    first = desk.reply(t.id, "agent-1", "Hi")
+    assert first.external_id is None  # known only once the channel accepted it
+    desk.reply(t.id, "agent-1", "And one more thing")
+    stored = {m.id: m.external_id for m in desk.messages(t.id)}
+    assert stored[first.id] == "<out-1@desk>"
+    with desk.storage.unit_of_work() as uow:
+        found = uow.find_message_by_external_id("<out-1@desk>")
+    assert found is not None
+    assert found.id == first.id
+    assert email.sent[1].references == ("<in-1@ann>", "<out-1@desk>")
+
+
+def test_a_channel_id_the_message_cannot_take_is_indexed_and_the_delivery_recorded() -> None:
+    email = MemoryChannel(
+        "email",
+        handler=lambda out: DeliveryReceipt(
+            out.delivery_id, "email", START, external_id="<same@x>"
+        ),
+    )
+    desk, dispatcher, _ = make(email)
+    t = desk.receive("email", "ann@example.com", "Hello")
+    first = desk.reply(t.id, "agent-1", "Hi")
+    second = desk.reply(t.id, "agent-1", "Again")  # a buggy channel hands out one id twice
+    status = dispatcher.status(second.id)
+    assert status is not None
+    assert status["status"] == "delivered"
+    stored = {m.id: m.external_id for m in desk.messages(t.id)}
+    assert (stored[first.id], stored[second.id]) == ("<same@x>", None)
+    assert dispatcher.ticket_for_external_id("<same@x>") == t.id
+
+
 def test_transient_failure_is_retried_with_exponential_backoff_on_tick() -> None:
     email = MemoryChannel("email")
     desk, dispatcher, clock = make(email)

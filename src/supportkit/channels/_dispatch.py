@@ -12,9 +12,12 @@ attempt's outcome is recorded in a desk use case:
 - accepted: the record becomes ``delivered``, the timer is cancelled and
   :class:`~supportkit.ports.MessageDelivered` is recorded; the id the channel
   gave the message (``DeliveryReceipt.external_id``, an email's Message-ID)
-  is kept with the receipt and indexed (:func:`delivered_ticket_id`), so a
-  customer's answer to it threads onto the ticket, and later replies list it
-  in ``OutboundMessage.references``;
+  becomes the stored message's ``external_id``
+  (:meth:`~supportkit.ports.UnitOfWork.set_message_external_id`, same
+  transaction), so a customer's answer to it threads onto the ticket through
+  ``find_message_by_external_id`` and later replies list it in
+  ``OutboundMessage.references``. A notification is no stored message: its
+  id is indexed instead (:func:`delivered_ticket_id`);
 - transient failure: the timer is moved by the :class:`RetryPolicy`
   backoff and ``DeliveryFailed(permanent=False)`` is recorded;
 - permanent failure (or retries exhausted, or no channel for it): the
@@ -90,26 +93,19 @@ def recipient_for(customer: Customer, channel: str) -> tuple[str, str]:
 
 
 def delivered_ticket_id(uow: UnitOfWork, external_id: str) -> str | None:
-    """The ticket a delivered message with this channel id (e.g. a Message-ID) went to.
+    """The ticket a message or notification with this channel id (a Message-ID) went to.
 
-    Stored messages cannot change after they are added, so the id a channel
-    gives a reply at delivery (``DeliveryReceipt.external_id``) is kept here,
-    by the dispatcher, in the transaction that records the delivery. Inbound
-    threading looks here after the stored messages' own external ids.
+    A delivered reply carries the id itself (``Message.external_id``, set by
+    the dispatcher when its channel accepted it); a notification (an
+    acknowledgement, a status change) is no stored message, so the dispatcher
+    indexes its id in the transaction that records the delivery. Inbound
+    threading asks this for every In-Reply-To/References id.
     """
+    found = uow.find_message_by_external_id(external_id)
+    if found is not None:
+        return found.ticket_id
     value = uow.kv_get(EXTERNAL_NAMESPACE, external_id)
     return str(value["ticket_id"]) if value else None
-
-
-def _delivered_external_id(uow: UnitOfWork, msg: Message) -> str | None:
-    if msg.external_id:
-        return msg.external_id
-    if msg.direction is not Direction.OUTBOUND:
-        return None
-    record = uow.kv_get(DELIVERY_NAMESPACE, msg.id)
-    receipt = (record or {}).get("receipt") or {}
-    value = receipt.get("external_id")
-    return str(value) if value else None
 
 
 @attrs.frozen
@@ -186,8 +182,7 @@ class OutboundDispatcher:
     ) -> OutboundMessage:
         customer = ctx.uow.get_customer(ticket.customer_id)
         recipient, name = recipient_for(customer, msg.channel)
-        known = ((m, _delivered_external_id(ctx.uow, m)) for m in messages if m.id != msg.id)
-        refs = tuple(ext for _, ext in known if ext)
+        refs = tuple(m.external_id for m in messages if m.id != msg.id and m.external_id)
         inbound_refs = [
             m.external_id for m in messages if m.direction is Direction.INBOUND and m.external_id
         ]
@@ -328,11 +323,7 @@ class OutboundDispatcher:
         record["receipt"] = unstructure(receipt)
         ctx.uow.cancel_timer(_timer_key(outbound.delivery_id))
         if receipt.external_id:
-            ctx.uow.kv_put(
-                EXTERNAL_NAMESPACE,
-                receipt.external_id,
-                {"ticket_id": ticket.id, "delivery_id": outbound.delivery_id},
-            )
+            self._remember_external_id(ctx, ticket, outbound, receipt.external_id)
         ticket.record(
             MessageDelivered(
                 ticket.id,
@@ -342,6 +333,38 @@ class OutboundDispatcher:
                 attempt,
                 receipt.external_id,
             )
+        )
+
+    @staticmethod
+    def _remember_external_id(
+        ctx: DeskContext, ticket: Ticket, outbound: OutboundMessage, external_id: str
+    ) -> None:
+        """Put the channel's id on the delivered message; index it for a notification.
+
+        Checked before writing, so an id the message cannot take (a channel
+        handing out one id twice, a message stored with another id) never
+        fails the transaction that records the delivery: it is indexed instead.
+        """
+        messages = ctx.uow.messages_for(ticket.id)
+        msg = next((m for m in messages if m.id == outbound.delivery_id), None)
+        if msg is not None:
+            owner = ctx.uow.find_message_by_external_id(external_id)
+            if msg.external_id in (None, external_id) and (owner is None or owner.id == msg.id):
+                ctx.uow.set_message_external_id(msg.id, external_id)
+                return
+            log.warning(
+                "delivery %s: the channel's id %r cannot become message %s's external id "
+                "(it has %r; the id belongs to %r); indexed for threading instead",
+                outbound.delivery_id,
+                external_id,
+                msg.id,
+                msg.external_id,
+                owner.id if owner is not None else None,
+            )
+        ctx.uow.kv_put(
+            EXTERNAL_NAMESPACE,
+            external_id,
+            {"ticket_id": ticket.id, "delivery_id": outbound.delivery_id},
         )
 
     def _failed(
@@ -388,7 +411,7 @@ class OutboundDispatcher:
         return dict(value) if value is not None else None
 
     def ticket_for_external_id(self, external_id: str) -> str | None:
-        """The ticket an outbound message with this channel id (e.g. a Message-ID) went to."""
+        """The ticket a delivered message or notification with this channel id went to."""
         with self.desk.storage.unit_of_work() as uow:
             return delivered_ticket_id(uow, external_id)
 

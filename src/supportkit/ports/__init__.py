@@ -1,5 +1,6 @@
-"""Ports: the interfaces a host or a plugin implements (storage, clock, channels)."""
+"""Ports: the interfaces a host or a plugin implements (storage, attachments, clock, channels)."""
 
+from ._attachments import AttachmentStore
 from ._channel import (
     AUTO_SUBMITTED,
     Channel,
@@ -18,6 +19,7 @@ from ._storage import RawInbound, Storage, StoredEvent, TicketQuery, Timer, Unit
 
 __all__ = [
     "AUTO_SUBMITTED",
+    "AttachmentStore",
     "Channel",
     "ChannelRegistry",
     "Clock",

@@ -178,6 +178,18 @@ class UnitOfWork(abc.ABC):
         """The message a channel knows by *external_id* (e.g. an email's Message-ID)."""
 
     @abc.abstractmethod
+    def set_message_external_id(self, message_id: str, external_id: str) -> None:
+        """Record the id a channel gave a stored message at delivery (an email's Message-ID).
+
+        The one change a stored message allows: an outbound message learns its
+        external id only when its channel accepts it. Setting the value the
+        message has already is a no-op. Raises NotFound for an unknown
+        *message_id*, DuplicateError when another message has *external_id*,
+        and ValidationError when the message has a different external id
+        already (an external id, once known, never changes).
+        """
+
+    @abc.abstractmethod
     def add_history(self, entry: HistoryEntry) -> None: ...
 
     @abc.abstractmethod

@@ -20,6 +20,7 @@ from ..domain._errors import (
     NotFound,
     StorageError,
     TicketNotFound,
+    ValidationError,
 )
 from ..domain._events import DomainEvent
 from ..domain._model import (
@@ -347,6 +348,29 @@ class SqlUnitOfWork(UnitOfWork):
     def find_message_by_external_id(self, external_id: str) -> Message | None:
         row = self.one(f"SELECT {_MSG_COLS} FROM sk_messages WHERE external_id = ?", (external_id,))
         return None if row is None else _row_to_message(row)
+
+    def set_message_external_id(self, message_id: str, external_id: str) -> None:
+        try:
+            row = self.one(
+                "UPDATE sk_messages SET external_id = ? WHERE id = ? AND external_id IS NULL "
+                "RETURNING seq",
+                (external_id, message_id),
+            )
+        except DuplicateError as exc:
+            raise DuplicateError(
+                f"external id {external_id!r} belongs to another message already; "
+                f"it cannot also be message {message_id!r}'s"
+            ) from exc.__cause__
+        if row is not None:
+            return
+        found = self.one("SELECT external_id FROM sk_messages WHERE id = ?", (message_id,))
+        if found is None:
+            raise NotFound("message", message_id)
+        if found[0] != external_id:
+            raise ValidationError(
+                f"message {message_id!r} has external id {found[0]!r} already; "
+                f"it cannot become {external_id!r}"
+            )
 
     def add_history(self, entry: HistoryEntry) -> None:
         e = entry

@@ -18,7 +18,13 @@ from typing import Any
 
 import attrs
 
-from ..domain._errors import ConcurrencyConflict, DuplicateError, NotFound, TicketNotFound
+from ..domain._errors import (
+    ConcurrencyConflict,
+    DuplicateError,
+    NotFound,
+    TicketNotFound,
+    ValidationError,
+)
 from ..domain._events import DomainEvent
 from ..domain._model import Agent, Customer, HistoryEntry, Identity, Message, Team, Ticket
 from ..ports._storage import RawInbound, Storage, StoredEvent, TicketQuery, Timer, UnitOfWork
@@ -53,6 +59,7 @@ class _Data:
         self.number = 0
         self.messages: dict[str, list[Message]] = defaultdict(list)
         self.message_by_external: dict[str, Message] = {}
+        self.message_by_id: dict[str, Message] = {}
         self.history: dict[str, list[HistoryEntry]] = defaultdict(list)
         self.customers: dict[str, Customer] = {}
         self.identities: dict[Identity, str] = {}
@@ -216,16 +223,20 @@ class MemoryUnitOfWork(UnitOfWork):
     def add_message(self, message: Message) -> None:
         d = self._d
         key = message.external_id
+        if message.id in d.message_by_id:
+            raise DuplicateError(f"a message with id {message.id!r} is stored already")
         if key is not None and key in d.message_by_external:
             raise DuplicateError(
                 f"a message with external id {key!r} is stored already (duplicate delivery)"
             )
         d.messages[message.ticket_id].append(message)
+        d.message_by_id[message.id] = message
         if key is not None:
             d.message_by_external[key] = message
 
         def undo() -> None:
             d.messages[message.ticket_id].remove(message)
+            del d.message_by_id[message.id]
             if key is not None:
                 d.message_by_external.pop(key, None)
 
@@ -236,6 +247,38 @@ class MemoryUnitOfWork(UnitOfWork):
 
     def find_message_by_external_id(self, external_id: str) -> Message | None:
         return self._d.message_by_external.get(external_id)
+
+    def set_message_external_id(self, message_id: str, external_id: str) -> None:
+        d = self._d
+        old = d.message_by_id.get(message_id)
+        if old is None:
+            raise NotFound("message", message_id)
+        if old.external_id == external_id:
+            return
+        if old.external_id is not None:
+            raise ValidationError(
+                f"message {message_id!r} has external id {old.external_id!r} already; "
+                f"it cannot become {external_id!r}"
+            )
+        owner = d.message_by_external.get(external_id)
+        if owner is not None:
+            raise DuplicateError(
+                f"external id {external_id!r} belongs to message {owner.id!r} already; "
+                f"it cannot also be message {message_id!r}'s"
+            )
+        new = attrs.evolve(old, external_id=external_id)
+        thread = d.messages[old.ticket_id]
+        index = next(i for i, m in enumerate(thread) if m is old)
+        thread[index] = new
+        d.message_by_id[message_id] = new
+        d.message_by_external[external_id] = new
+
+        def undo() -> None:
+            thread[thread.index(new)] = old
+            d.message_by_id[message_id] = old
+            del d.message_by_external[external_id]
+
+        self._undo.append(undo)
 
     def add_history(self, entry: HistoryEntry) -> None:
         lst = self._d.history[entry.ticket_id]

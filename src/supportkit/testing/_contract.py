@@ -29,7 +29,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ..domain._errors import ConcurrencyConflict, DuplicateError, NotFound, TicketNotFound
+from ..domain._errors import (
+    ConcurrencyConflict,
+    DuplicateError,
+    NotFound,
+    TicketNotFound,
+    ValidationError,
+)
 from ..domain._events import DomainEvent, MessageAdded, TicketReceived
 from ..domain._model import (
     Agent,
@@ -584,6 +590,83 @@ class StorageContract:
             found = uow.find_message_by_external_id("<a@mail>")
             assert found is not None
             assert found.ticket_id == "t1"
+
+    def test_a_delivered_message_gets_its_external_id(self, storage: Storage) -> None:
+        reply = _message("t1", 1, direction=Direction.OUTBOUND)
+        with storage.unit_of_work() as uow:
+            uow.add_message(_message("t1", 0, external_id="<in@mail>"))
+            uow.add_message(reply)
+            uow.add_message(_message("t1", 2))
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            uow.set_message_external_id(reply.id, "<out@desk>")
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            delivered = attrs.evolve(reply, external_id="<out@desk>")
+            assert uow.find_message_by_external_id("<out@desk>") == delivered
+            assert [m.id for m in uow.messages_for("t1")] == ["t1-m0", "t1-m1", "t1-m2"]
+            assert uow.messages_for("t1")[1] == delivered
+            assert uow.find_message_by_external_id("<in@mail>") is not None
+
+    def test_setting_the_same_external_id_again_changes_nothing(self, storage: Storage) -> None:
+        with storage.unit_of_work() as uow:
+            uow.add_message(_message("t1", 1))
+            uow.commit()
+        for _ in range(2):
+            with storage.unit_of_work() as uow:
+                uow.set_message_external_id("t1-m1", "<out@desk>")
+                uow.commit()
+        with storage.unit_of_work() as uow:
+            assert [m.external_id for m in uow.messages_for("t1")] == ["<out@desk>"]
+
+    def test_an_external_id_once_set_never_changes(self, storage: Storage) -> None:
+        with storage.unit_of_work() as uow:
+            uow.add_message(_message("t1", 1, external_id="<first@desk>"))
+            uow.commit()
+        with storage.unit_of_work() as uow, pytest.raises(ValidationError, match="first@desk"):
+            uow.set_message_external_id("t1-m1", "<second@desk>")
+        with storage.unit_of_work() as uow:
+            assert uow.find_message_by_external_id("<second@desk>") is None
+            found = uow.find_message_by_external_id("<first@desk>")
+            assert found is not None
+            assert found.id == "t1-m1"
+
+    def test_setting_an_external_id_of_another_message_raises_duplicate_error(
+        self, storage: Storage
+    ) -> None:
+        with storage.unit_of_work() as uow:
+            uow.add_message(_message("t1", 1, external_id="<taken@mail>"))
+            uow.add_message(_message("t2", 2))
+            uow.commit()
+        with storage.unit_of_work() as uow, pytest.raises(DuplicateError, match="taken@mail"):
+            uow.set_message_external_id("t2-m2", "<taken@mail>")
+        with storage.unit_of_work() as uow:
+            assert [m.external_id for m in uow.messages_for("t2")] == [None]
+            found = uow.find_message_by_external_id("<taken@mail>")
+            assert found is not None
+            assert found.id == "t1-m1"
+
+    def test_setting_the_external_id_of_an_unknown_message_raises_not_found(
+        self, storage: Storage
+    ) -> None:
+        with storage.unit_of_work() as uow, pytest.raises(NotFound):
+            uow.set_message_external_id("no-such-message", "<x@desk>")
+
+    def test_a_rolled_back_external_id_is_forgotten(self, storage: Storage) -> None:
+        self.require(storage, "transactions")
+        with storage.unit_of_work() as uow:
+            uow.add_message(_message("t1", 1))
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            uow.set_message_external_id("t1-m1", "<out@desk>")
+            # leave without commit
+        with storage.unit_of_work() as uow:
+            assert uow.find_message_by_external_id("<out@desk>") is None
+            assert [m.external_id for m in uow.messages_for("t1")] == [None]
+            uow.set_message_external_id("t1-m1", "<other@desk>")
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            assert [m.external_id for m in uow.messages_for("t1")] == ["<other@desk>"]
 
     def test_history_is_kept_in_order_per_ticket(self, storage: Storage) -> None:
         path = ["received", "registered", "diagnosing", "resolved", "diagnosing", "resolved"]

@@ -71,6 +71,7 @@ class EmailDesk:
         notifier: dict[str, Any] | None = None,
         retry: RetryPolicy | None = None,
         storage: Any = None,
+        attachments: Any = None,
     ) -> None:
         counter = itertools.count(1)
         self.clock = FakeClock(self.START)
@@ -83,6 +84,7 @@ class EmailDesk:
                 "password": dovecot.password,
             },
             smtp=f"smtp://127.0.0.1:{smtp_port}",
+            attachments=attachments,
         )
         self.dispatcher = OutboundDispatcher(
             ChannelRegistry([self.channel]), retry=retry or RetryPolicy()

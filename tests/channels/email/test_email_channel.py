@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import timedelta
 from typing import Any
 
@@ -13,6 +14,7 @@ from supportkit.channels.email import EmailChannel, parse_email
 from supportkit.domain._events import DeliveryFailed
 from supportkit.domain._model import Direction
 from supportkit.ports import MessageDelivered
+from supportkit.storage.attachments import FileAttachmentStore
 
 from .conftest import EmailDesk, customer_sends
 
@@ -46,6 +48,8 @@ def test_full_round_trip_mail_ticket_reply_mail_customer_reply_same_ticket(
     message_id = record["receipt"]["external_id"]
     assert message_id == f"<t{ticket.number}.{reply.id}@support.example>"
     assert dispatcher.ticket_for_external_id(message_id) == ticket.id
+    [stored] = [m for m in desk.messages(ticket.id) if m.id == reply.id]
+    assert stored.external_id == message_id  # the reply itself carries its Message-ID
     delivered = [e for e in desk.events(ticket.id) if isinstance(e, MessageDelivered)]
     assert [(e.message_id, e.external_id) for e in delivered] == [(reply.id, message_id)]
 
@@ -87,6 +91,95 @@ def test_full_round_trip_mail_ticket_reply_mail_customer_reply_same_ticket(
         message_id,
         "<q2@customer.example>",
     )
+
+
+def _mail_with_attachment(message_id: str, text: str, name: str, data: bytes, extra: str) -> str:
+    body = base64.encodebytes(data).decode("ascii").replace("\n", "\r\n")
+    return (
+        "From: Ann Lee <ann@customer.example>\r\nTo: desk@support.example\r\n"
+        f"Subject: Re: Printer on fire\r\nMessage-ID: {message_id}\r\n{extra}"
+        'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b1"\r\n\r\n'
+        f"--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{text}\r\n"
+        f'--b1\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename="{name}"'
+        f"\r\nContent-Transfer-Encoding: base64\r\n\r\n{body}--b1--\r\n"
+    )
+
+
+@pytest.mark.email_servers
+def test_attachments_go_out_with_a_reply_and_come_back_into_the_store(
+    mailboxes: Any, tmp_path: Any
+) -> None:
+    dovecot, smtp = mailboxes
+    store = FileAttachmentStore(tmp_path / "attachments")
+    kit = EmailDesk(dovecot, smtp.port, attachments=store)
+    desk = kit.desk
+    photo = bytes(range(256)) * 40  # binary, not valid UTF-8
+
+    # inbound: the customer's attachment is kept in the store before the ticket is registered
+    customer_sends(
+        smtp.port,
+        _mail_with_attachment("<q1@customer.example>", "See photo", "fire.pdf", photo, ""),
+    )
+    [outcome] = kit.channel.poll()
+    assert outcome.status == "processed", outcome
+    ticket_id = outcome.ticket_id
+    assert ticket_id is not None
+    [first] = desk.messages(ticket_id)
+    [kept] = first.attachments
+    assert (kept.filename, kept.content_type, kept.size) == ("fire.pdf", "application/pdf", 10240)
+    assert kept.sha256 is not None
+    assert store.get(kept.sha256) == photo  # what an agent opens
+
+    # outbound: the agent attaches a stored file; the customer receives its bytes
+    manual = "Руководство.pdf".encode() + b"\x00%PDF-1.7 manual"
+    attachment = store.put(manual, filename="Руководство.pdf", content_type="application/pdf")
+    reply = desk.reply(ticket_id, "agent-1", "The manual is attached.", attachments=[attachment])
+    status = kit.dispatcher.status(reply.id)
+    assert status is not None
+    assert status["status"] == "delivered", status
+    [sent] = kit.read_box(dovecot, "ann")
+    [received] = sent.attachments
+    assert (received.filename, received.content_type) == ("Руководство.pdf", "application/pdf")
+    assert sent.data_of(received) == manual
+    assert sent.text == "The manual is attached."
+
+    # and back: the customer answers the reply, returning the file; same ticket, same content
+    customer_sends(
+        smtp.port,
+        _mail_with_attachment(
+            "<q2@customer.example>",
+            "Signed and returned.",
+            "Руководство.pdf",
+            manual,
+            f"In-Reply-To: {sent.external_id}\r\n",
+        ),
+    )
+    [second] = kit.channel.poll()
+    assert second.ticket_id == ticket_id
+    answer = desk.messages(ticket_id)[-1]
+    [returned] = answer.attachments
+    assert returned.sha256 == attachment.sha256  # content-addressed: kept once
+    assert store.get(attachment.sha256) == manual  # type: ignore[arg-type]
+
+
+@pytest.mark.email_servers
+def test_a_reply_with_attachments_but_no_store_fails_permanently_with_the_reason(
+    mailboxes: Any, tmp_path: Any
+) -> None:
+    dovecot, smtp = mailboxes
+    kit = EmailDesk(dovecot, smtp.port)  # no attachment store
+    customer_sends(smtp.port, FIRST)
+    [outcome] = kit.channel.poll()
+    assert outcome.ticket_id is not None
+    attachment = FileAttachmentStore(tmp_path).put(
+        b"x", filename="x.txt", content_type="text/plain"
+    )
+    reply = kit.desk.reply(outcome.ticket_id, "agent-1", "Attached.", attachments=[attachment])
+    status = kit.dispatcher.status(reply.id)
+    assert status is not None
+    assert status["status"] == "failed"
+    assert "no attachment store" in status["errors"][-1]["error"]
+    assert kit.read_box(dovecot, "ann") == []
 
 
 @pytest.mark.email_servers

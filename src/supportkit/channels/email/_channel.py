@@ -5,9 +5,14 @@ is called by the :class:`~supportkit.channels.OutboundDispatcher` like any
 channel: :meth:`EmailChannel.deliver` turns an ``OutboundMessage`` (an
 agent's ``desk.reply``, a :class:`~supportkit.channels.CustomerNotifier`
 notification) into a threaded MIME mail and sends it; its receipt carries
-the Message-ID, which the dispatcher records so the customer's answer
-threads back by In-Reply-To. Retries and permanent failures are the
-dispatcher's business, recorded the one way for every channel.
+the Message-ID, which the dispatcher records on the stored reply so the
+customer's answer threads back by In-Reply-To. Retries and permanent
+failures are the dispatcher's business, recorded the one way for every channel.
+
+Attachments: given an :class:`~supportkit.ports.AttachmentStore`
+(``attachments=``), the channel mails a reply's attachments with their bytes
+from the store, and puts every inbound attachment's bytes into it before the
+message is registered, so an agent can open them (``store.get(a.sha256)``).
 
 Inbound, once bound to a desk (``SupportDesk(extensions=[..., channel])``
 or :meth:`EmailChannel.bind`): each message the IMAP poller hands over is
@@ -35,15 +40,18 @@ from supportkit.domain._errors import (
     ConfigurationError,
     MalformedMessage,
     NotFound,
+    StorageError,
     SupportKitError,
     ValidationError,
 )
+from supportkit.domain._model import Attachment
+from supportkit.ports._attachments import AttachmentStore
 from supportkit.ports._channel import Channel, DeliveryReceipt, OutboundMessage
 from supportkit.ports._clock import Clock, SystemClock
 from supportkit.ports._storage import RawInbound
 
 from ._compose import compose, message_id_for
-from ._errors import PermanentChannelError
+from ._errors import PermanentChannelError, TransientChannelError
 from ._imap import FetchedMail, ImapCursor, ImapPoller
 from ._parse import ParseLimits, message_id_of, parse_email
 from ._settings import address_from, poller_from, sender_from
@@ -76,6 +84,15 @@ def guess_language(message: InboundMessage) -> str | None:
     return None
 
 
+def _content_type(value: str) -> str:
+    """*value* when a store accepts it as ``type/subtype``, else the generic binary type."""
+    return (
+        value
+        if re.fullmatch(r"[A-Za-z0-9][\w.+-]*/[A-Za-z0-9][\w.+-]*", value)
+        else ("application/octet-stream")
+    )
+
+
 @attrs.frozen
 class InboundOutcome:
     """What became of one raw message: ``processed``, ``duplicate``, ``ignored`` or ``failed``."""
@@ -94,7 +111,8 @@ class EmailChannel(Channel):
     deliveries with a :class:`PermanentChannelError` saying what to set.
     ``poller`` and ``sender`` also take settings (a mapping or a URL, see
     :meth:`from_settings`). ``message_id_domain`` defaults to the domain of
-    ``address``. The clock defaults to the bound desk's.
+    ``address``. The clock defaults to the bound desk's. ``attachments`` is
+    the store attachment bytes are read from (outbound) and put into (inbound).
 
     >>> channel = EmailChannel.from_settings(
     ...     smtp="smtp+starttls://desk:secret@mail.example.com",
@@ -118,6 +136,7 @@ class EmailChannel(Channel):
         token: SubjectToken | None = None,
         limits: ParseLimits | None = None,
         clock: Clock | None = None,
+        attachments: AttachmentStore | None = None,
         name: str = "email",
         aliases: tuple[str, ...] = (),
     ) -> None:
@@ -140,6 +159,7 @@ class EmailChannel(Channel):
         self.token = token or SubjectToken()
         self.limits = limits or ParseLimits()
         self._clock = clock
+        self.attachments = attachments
         self._desk: SupportDesk | None = None
         if desk is not None:
             self.bind(desk)
@@ -221,8 +241,15 @@ class EmailChannel(Channel):
             )
         message_id = message_id_for(outbound, self.message_id_domain)
         now = self.clock.now()
+        files = self._attachment_bytes(outbound)
         try:
-            mail = compose(outbound, sender=self.address, message_id=message_id, token=self.token)
+            mail = compose(
+                outbound,
+                sender=self.address,
+                message_id=message_id,
+                token=self.token,
+                attachments=files,
+            )
             message = build_message(mail, now)
         except ValidationError as exc:
             raise PermanentChannelError(
@@ -239,6 +266,44 @@ class EmailChannel(Channel):
             external_id=message_id,
             detail=f"accepted by SMTP {self.sender.host}:{self.sender.port}",
         )
+
+    def _attachment_bytes(self, outbound: OutboundMessage) -> list[tuple[Attachment, bytes]]:
+        """Each of *outbound*'s attachments with its bytes from the attachment store."""
+        if not outbound.attachments:
+            return []
+        where = f"delivery {outbound.delivery_id} of ticket #{outbound.ticket_number}"
+        if self.attachments is None:
+            raise PermanentChannelError(
+                f"{where} has {len(outbound.attachments)} attachment(s) but the {self.name} "
+                "channel has no attachment store to read them from; build it with "
+                "EmailChannel(..., attachments=FileAttachmentStore(...))"
+            )
+        files = []
+        for a in outbound.attachments:
+            if a.sha256 is None:
+                raise PermanentChannelError(
+                    f"{where}: attachment {a.filename!r} has no sha256, so its bytes cannot be "
+                    "found; attach what AttachmentStore.put() returned"
+                )
+            try:
+                files.append((a, self.attachments.get(a.sha256)))
+            except (NotFound, ValidationError) as exc:
+                raise PermanentChannelError(f"{where}: attachment {a.filename!r}: {exc}") from exc
+            except StorageError as exc:  # a disk or network error: it may come back
+                raise TransientChannelError(f"{where}: attachment {a.filename!r}: {exc}") from exc
+        return files
+
+    def _keep_attachments(self, msg: InboundMessage) -> None:
+        """Put the bytes of *msg*'s attachments into the store (once per content)."""
+        if self.attachments is None:
+            return
+        for a in msg.attachments:
+            if a.sha256 is not None and a.sha256 in msg.attachment_data:
+                self.attachments.put(
+                    msg.attachment_data[a.sha256],
+                    filename=a.filename,
+                    content_type=_content_type(a.content_type),
+                )
 
     # ------------------------------------------------------------------ inbound
     @property
@@ -331,6 +396,7 @@ class EmailChannel(Channel):
             if reason is not None:
                 self._mark(raw_id, "ignored", error=reason)
                 return InboundOutcome(raw_id, "ignored", error=reason)
+            self._keep_attachments(msg)
             ticket = receive_inbound(
                 self.desk,
                 msg,
@@ -346,12 +412,11 @@ class EmailChannel(Channel):
         return InboundOutcome(raw_id, "processed", ticket.id)
 
     def _thread(self, ctx: DeskContext, msg: InboundMessage) -> str | None:
-        """The ticket *msg* continues: by In-Reply-To/References (stored messages, then
-        Message-IDs the dispatcher delivered), then by the subject token."""
+        """The ticket *msg* continues: by In-Reply-To/References (stored messages, incl.
+        delivered replies, then notifications' Message-IDs), then by the subject token."""
 
         def by_message_id(ref: str) -> str | None:
-            found = ctx.uow.find_message_by_external_id(ref)
-            return found.ticket_id if found is not None else delivered_ticket_id(ctx.uow, ref)
+            return delivered_ticket_id(ctx.uow, ref)
 
         def by_number(number: int) -> str | None:
             try:

@@ -11,8 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
+
+import attrs
 
 from supportkit.channels._inbound import Address
+from supportkit.domain._model import Attachment
 from supportkit.ports._channel import AUTO_SUBMITTED, OutboundMessage, is_automated_meta
 
 from ._smtp import OutboundEmail
@@ -69,8 +73,13 @@ def compose(
     sender: Address,
     message_id: str,
     token: SubjectToken | None = None,
+    attachments: Sequence[tuple[Attachment, bytes]] = (),
 ) -> OutboundEmail:
-    """The mail for *outbound*: threaded, the ticket token in the subject, single-line headers."""
+    """The mail for *outbound*: threaded, the ticket token in the subject, single-line headers.
+
+    *attachments* are ``outbound.attachments`` with their bytes (the channel
+    fetched them from its attachment store); filenames are made single-line.
+    """
     token = token or SubjectToken()
     subject = token.remove(header_safe(outbound.subject))
     if outbound.kind == "reply" and not _REPLY_PREFIX.match(subject):
@@ -88,4 +97,8 @@ def compose(
         in_reply_to=in_reply_to,
         references=references,
         auto_submitted=auto_submitted_for(outbound),
+        attachments=tuple(
+            (attrs.evolve(a, filename=header_safe(a.filename, 255) or "attachment"), data)
+            for a, data in attachments
+        ),
     )

@@ -20,7 +20,7 @@ import attrs
 
 from supportkit.channels._inbound import Address
 from supportkit.domain._errors import ValidationError
-from supportkit.domain._model import ensure_utc
+from supportkit.domain._model import Attachment, ensure_utc
 
 from ._errors import PermanentChannelError, TransientChannelError
 
@@ -52,6 +52,8 @@ class OutboundEmail:
     auto_submitted: str | None = None
     reply_to: Address | None = None
     extra_headers: tuple[tuple[str, str], ...] = ()
+    #: each attachment's metadata with its bytes
+    attachments: tuple[tuple[Attachment, bytes], ...] = ()
 
 
 def _header_address(addr: Address) -> HeaderAddress:
@@ -64,7 +66,8 @@ def _header_address(addr: Address) -> HeaderAddress:
 
 
 def build_message(mail: OutboundEmail, date: datetime) -> EmailMessage:
-    """The MIME message for *mail*: text, or text + HTML as multipart/alternative."""
+    """The MIME message for *mail*: text, or text + HTML as multipart/alternative,
+    inside multipart/mixed when it has attachments."""
     if not mail.to:
         raise ValidationError("an outbound email needs at least one recipient in 'to'")
     msg = EmailMessage()
@@ -89,7 +92,24 @@ def build_message(mail: OutboundEmail, date: datetime) -> EmailMessage:
     msg.set_content(mail.text)
     if mail.html is not None:
         msg.add_alternative(mail.html, subtype="html")
+    for attachment, data in mail.attachments:
+        _attach(msg, attachment, data)
     return msg
+
+
+def _attach(msg: EmailMessage, attachment: Attachment, data: bytes) -> None:
+    maintype, _, subtype = attachment.content_type.partition("/")
+    if not subtype or maintype.lower() in ("multipart", "message"):
+        maintype, subtype = "application", "octet-stream"  # sent as the bytes they are
+    cid = attachment.content_id
+    msg.add_attachment(
+        data,
+        maintype=maintype,
+        subtype=subtype,
+        filename=_no_newlines(attachment.filename, "attachment filename"),
+        disposition="inline" if attachment.inline else "attachment",
+        cid=f"<{_no_newlines(cid, 'Content-ID').strip('<>')}>" if cid else None,
+    )
 
 
 @attrs.frozen
