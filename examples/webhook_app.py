@@ -30,8 +30,12 @@ import os
 import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse
+from starlette.routing import Route
 
 from supportkit import SupportDesk
 from supportkit.channels import (
@@ -59,8 +63,15 @@ def _log_email(outbound: OutboundMessage) -> DeliveryReceipt | None:
     return None
 
 
-def build_app(database: str | Path = "supportkit-example.sqlite3") -> Starlette:
-    """The host's ASGI app: ``/inbound/{source}``, ``/track/{number}`` and ``/chat``."""
+STATIC = Path(__file__).resolve().parent / "static"
+
+
+def build_app(
+    database: str | Path = "supportkit-example.sqlite3", *, chat_hours: Any = None
+) -> Starlette:
+    """The host's ASGI app: the customer page at ``/``, ``/inbound/{source}``,
+    ``/track/{number}`` and the ``/chat`` socket. *chat_hours* (anything with
+    ``is_open(at)``) defaults to Mon–Fri 09:00–18:00 Moscow time."""
     tracking = TrackingLinks(BASE_URL + "/track/{number}?token={token}", SECRET)
     chat = ChatChannel()
     registry = ChannelRegistry([chat])
@@ -76,8 +87,11 @@ def build_app(database: str | Path = "supportkit-example.sqlite3") -> Starlette:
     desk = SupportDesk(SQLiteStorage(database), extensions=extensions)
 
     inbound = WebhookInbound(desk, secrets=[SECRET], tracking=tracking)
-    hours = BusinessCalendar({"mon-fri": "09:00-18:00"}, timezone="Europe/Moscow")
+    hours = chat_hours or BusinessCalendar({"mon-fri": "09:00-18:00"}, timezone="Europe/Moscow")
     chat_endpoint = ChatEndpoint(desk, chat, hours=hours, path="/chat")
+
+    async def page(request: Request) -> FileResponse:
+        return FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8")
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -96,10 +110,12 @@ def build_app(database: str | Path = "supportkit-example.sqlite3") -> Starlette:
         stop.set()
         desk.storage.close()
 
-    return Starlette(
-        routes=[*inbound.app.routes, *chat_endpoint.app.routes],
+    app = Starlette(
+        routes=[Route("/", page), *inbound.app.routes, *chat_endpoint.app.routes],
         lifespan=lifespan,
     )
+    app.state.desk = desk  # for the host's own views (and the example's tests)
+    return app
 
 
 if __name__ == "__main__":
