@@ -27,7 +27,7 @@ from .domain._model import Attachment, Direction, HistoryEntry, Message, Ticket
 from .ports._storage import StoredEvent, UnitOfWork
 
 if TYPE_CHECKING:
-    from .desk import SupportDesk
+    from ._desk_core import DeskCore
 
 __all__ = ["DeskContext", "Handler"]
 
@@ -39,7 +39,7 @@ _MAX_HANDLER_ROUNDS = 50
 class DeskContext:
     """One use case's view of the desk: a unit of work plus the ticket operations."""
 
-    def __init__(self, desk: SupportDesk, uow: UnitOfWork, now: datetime) -> None:
+    def __init__(self, desk: DeskCore, uow: UnitOfWork, now: datetime) -> None:
         self.desk = desk
         self.uow = uow
         self.now = now

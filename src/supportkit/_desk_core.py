@@ -1,0 +1,270 @@
+"""The core of SupportDesk: wiring, running use cases in a unit of work, publishing events."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+import blinker
+
+from ._context import DeskContext, Handler
+from ._ids import TimeOrderedIds
+from .domain._errors import (
+    ConfigurationError,
+    MalformedMessage,
+    ValidationError,
+)
+from .domain._events import (
+    EVENT_TYPES,
+    DomainEvent,
+    event_type,
+)
+from .domain._lifecycle import Lifecycle, default_lifecycle
+from .domain._model import (
+    Ticket,
+    ensure_utc,
+)
+from .ports._clock import Clock, SystemClock
+from .ports._storage import Storage, StoredEvent, Timer
+
+__all__ = ["DeskCore", "DeskSignals", "TimerHandler", "require_text"]
+
+
+log = logging.getLogger("supportkit")
+T = TypeVar("T")
+
+TimerHandler = Callable[[DeskContext, Timer], None]
+
+
+class DeskSignals:
+    """The blinker signals of one desk (never global: two desks never see each other).
+
+    - ``event``: every domain event, ``sender`` is the desk, keyword ``event``.
+    - ``for_type(name)``: events of one type, e.g. ``"ticket.status_changed"``.
+    - ``subscriber_failed``: a subscriber raised; keywords ``event``, ``receiver``, ``error``.
+    """
+
+    def __init__(self) -> None:
+        self._ns = blinker.Namespace()
+        self.event = self._ns.signal("event")
+        self.subscriber_failed = self._ns.signal("subscriber_failed")
+
+    def for_type(self, name: str | type[DomainEvent]) -> blinker.NamedSignal:
+        if isinstance(name, type):
+            name = name.type_name
+        if name not in EVENT_TYPES:
+            raise ValidationError(
+                f"unknown event type {name!r}; known types: {sorted(EVENT_TYPES)}"
+            )
+        return self._ns.signal(f"event:{name}")
+
+
+class DeskCore:
+    """What every part of the desk shares: storage, clock, lifecycles, tiers, ids,
+    in-transaction handlers and timers, running a use case and publishing its events."""
+
+    def __init__(
+        self,
+        storage: Storage | None = None,
+        *,
+        clock: Clock | None = None,
+        lifecycle: Lifecycle | None = None,
+        lifecycles: Iterable[Lifecycle] = (),
+        tiers: Sequence[str] = ("L1", "L2", "L3"),
+        ids: Callable[[], str] | None = None,
+        max_text_chars: int = 1_000_000,
+        outbox_mark_batch: int = 64,
+        extensions: Iterable[Any] = (),
+    ) -> None:
+        if storage is None:
+            from .storage.memory import MemoryStorage
+
+            storage = MemoryStorage()
+        self.storage = storage
+        self.clock: Clock = clock or SystemClock()
+        self.lifecycle = lifecycle or default_lifecycle()
+        self._lifecycles: dict[str, Lifecycle] = {self.lifecycle.name: self.lifecycle}
+        for lc in lifecycles:
+            if lc.name in self._lifecycles and self._lifecycles[lc.name] is not lc:
+                raise ConfigurationError(f"two lifecycles are named {lc.name!r}")
+            self._lifecycles[lc.name] = lc
+        if not tiers or len(set(tiers)) != len(tiers):
+            raise ConfigurationError(f"tiers must be distinct and non-empty, got {list(tiers)}")
+        self.tiers: tuple[str, ...] = tuple(tiers)
+        self._ids = ids or TimeOrderedIds()
+        if max_text_chars <= 0:
+            raise ConfigurationError("max_text_chars must be positive")
+        self.max_text_chars = max_text_chars
+        self.signals = DeskSignals()
+        self._handlers: dict[type[DomainEvent], list[Handler]] = defaultdict(list)
+        self._timer_handlers: dict[str, TimerHandler] = {}
+        self._to_mark: list[int] = []
+        if outbox_mark_batch < 1:
+            raise ConfigurationError("outbox_mark_batch must be at least 1")
+        self.outbox_mark_batch = outbox_mark_batch
+        self.extensions = list(extensions)
+        for ext in self.extensions:
+            ext.install(self)
+
+    # ------------------------------------------------------------------ wiring
+    def new_id(self) -> str:
+        return self._ids()
+
+    def lifecycle_of(self, ticket: Ticket) -> Lifecycle:
+        try:
+            return self._lifecycles[ticket.lifecycle]
+        except KeyError:
+            raise ConfigurationError(
+                f"ticket {ticket.id} uses lifecycle {ticket.lifecycle!r}, which this desk "
+                f"does not know; pass it in SupportDesk(lifecycles=[...])"
+            ) from None
+
+    def check_tier(self, tier: str) -> None:
+        if tier not in self.tiers:
+            raise ValidationError(
+                f"unknown tier {tier!r}; this desk's tiers are {list(self.tiers)}"
+            )
+
+    def on(self, event_cls: type[T], handler: Callable[[DeskContext, T], None]) -> None:
+        """Run *handler(ctx, event)* inside the transaction of every use case recording *event_cls*.
+
+        In-transaction handlers are how policies (routing, SLA clocks,
+        triage, the bot) take part in a use case: what they change is stored
+        atomically with it. Subscribe to ``desk.signals`` instead for
+        side effects after commit.
+        """
+        self._handlers[event_cls].append(handler)  # type: ignore[index]
+
+    def on_timer(self, kind: str, handler: TimerHandler) -> None:
+        """Handle timers of *kind* when :meth:`tick` finds them due."""
+        if kind in self._timer_handlers:
+            raise ConfigurationError(f"a handler for timer kind {kind!r} is installed already")
+        self._timer_handlers[kind] = handler
+
+    def dispatch_in_transaction(self, ctx: DeskContext, event: DomainEvent) -> None:
+        for cls in type(event).__mro__:
+            for handler in self._handlers.get(cls, ()):
+                handler(ctx, event)
+
+    def validate_text(self, text: str, html: str | None, *, what: str) -> None:
+        if not isinstance(text, str):
+            raise MalformedMessage(f"{what}: text must be str, got {type(text).__name__}")
+        size = len(text) + len(html or "")
+        if size > self.max_text_chars:
+            raise MalformedMessage(
+                f"{what} is {size} characters, above this desk's limit of "
+                f"{self.max_text_chars}; send large content as an attachment"
+            )
+
+    # ------------------------------------------------------------------ running use cases
+    def run(self, use_case: Callable[[DeskContext], T], *, now: datetime | None = None) -> T:
+        """Run *use_case(ctx)* in one unit of work, commit, then publish its events.
+
+        Public so that extensions can add use cases with the same guarantees.
+        *now* overrides the clock for this use case (``tick`` passes its instant).
+        """
+        marking = self._to_mark if len(self._to_mark) >= self.outbox_mark_batch else []
+        with self.storage.unit_of_work() as uow:
+            if marking:
+                uow.mark_published(marking)
+            ctx = DeskContext(self, uow, ensure_utc(now or self.clock.now()))
+            result = use_case(ctx)
+            ctx.flush()
+            uow.commit()
+        if marking:
+            self._to_mark = []
+        self._publish(ctx.stored)
+        return result
+
+    def _publish(self, stored: Sequence[StoredEvent]) -> None:
+        for se in stored:
+            self._deliver(se.event)
+            self._to_mark.append(se.seq)
+
+    def _deliver(self, event: DomainEvent) -> None:
+        for signal in (self.signals.event, self.signals.for_type(event_type(event))):
+            if not signal.receivers:
+                continue
+            for receiver in list(signal.receivers_for(self)):
+                try:
+                    receiver(self, event=event)
+                except Exception as exc:
+                    log.exception("supportkit subscriber %r failed on %s", receiver, event)
+                    if self.signals.subscriber_failed.receivers:
+                        for r in list(self.signals.subscriber_failed.receivers_for(self)):
+                            try:
+                                r(self, event=event, receiver=receiver, error=exc)
+                            except Exception:
+                                log.exception("subscriber_failed receiver %r failed", r)
+
+    def publish_pending(self, limit: int = 1000) -> int:
+        """Publish events that were stored but not yet delivered (after a crash).
+
+        Delivered events are marked published in batches (``outbox_mark_batch``,
+        written with a later use case, or at once by :meth:`flush_outbox`), so
+        delivery is at least once: after a crash a subscriber may see up to one
+        batch again. Returns the number published.
+        """
+        with self.storage.unit_of_work() as uow:
+            if self._to_mark:
+                uow.mark_published(self._to_mark)
+            pending = uow.pending_events(limit)
+            uow.commit()
+        self._to_mark = []
+        for se in pending:
+            self._deliver(se.event)
+        with self.storage.unit_of_work() as uow:
+            uow.mark_published([se.seq for se in pending])
+            uow.commit()
+        return len(pending)
+
+    def flush_outbox(self) -> None:
+        """Mark delivered events as published now (otherwise done with the next use case)."""
+        if self._to_mark:
+            with self.storage.unit_of_work() as uow:
+                uow.mark_published(self._to_mark)
+                uow.commit()
+            self._to_mark = []
+
+    # ------------------------------------------------------------------ time
+    def tick(self, now: datetime | None = None, *, limit: int = 1000) -> int:
+        """Fire due timers (SLA warnings and breaches, reminders); call it from a scheduler.
+
+        Timers are found by an index on their due time, never by scanning
+        tickets. Each timer is handled in its own transaction; a handler that
+        raises is logged, its timer stays for the next tick, and the others
+        still fire. Returns how many fired.
+        """
+        when = ensure_utc(now) if now else ensure_utc(self.clock.now())
+        with self.storage.unit_of_work() as uow:
+            due = uow.due_timers(when, limit)
+        fired = 0
+        for timer in due:
+            handler = self._timer_handlers.get(timer.kind)
+
+            def use_case(ctx: DeskContext, timer: Timer = timer, handler: Any = handler) -> None:
+                ctx.uow.cancel_timer(timer.key)
+                if handler is not None:
+                    handler(ctx, timer)
+                else:
+                    log.warning("no handler for timer kind %r; dropped %s", timer.kind, timer.key)
+
+            try:
+                self.run(use_case, now=when)
+            except Exception:  # one failing timer must not block every timer due after it
+                log.exception(
+                    "timer %s (%s) failed; it stays scheduled and is retried on the next tick",
+                    timer.key,
+                    timer.kind,
+                )
+                continue
+            fired += 1
+        return fired
+
+
+def require_text(text: str, what: str) -> None:
+    if not isinstance(text, str) or not text.strip():
+        raise MalformedMessage(f"{what} text is empty; write something for the customer or team")

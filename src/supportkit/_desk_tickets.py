@@ -1,0 +1,292 @@
+"""Agents' use cases on tickets, and the desk's agents and teams."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
+
+from ._context import DeskContext
+from ._desk_core import DeskCore, require_text
+from .domain._errors import (
+    ConfigurationError,
+    ValidationError,
+)
+from .domain._events import (
+    AgentAvailabilityChanged,
+    AgentSaved,
+    TeamSaved,
+)
+from .domain._model import (
+    Agent,
+    Attachment,
+    Availability,
+    Direction,
+    Message,
+    Priority,
+    Team,
+    Ticket,
+)
+
+log = logging.getLogger("supportkit")
+T = TypeVar("T")
+
+
+class TicketUseCases(DeskCore):
+    # ------------------------------------------------------------------ agents' use cases
+    def reply(
+        self,
+        ticket_id: str,
+        author: str,
+        text: str,
+        *,
+        html: str | None = None,
+        attachments: Iterable[Attachment] = (),
+        external_id: str | None = None,
+        meta: Mapping[str, Any] | None = None,
+    ) -> Message:
+        """An agent's (or the bot's) answer to the customer, sent through the ticket's channel."""
+        require_text(text, "reply")
+
+        def use_case(ctx: DeskContext) -> Message:
+            t = ctx.ticket(ticket_id)
+            return ctx.add_message(
+                t,
+                Direction.OUTBOUND,
+                author,
+                text,
+                html=html,
+                attachments=attachments,
+                external_id=external_id,
+                meta=dict(meta or {}),
+            )
+
+        return self.run(use_case)
+
+    def add_note(self, ticket_id: str, author: str, text: str) -> Message:
+        """An internal note: visible to agents, never to the customer."""
+        require_text(text, "note")
+        return self.run(
+            lambda ctx: ctx.add_message(ctx.ticket(ticket_id), Direction.NOTE, author, text)
+        )
+
+    def log_call(
+        self,
+        ticket_id: str,
+        author: str,
+        *,
+        direction: str,
+        duration_seconds: int,
+        notes: str,
+    ) -> Message:
+        """Log a phone call on a ticket as a message (inbound or outbound call)."""
+        if direction not in ("inbound", "outbound"):
+            raise ValidationError(
+                f"call direction must be 'inbound' or 'outbound', not {direction!r}"
+            )
+        if duration_seconds < 0:
+            raise ValidationError(f"call duration cannot be negative ({duration_seconds}s)")
+        require_text(notes, "call notes")
+
+        def use_case(ctx: DeskContext) -> Message:
+            t = ctx.ticket(ticket_id)
+            return ctx.add_message(
+                t,
+                Direction(direction),
+                author,
+                notes,
+                channel="phone",
+                meta={"call": {"direction": direction, "duration_seconds": duration_seconds}},
+            )
+
+        return self.run(use_case)
+
+    def assign(self, ticket_id: str, agent_id: str | None, *, actor: str = "system") -> Ticket:
+        def use_case(ctx: DeskContext) -> Ticket:
+            t = ctx.ticket(ticket_id)
+            ctx.assign(t, agent_id, actor=actor, strategy="manual")
+            return t
+
+        return self.run(use_case)
+
+    def transition(
+        self, ticket_id: str, event: str, *, actor: str, reason: str = "", **params: Any
+    ) -> Ticket:
+        """Fire any lifecycle event by name (for host-defined lifecycles)."""
+
+        def use_case(ctx: DeskContext) -> Ticket:
+            t = ctx.ticket(ticket_id)
+            ctx.transition(t, event, actor, reason, **params)
+            return t
+
+        return self.run(use_case)
+
+    def start_diagnosis(self, ticket_id: str, *, actor: str) -> Ticket:
+        return self.transition(ticket_id, "start_diagnosis", actor=actor)
+
+    def wait_on_customer(self, ticket_id: str, *, actor: str, reason: str = "") -> Ticket:
+        return self.transition(ticket_id, "wait_on_customer", actor=actor, reason=reason)
+
+    def resolve(self, ticket_id: str, *, actor: str, resolution: str) -> Ticket:
+        """Resolve with a summary of what fixed it (required)."""
+
+        def use_case(ctx: DeskContext) -> Ticket:
+            t = ctx.ticket(ticket_id)
+            ctx.transition(t, "resolve", actor, resolution=resolution)
+            t.resolution = resolution.strip()
+            t.resolved_at = ctx.now
+            return t
+
+        return self.run(use_case)
+
+    def close(self, ticket_id: str, *, actor: str, reason: str = "") -> Ticket:
+        def use_case(ctx: DeskContext) -> Ticket:
+            t = ctx.ticket(ticket_id)
+            ctx.transition(t, "close", actor, reason)
+            t.closed_at = ctx.now
+            t.close_reason = reason or None
+            return t
+
+        return self.run(use_case)
+
+    def close_as_spam(self, ticket_id: str, *, actor: str, reason: str) -> Ticket:
+        return self._close_special(ticket_id, "close_as_spam", actor, reason)
+
+    def close_as_duplicate(
+        self, ticket_id: str, *, actor: str, duplicate_of: str, reason: str = ""
+    ) -> Ticket:
+        reason = reason or f"duplicate of {duplicate_of}"
+
+        def extra(ctx: DeskContext, t: Ticket) -> None:
+            original = ctx.ticket(duplicate_of)
+            if original.id == t.id:
+                raise ValidationError("a ticket cannot be a duplicate of itself")
+            t.custom_fields["duplicate_of"] = original.number
+
+        return self._close_special(ticket_id, "close_as_duplicate", actor, reason, extra)
+
+    def _close_special(
+        self,
+        ticket_id: str,
+        event: str,
+        actor: str,
+        reason: str,
+        extra: Callable[[DeskContext, Ticket], None] | None = None,
+    ) -> Ticket:
+        def use_case(ctx: DeskContext) -> Ticket:
+            t = ctx.ticket(ticket_id)
+            if extra:
+                extra(ctx, t)
+            ctx.transition(t, event, actor, reason)
+            t.closed_at = ctx.now
+            t.close_reason = reason
+            return t
+
+        return self.run(use_case)
+
+    def reopen(self, ticket_id: str, *, actor: str, reason: str) -> Ticket:
+        def use_case(ctx: DeskContext) -> Ticket:
+            t = ctx.ticket(ticket_id)
+            ctx.transition(t, "reopen", actor, reason)
+            t.reopen_count += 1
+            t.resolved_at = None
+            return t
+
+        return self.run(use_case)
+
+    def escalate(
+        self, ticket_id: str, to_tier: str, *, actor: str, reason: str, policy: str = "manual"
+    ) -> Ticket:
+        """Move a ticket to another tier by hand (automatic policies install handlers)."""
+
+        def use_case(ctx: DeskContext) -> Ticket:
+            t = ctx.ticket(ticket_id)
+            ctx.escalate(t, to_tier, actor=actor, reason=reason, policy=policy)
+            return t
+
+        return self.run(use_case)
+
+    def update(self, ticket_id: str, *, actor: str, **changes: Any) -> Ticket:
+        """Change priority, category, tags, custom_fields, language, subject or team."""
+        if "priority" in changes:
+            changes["priority"] = Priority(changes["priority"])
+        if "tags" in changes:
+            changes["tags"] = frozenset(changes["tags"])
+
+        def use_case(ctx: DeskContext) -> Ticket:
+            t = ctx.ticket(ticket_id)
+            ctx.update(t, actor, **changes)
+            return t
+
+        return self.run(use_case)
+
+    # ------------------------------------------------------------------ agents and teams
+    def add_team(self, team: Team) -> Team:
+        self.check_tier(team.tier)
+
+        def use_case(ctx: DeskContext) -> Team:
+            if team.fallback is not None:
+                teams = {t.id: t for t in ctx.uow.list_teams()}
+                teams[team.id] = team
+                _check_fallbacks(teams)
+            ctx.uow.save_team(team)
+            ctx.record(TeamSaved("", ctx.now, team.id, team.tier, team.fallback))
+            return team
+
+        return self.run(use_case)
+
+    def add_agent(self, agent: Agent) -> Agent:
+        self.check_tier(agent.tier)
+        if agent.capacity < 0:
+            raise ConfigurationError(
+                f"agent {agent.id!r} has capacity {agent.capacity}; capacity cannot be negative"
+            )
+
+        def use_case(ctx: DeskContext) -> Agent:
+            known = {t.id for t in ctx.uow.list_teams()}
+            missing = [t for t in agent.teams if t not in known]
+            if missing:
+                raise ConfigurationError(
+                    f"agent {agent.id!r} is in unknown teams {missing}; add them with add_team()"
+                )
+            ctx.uow.save_agent(agent)
+            ctx.record(AgentSaved("", ctx.now, agent.id, agent.tier, tuple(agent.teams)))
+            return agent
+
+        return self.run(use_case)
+
+    def set_availability(self, agent_id: str, availability: Availability | str) -> Agent:
+        value = Availability(availability)
+
+        def use_case(ctx: DeskContext) -> Agent:
+            agent = ctx.uow.get_agent(agent_id)
+            agent.availability = value
+            ctx.uow.save_agent(agent)
+            ctx.record(AgentAvailabilityChanged("", ctx.now, agent_id, value.value))
+            return agent
+
+        return self.run(use_case)
+
+    def agents(self) -> list[Agent]:
+        with self.storage.unit_of_work() as uow:
+            return uow.list_agents()
+
+    def teams(self) -> list[Team]:
+        with self.storage.unit_of_work() as uow:
+            return uow.list_teams()
+
+
+def _check_fallbacks(teams: Mapping[str, Team]) -> None:
+    for start in teams.values():
+        seen = [start.id]
+        current = start
+        while current.fallback is not None:
+            if current.fallback not in teams:
+                raise ConfigurationError(
+                    f"team {current.id!r} falls back to unknown team {current.fallback!r}"
+                )
+            if current.fallback in seen:
+                cycle = " -> ".join([*seen, current.fallback])
+                raise ConfigurationError(f"fallback teams form a cycle: {cycle}")
+            seen.append(current.fallback)
+            current = teams[current.fallback]
