@@ -1,5 +1,6 @@
 """The example app's customer page, driven in a real headless Chromium: a customer writes in
-the chat widget, a ticket is opened in the SQLite desk, an agent's reply appears on the page.
+the chat widget, a ticket is opened in the SQLite desk, an agent's reply appears on the page,
+and the "track my request" box shows the status label the customer sees.
 
 Locally the test skips when Chromium is not installed; under CI=true it must run
 (`.ci/run` installs Debian's chromium)."""
@@ -25,7 +26,7 @@ from .cdp import Browser, find_chromium, in_ci
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "webhook_app.py"
 
 
-def _example() -> ModuleType:
+def _example() -> ModuleType:  # a fresh module: it reads SUPPORTKIT_BASE_URL at import
     spec = importlib.util.spec_from_file_location("webhook_app_browser", EXAMPLE)
     assert spec is not None
     assert spec.loader is not None
@@ -45,11 +46,12 @@ def chromium() -> str:
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[str, SupportDesk]]:
-    app = _example().build_app(tmp_path / "desk.sqlite3", chat_hours=always_open())
+def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, SupportDesk]]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
+    monkeypatch.setenv("SUPPORTKIT_BASE_URL", f"http://127.0.0.1:{port}")  # tracking links
+    app = _example().build_app(tmp_path / "desk.sqlite3", chat_hours=always_open())
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     )
@@ -64,7 +66,24 @@ def served(tmp_path: Path) -> Iterator[tuple[str, SupportDesk]]:
     thread.join(timeout=10)
 
 
-def test_a_customer_chats_from_the_page_and_sees_the_agents_reply(
+def _text_in(selector: str, fragment: str) -> str:
+    return (
+        f"[...document.querySelectorAll({selector!r})]"
+        f".some(el => el.textContent.includes({fragment!r}))"
+    )
+
+
+def _tracked_status(browser: Browser) -> str:
+    browser.js("document.getElementById('track-result').textContent = ''")
+    browser.click("#track")
+    status: str = browser.wait_for(
+        "(() => { const s = document.getElementById('track-status');"
+        " return s ? s.textContent : null; })()"
+    )
+    return status
+
+
+def test_a_customer_chats_from_the_page_and_tracks_the_ticket(
     chromium: str, served: tuple[str, SupportDesk], tmp_path: Path
 ) -> None:
     base, desk = served
@@ -83,19 +102,46 @@ def test_a_customer_chats_from_the_page_and_sees_the_agents_reply(
         number = int(number_text.lstrip("#").split()[0])
         ticket = desk.get_ticket_by_number(number)
         assert ticket.channel == "chat"
-        inbound = [m.text for m in desk.messages(ticket.id)]
-        assert "My March invoice charges me twice." in inbound
+        assert "My March invoice charges me twice." in [m.text for m in desk.messages(ticket.id)]
+        # the acknowledgement reaches the chat with a tracking link the page can use
+        browser.wait_for(_text_in("#log li.agent a", f"/track/{number}?token="))
 
         desk.reply(ticket.id, "sam", "Hi Ann, I have refunded the duplicate charge.")
-        browser.wait_for(
-            "[...document.querySelectorAll('#log li.agent')]"
-            ".some(li => li.textContent.includes('refunded the duplicate charge'))"
-        )
+        browser.wait_for(_text_in("#log li.agent", "refunded the duplicate charge"))
+        assert _tracked_status(browser) == desk.track(number).status_label
+
+        browser.goto(base + "/")  # a reload resumes the session with its transcript
+        browser.wait_for(_text_in("#log li.me", "charges me twice"))
+        assert browser.js("document.getElementById('ticket').textContent") == f"#{number}"
+        assert browser.js(_text_in("#log li.agent", "refunded the duplicate charge"))
+
         browser.type_into("#text", "Thank you!")
         browser.click("#send")
         deadline = time.monotonic() + 10
         while "Thank you!" not in [m.text for m in desk.messages(ticket.id)]:
             assert time.monotonic() < deadline, "the second chat message never reached the desk"
             time.sleep(0.05)
+
+        desk.resolve(ticket.id, actor="sam", resolution="Refunded the duplicate charge.")
+        browser.wait_for(_text_in("#log li.agent", f"we have resolved your request #{number}"))
+        assert _tracked_status(browser) == "resolved"
         browser.screenshot(tmp_path / "chat.png")
     assert (tmp_path / "chat.png").stat().st_size > 10_000
+
+
+def test_the_track_box_does_not_show_a_ticket_by_its_number_alone(
+    chromium: str, served: tuple[str, SupportDesk]
+) -> None:
+    base, desk = served
+    desk.receive("webform", "bob@example.com", "Someone else's problem", subject="Private")
+    with Browser(chromium) as browser:
+        browser.goto(base + "/")
+        browser.type_into("#track-ref", "#1")
+        browser.click("#track")
+        message = browser.wait_for("document.getElementById('track-result').textContent")
+        assert "tracking link" in message
+        browser.js("document.getElementById('track-ref').value = ''")
+        browser.type_into("#track-ref", f"{base}/track/1?token=forged0000")
+        browser.click("#track")
+        browser.wait_for(_text_in("#track-result", "found no request #1"))
+        assert "Private" not in browser.js("document.body.innerText")
