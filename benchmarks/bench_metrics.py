@@ -32,6 +32,7 @@ import numpy as np
 
 from supportkit.metrics import sql_metrics
 from supportkit.metrics._stats import AGEING_BUCKETS, RESPONSE_HISTOGRAM
+from supportkit.storage._sql import _TICKET_COLS
 from supportkit.storage.sqlite import SQLiteStorage
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -45,8 +46,14 @@ def _us(dt: datetime) -> int:
     return int((dt - datetime(1970, 1, 1, tzinfo=UTC)).total_seconds()) * US
 
 
-def build(path: Path, n: int) -> None:
-    """Fill a fresh supportkit SQLite database with *n* synthetic tickets."""
+def build(final: Path, n: int) -> None:
+    """Fill a fresh supportkit SQLite database with *n* synthetic tickets.
+
+    Built under a temporary name and renamed when complete, so an interrupted
+    build never leaves a half-filled cache behind."""
+    path = final.with_name(final.name + ".building")
+    for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        leftover.unlink(missing_ok=True)
     SQLiteStorage(path).close()  # creates and migrates the schema
     rng = random.Random(42)
     conn = sqlite3.connect(path, isolation_level=None)
@@ -144,7 +151,10 @@ def build(path: Path, n: int) -> None:
                         f'{{"ticket_id":"{tid}","from_tier":"L1","to_tier":"L2"}}',
                     )
                 )
-        conn.executemany("INSERT INTO sk_tickets VALUES (" + ",".join("?" * 27) + ")", tickets)
+        conn.executemany(
+            f"INSERT INTO sk_tickets ({_TICKET_COLS}) VALUES (" + ",".join("?" * 27) + ")",
+            tickets,
+        )
         conn.executemany(
             "INSERT INTO sk_messages (seq, id, ticket_id, direction, channel, author, text, "
             "attachments, meta, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
@@ -155,7 +165,9 @@ def build(path: Path, n: int) -> None:
         )
     conn.execute("COMMIT")
     conn.execute("ANALYZE")
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
+    path.replace(final)
 
 
 def _summary(values: np.ndarray) -> tuple[int, float, float, float, float]:
