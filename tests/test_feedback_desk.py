@@ -124,10 +124,10 @@ def test_an_answer_is_stored_in_the_shape_the_metrics_read_and_recorded_as_an_ev
     assert any(isinstance(e, FeedbackReceived) and e.csat == 4 for e in desk.events(ticket_id))
     with desk.storage.unit_of_work() as uow:
         assert uow.timers_for(ticket_id) == []  # the reminder is cancelled
-    from supportkit.cli import _feedback
+    from supportkit.metrics import stored_feedback  # what `supportkit report` reads
 
     with desk.storage.unit_of_work() as uow:
-        (record,) = _feedback(uow)
+        (record,) = stored_feedback(uow)
     assert (record.ticket_id, record.csat, record.nps) == (ticket_id, 4, 9)
 
 

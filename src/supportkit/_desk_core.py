@@ -27,6 +27,7 @@ from .domain._model import (
     Ticket,
     ensure_utc,
 )
+from .policies._tiers import TierLadder
 from .ports._clock import Clock, SystemClock
 from .ports._storage import Storage, StoredEvent, Timer
 
@@ -51,15 +52,21 @@ class DeskSignals:
         self._ns = blinker.Namespace()
         self.event = self._ns.signal("event")
         self.subscriber_failed = self._ns.signal("subscriber_failed")
+        #: the per-type signals asked for so far; delivery looks here, so a type
+        #: nobody subscribed to costs one dict lookup
+        self.typed: dict[str, blinker.NamedSignal] = {}
 
     def for_type(self, name: str | type[DomainEvent]) -> blinker.NamedSignal:
         if isinstance(name, type):
             name = name.type_name
-        if name not in EVENT_TYPES:
-            raise ValidationError(
-                f"unknown event type {name!r}; known types: {sorted(EVENT_TYPES)}"
-            )
-        return self._ns.signal(f"event:{name}")
+        signal = self.typed.get(name)
+        if signal is None:
+            if name not in EVENT_TYPES:
+                raise ValidationError(
+                    f"unknown event type {name!r}; known types: {sorted(EVENT_TYPES)}"
+                )
+            signal = self.typed[name] = self._ns.signal(f"event:{name}")
+        return signal
 
 
 class DeskCore:
@@ -91,9 +98,8 @@ class DeskCore:
             if lc.name in self._lifecycles and self._lifecycles[lc.name] is not lc:
                 raise ConfigurationError(f"two lifecycles are named {lc.name!r}")
             self._lifecycles[lc.name] = lc
-        if not tiers or len(set(tiers)) != len(tiers):
-            raise ConfigurationError(f"tiers must be distinct and non-empty, got {list(tiers)}")
-        self.tiers: tuple[str, ...] = tuple(tiers)
+        self.ladder = TierLadder(tuple(tiers))  # refuses empty, blank or repeated tiers
+        self.tiers: tuple[str, ...] = self.ladder.tiers
         self._ids = ids or TimeOrderedIds()
         if max_text_chars <= 0:
             raise ConfigurationError("max_text_chars must be positive")
@@ -185,20 +191,23 @@ class DeskCore:
             self._to_mark.append(se.seq)
 
     def _deliver(self, event: DomainEvent) -> None:
-        for signal in (self.signals.event, self.signals.for_type(event_type(event))):
-            if not signal.receivers:
+        typed = self.signals.typed.get(event_type(event))
+        for signal in (self.signals.event, typed):
+            if signal is None or not signal.receivers:
                 continue
             for receiver in list(signal.receivers_for(self)):
                 try:
                     receiver(self, event=event)
                 except Exception as exc:
                     log.exception("supportkit subscriber %r failed on %s", receiver, event)
-                    if self.signals.subscriber_failed.receivers:
-                        for r in list(self.signals.subscriber_failed.receivers_for(self)):
-                            try:
-                                r(self, event=event, receiver=receiver, error=exc)
-                            except Exception:
-                                log.exception("subscriber_failed receiver %r failed", r)
+                    self._report_failure(event, receiver, exc)
+
+    def _report_failure(self, event: DomainEvent, receiver: Any, error: Exception) -> None:
+        for r in list(self.signals.subscriber_failed.receivers_for(self)):
+            try:
+                r(self, event=event, receiver=receiver, error=error)
+            except Exception:
+                log.exception("subscriber_failed receiver %r failed", r)
 
     def publish_pending(self, limit: int = 1000) -> int:
         """Publish events that were stored but not yet delivered (after a crash).

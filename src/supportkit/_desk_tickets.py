@@ -9,7 +9,6 @@ from typing import Any, TypeVar
 from ._context import DeskContext
 from ._desk_core import DeskCore, require_text
 from .domain._errors import (
-    ConfigurationError,
     ValidationError,
 )
 from .domain._events import (
@@ -27,6 +26,7 @@ from .domain._model import (
     Team,
     Ticket,
 )
+from .policies._tiers import Roster
 
 log = logging.getLogger("supportkit")
 T = TypeVar("T")
@@ -222,13 +222,13 @@ class TicketUseCases(DeskCore):
 
     # ------------------------------------------------------------------ agents and teams
     def add_team(self, team: Team) -> Team:
-        self.check_tier(team.tier)
+        """Add or change a team; checked with the stored teams by :class:`Roster`
+        (tier, unknown fallback, cycles of fallback teams)."""
 
         def use_case(ctx: DeskContext) -> Team:
-            if team.fallback is not None:
-                teams = {t.id: t for t in ctx.uow.list_teams()}
-                teams[team.id] = team
-                _check_fallbacks(teams)
+            teams = {t.id: t for t in ctx.uow.list_teams()}
+            teams[team.id] = team
+            Roster(teams=teams.values(), ladder=self.ladder)
             ctx.uow.save_team(team)
             ctx.record(TeamSaved("", ctx.now, team.id, team.tier, team.fallback))
             return team
@@ -236,19 +236,11 @@ class TicketUseCases(DeskCore):
         return self.run(use_case)
 
     def add_agent(self, agent: Agent) -> Agent:
-        self.check_tier(agent.tier)
-        if agent.capacity < 0:
-            raise ConfigurationError(
-                f"agent {agent.id!r} has capacity {agent.capacity}; capacity cannot be negative"
-            )
+        """Add or change an agent; checked by :class:`Roster` against the stored teams
+        (tier, teams, capacity, working hours)."""
 
         def use_case(ctx: DeskContext) -> Agent:
-            known = {t.id for t in ctx.uow.list_teams()}
-            missing = [t for t in agent.teams if t not in known]
-            if missing:
-                raise ConfigurationError(
-                    f"agent {agent.id!r} is in unknown teams {missing}; add them with add_team()"
-                )
+            Roster(teams=ctx.uow.list_teams(), ladder=self.ladder).check_agent(agent)
             ctx.uow.save_agent(agent)
             ctx.record(AgentSaved("", ctx.now, agent.id, agent.tier, tuple(agent.teams)))
             return agent
@@ -274,19 +266,3 @@ class TicketUseCases(DeskCore):
     def teams(self) -> list[Team]:
         with self.storage.unit_of_work() as uow:
             return uow.list_teams()
-
-
-def _check_fallbacks(teams: Mapping[str, Team]) -> None:
-    for start in teams.values():
-        seen = [start.id]
-        current = start
-        while current.fallback is not None:
-            if current.fallback not in teams:
-                raise ConfigurationError(
-                    f"team {current.id!r} falls back to unknown team {current.fallback!r}"
-                )
-            if current.fallback in seen:
-                cycle = " -> ".join([*seen, current.fallback])
-                raise ConfigurationError(f"fallback teams form a cycle: {cycle}")
-            seen.append(current.fallback)
-            current = teams[current.fallback]

@@ -138,13 +138,8 @@ def _open(args: argparse.Namespace) -> tuple[Any, Any, str]:
     return storage, None, "sqlite"
 
 
-def _feedback(uow: Any) -> list[Any]:
-    from .metrics._records import stored_feedback
-
-    return stored_feedback(uow)
-
-
 def report(args: argparse.Namespace, out: Any) -> int:
+    from .metrics._records import stored_feedback
     from .metrics._render import render
     from .metrics._sql import sql_metrics
 
@@ -170,9 +165,9 @@ def report(args: argparse.Namespace, out: Any) -> int:
         conn = uow.raw_connection() if uow is not None else storage.connection()
         if uow is None:
             with storage.unit_of_work() as kv_uow:
-                feedback = _feedback(kv_uow)
+                feedback = stored_feedback(kv_uow)
         else:
-            feedback = _feedback(uow)
+            feedback = stored_feedback(uow)
         options: dict[str, Any] = {
             "dialect": dialect,
             "at": at,

@@ -14,7 +14,6 @@ output is the same every time.
 
 from __future__ import annotations
 
-import io
 import itertools
 import os
 import sys
@@ -479,9 +478,7 @@ def run_demo(
             feedback=stored_feedback(uow),
             sla_outcomes=outcomes,
         )
-    buf = io.StringIO()
-    buf.write(render_table(report))
-    print("  " + buf.getvalue().replace("\n", "\n  ").rstrip(), file=out)
+    print("  " + render_table(report).replace("\n", "\n  ").rstrip(), file=out)
     desk.flush_outbox()
     return desk
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -32,12 +33,15 @@ def load_questions() -> list[dict[str, str]]:
     return questions
 
 
-def build_kb(index: SearchIndex) -> KnowledgeBase:
-    """The test KB, every article published, ids equal to the data file keys."""
-    articles = load_articles()
-    keys = iter(a["key"] for a in articles)
-    kb = KnowledgeBase(index, id_source=lambda: next(keys))
-    for a in articles:
+def key_source() -> Callable[[], str]:
+    """Article ids equal to the data file keys, in file order (pass as ``id_source``)."""
+    keys = iter(a["key"] for a in load_articles())
+    return lambda: next(keys)
+
+
+def seed(kb: KnowledgeBase) -> KnowledgeBase:
+    """Create and publish every test article in *kb* (built with ``id_source=key_source()``)."""
+    for a in load_articles():
         kb.create(
             title=a["title"],
             body=a["body"],
@@ -48,3 +52,8 @@ def build_kb(index: SearchIndex) -> KnowledgeBase:
             publish=True,
         )
     return kb
+
+
+def build_kb(index: SearchIndex) -> KnowledgeBase:
+    """The test KB over *index*, every article published, ids equal to the data file keys."""
+    return seed(KnowledgeBase(index, id_source=key_source()))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from kb_testdata import T0, load_articles
+from kb_testdata import key_source, seed
 
 from supportkit.desk import SupportDesk
 from supportkit.domain._events import TicketAssigned, TicketEscalated
@@ -29,19 +29,7 @@ TIERS = ("bot", "L1", "L2", "L3")
 @pytest.fixture
 def desk(tmp_path: Path) -> SupportDesk:
     storage = SQLiteStorage(tmp_path / "desk.sqlite3", components=[KNOWLEDGE_SCHEMA])
-    articles = load_articles()
-    keys = iter(a["key"] for a in articles)
-    kb = KnowledgeBase.on(storage, id_source=lambda: next(keys))
-    for a in articles:
-        kb.create(
-            title=a["title"],
-            body=a["body"],
-            locale=a["locale"],
-            category=a["category"],
-            tags=a["tags"],
-            at=T0,
-            publish=True,
-        )
+    kb = seed(KnowledgeBase.on(storage, id_source=key_source()))
     routing = DeskRouting(
         teams=[Team("support", "Support", "L1")],
         agents=[Agent("ann", "Ann", teams=("support",), languages=frozenset({"en", "ru"}))],

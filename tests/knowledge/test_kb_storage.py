@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kb_testdata import QUALITY_KEY, T0, load_articles, load_questions
+from kb_testdata import QUALITY_KEY, T0, key_source, load_questions, seed
 
 from supportkit.domain import ConfigurationError
 from supportkit.knowledge import KNOWLEDGE_SCHEMA, ArticleNotFound, KnowledgeBase
@@ -123,19 +123,7 @@ def test_search_quality_on_the_persistent_sqlite_index(
     request: pytest.FixtureRequest, tmp_path: Path, locale: str
 ) -> None:
     storage = SQLiteStorage(tmp_path / "kb.sqlite3", components=[KNOWLEDGE_SCHEMA])
-    articles = load_articles()
-    keys = iter(a["key"] for a in articles)
-    kb = KnowledgeBase.on(storage, id_source=lambda: next(keys))
-    for a in articles:
-        kb.create(
-            title=a["title"],
-            body=a["body"],
-            locale=a["locale"],
-            category=a["category"],
-            tags=a["tags"],
-            at=T0,
-            publish=True,
-        )
+    kb = seed(KnowledgeBase.on(storage, id_source=key_source()))
     questions = [q for q in load_questions() if q["locale"] == locale]
     hits = sum(
         q["expected"] in [m.article.id for m in kb.search(q["text"], locale=locale, limit=3)]

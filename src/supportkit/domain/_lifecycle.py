@@ -21,6 +21,7 @@ from typing import Any
 import attrs
 from transitions import Machine
 
+from .._fields import str_set, str_tuple
 from ._errors import GuardRejected, InvalidTransition, LifecycleDefinitionError
 
 __all__ = [
@@ -60,16 +61,8 @@ def requires(param: str, what: str) -> Guard:
     return guard
 
 
-def _tuple_of_str(value: Iterable[str]) -> tuple[str, ...]:
-    return (value,) if isinstance(value, str) else tuple(value)  # "new" means ("new",)
-
-
 def _tuple_of_guards(value: Iterable[Guard]) -> tuple[Guard, ...]:
     return tuple(value)
-
-
-def _frozenset_of_str(value: Iterable[str]) -> frozenset[str]:
-    return frozenset((value,) if isinstance(value, str) else value)
 
 
 def _tuple_of_transitions(value: Iterable[TransitionDef]) -> tuple[TransitionDef, ...]:
@@ -81,7 +74,7 @@ class TransitionDef:
     """``event`` moves a ticket from any of ``sources`` to ``dest`` when every guard allows."""
 
     event: str
-    sources: tuple[str, ...] = attrs.field(converter=_tuple_of_str)
+    sources: tuple[str, ...] = attrs.field(converter=str_tuple)
     dest: str
     guards: tuple[Guard, ...] = attrs.field(default=(), converter=_tuple_of_guards)
 
@@ -91,9 +84,9 @@ class LifecycleDefinition:
     """A lifecycle as data; validated on construction."""
 
     name: str
-    states: tuple[str, ...] = attrs.field(converter=_tuple_of_str)
+    states: tuple[str, ...] = attrs.field(converter=str_tuple)
     initial: str
-    final: frozenset[str] = attrs.field(converter=_frozenset_of_str)
+    final: frozenset[str] = attrs.field(converter=str_set)
     transitions: tuple[TransitionDef, ...] = attrs.field(converter=_tuple_of_transitions)
     #: the label a customer sees for each state (tracking); defaults to the state name
     public_labels: Mapping[str, str] = attrs.field(factory=dict)

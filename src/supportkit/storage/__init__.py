@@ -73,7 +73,5 @@ def open_storage(url: str) -> Storage:
         return PostgresStorage(url.replace("postgres://", "postgresql://", 1))
     try:
         return load_backend(scheme)(url)  # type: ignore[call-arg]
-    except PluginError:
-        raise
     except TypeError as exc:
         raise PluginError(f"storage plugin {scheme!r} cannot be opened from a URL: {exc}") from exc

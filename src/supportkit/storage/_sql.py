@@ -9,7 +9,7 @@ Driver exceptions are wrapped in :class:`StorageError` ``from`` the original.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -191,12 +191,6 @@ class SqlUnitOfWork(UnitOfWork):
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         self.x(sql, params)
         return list(self._cur.fetchall())
-
-    def _guarded(self, what: str, fn: Callable[[], Any]) -> Any:
-        try:
-            return fn()
-        except DuplicateError as exc:
-            raise DuplicateError(f"{what}: {exc.__cause__}") from exc.__cause__
 
     # -- tickets ------------------------------------------------------------------------
     def next_ticket_number(self) -> int:
