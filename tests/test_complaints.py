@@ -14,6 +14,7 @@ from supportkit.domain import ConfigurationError
 from supportkit.domain._events import TicketEscalated
 from supportkit.domain._lifecycle import Lifecycle
 from supportkit.domain._model import Agent, Team
+from supportkit.extensions import DeskRouting
 from supportkit.knowledge import (
     COMPLAINT_LIFECYCLE,
     ComplaintOpened,
@@ -23,7 +24,6 @@ from supportkit.knowledge import (
     complaint_lifecycle,
 )
 from supportkit.policies import FeedbackTokenSigner, Router, TierLadder
-from supportkit.policies._routing_desk import DeskRouting
 from supportkit.ports import FakeClock
 from supportkit.storage.memory import MemoryStorage
 from supportkit.storage.sqlite import SQLiteStorage

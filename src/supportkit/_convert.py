@@ -78,7 +78,7 @@ def event_to_data(event: DomainEvent) -> dict[str, Any]:
 #: demand so a process that reads the outbox decodes every event supportkit can store.
 _EVENT_MODULES = (
     "supportkit.ports._channel",
-    "supportkit.policies._sla_desk",
+    "supportkit.extensions",
     "supportkit.knowledge",
 )
 

@@ -27,6 +27,7 @@ from .channels import ChannelRegistry, MemoryChannel, OutboundDispatcher
 from .desk import SupportDesk
 from .domain._events import DomainEvent, TicketAssigned, TicketEscalated, TicketQueued
 from .domain._model import Agent, Priority, Team
+from .extensions import DeskRouting, SlaBreachRecorded, SlaExtension, SlaWarningRecorded
 from .knowledge import (
     KNOWLEDGE_SCHEMA,
     BotOnInbound,
@@ -40,18 +41,14 @@ from .knowledge import (
 )
 from .metrics import compute_metrics, iter_ticket_facts, render_table, stored_feedback
 from .policies import (
-    DeskRouting,
     EscalationChain,
     EscalationRule,
     FeedbackTokenError,
     FeedbackTokenSigner,
     LeastLoaded,
     Router,
-    SlaBreachRecorded,
-    SlaExtension,
     SlaPolicy,
     SlaRule,
-    SlaWarningRecorded,
     Triage,
     TriageRule,
     always_open,

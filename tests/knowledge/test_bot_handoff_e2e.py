@@ -11,6 +11,7 @@ from kb_testdata import key_source, seed
 from supportkit.desk import SupportDesk
 from supportkit.domain._events import TicketAssigned, TicketEscalated
 from supportkit.domain._model import Agent, Direction, Team
+from supportkit.extensions import DeskRouting
 from supportkit.knowledge import (
     KNOWLEDGE_SCHEMA,
     BotOnInbound,
@@ -19,7 +20,6 @@ from supportkit.knowledge import (
     RetrievalAnswerer,
 )
 from supportkit.policies import HandOffToHuman, TierLadder
-from supportkit.policies._routing_desk import DeskRouting
 from supportkit.ports import FakeClock
 from supportkit.storage.sqlite import SQLiteStorage
 

@@ -23,6 +23,7 @@ from typing import Any
 from ..domain._errors import ValidationError
 from ..domain._model import ensure_utc
 from ..policies._calendar import BusinessCalendar
+from ..storage.sql import qmark_to_format
 from ._calc import _EPOCH, _us, series_points
 from ._records import (
     DIMENSIONS,
@@ -103,7 +104,7 @@ class _Sql:
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         if self.dialect == "postgresql":
-            sql = sql.replace("?", "%s")
+            sql = qmark_to_format(sql)
         cur = self.conn.cursor()
         try:
             cur.execute(sql, tuple(params))

@@ -1,4 +1,9 @@
-"""supportkit.policies."""
+"""supportkit.policies: pure rules (routing, escalation, SLA, calendars, triage, feedback).
+
+Nothing here does I/O or knows the desk; the extensions that wire these rules
+into a desk's transactions live in :mod:`supportkit.extensions` (their old
+names, e.g. ``supportkit.policies.SlaExtension``, still resolve).
+"""
 
 # -- triage and feedback (issue 7) --
 from ._feedback import (
@@ -60,7 +65,6 @@ from ._escalation import (
     TimeEscalation,
 )
 from ._routing import DEFAULT_FILTERS, Router, RoutingDecision
-from ._routing_desk import DeskRouting
 from ._routing_filters import (
     CandidateFilter,
     CandidateQuery,
@@ -90,7 +94,6 @@ __all__ += [
     "Choice",
     "CustomerAffinity",
     "DeEscalation",
-    "DeskRouting",
     "DiagnosisEscalation",
     "DrainResult",
     "EscalationChain",
@@ -160,7 +163,16 @@ __all__ += [
     "sweep",
 ]
 
-# -- SLA clocks on the desk (issue 5) --
-from ._sla_desk import NEXT_TIER, SlaBreachRecorded, SlaExtension, SlaWarningRecorded  # noqa: E402
+# -- the desk extensions moved to supportkit.extensions; these names stay importable from here
+# lazily, so this package imports nothing beyond the domain (it stays pure) --
+_MOVED = frozenset(
+    {"DeskRouting", "NEXT_TIER", "SlaBreachRecorded", "SlaExtension", "SlaWarningRecorded"}
+)
 
-__all__ += ["NEXT_TIER", "SlaBreachRecorded", "SlaExtension", "SlaWarningRecorded"]
+
+def __getattr__(name: str) -> object:
+    if name in _MOVED:
+        import importlib
+
+        return getattr(importlib.import_module("supportkit.extensions"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -21,7 +21,7 @@ import json
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from ._sql import _EPOCH, from_us, to_us
+from ._sql_base import _EPOCH, from_us, to_us
 from ._sql_schema import Migration, SchemaComponent
 
 if TYPE_CHECKING:

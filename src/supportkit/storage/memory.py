@@ -94,18 +94,18 @@ class MemoryUnitOfWork(UnitOfWork):
         self._lock = lock
         self._undo: list[Callable[[], None]] = []
 
-    def _begin(self) -> None:
+    def do_begin(self) -> None:
         self._lock.acquire()
         self._undo = []
 
-    def _end(self) -> None:
+    def do_end(self) -> None:
         self._undo = []
         self._lock.release()
 
-    def _commit(self) -> None:
+    def do_commit(self) -> None:
         self._undo = []
 
-    def rollback(self) -> None:
+    def do_rollback(self) -> None:
         while self._undo:
             self._undo.pop()()
 

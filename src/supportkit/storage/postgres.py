@@ -108,6 +108,7 @@ class PostgresStorage(Storage):
 
 class PostgresUnitOfWork(SqlUnitOfWork):
     dialect = "postgresql"
+    paramstyle = "format"
 
     def __init__(self, storage: PostgresStorage) -> None:
         super().__init__()
@@ -117,21 +118,21 @@ class PostgresUnitOfWork(SqlUnitOfWork):
         self.driver_errors = (psycopg.Error,)
         self._conn: Any = None
 
-    def _begin(self) -> None:
+    def do_begin(self) -> None:
         self._conn = self._storage._acquire()
         self._cur = self._conn.cursor()
 
-    def _commit(self) -> None:
+    def do_commit(self) -> None:
         try:
             self._conn.commit()
         except self.driver_errors as exc:
             raise StorageError(f"PostgreSQL commit failed: {exc}") from exc
 
-    def rollback(self) -> None:
+    def do_rollback(self) -> None:
         if self._conn is not None and not self._conn.closed:
             self._conn.rollback()
 
-    def _end(self) -> None:
+    def do_end(self) -> None:
         if self._cur is not None:
             self._cur.close()
             self._cur = None

@@ -185,7 +185,7 @@ class SQLiteUnitOfWork(SqlUnitOfWork):
         self._conn = conn
         self._open = False
 
-    def _begin(self) -> None:
+    def do_begin(self) -> None:
         if self._conn.in_transaction:
             raise StorageError(
                 "a unit of work is already open on this thread's SQLite connection; "
@@ -198,19 +198,19 @@ class SQLiteUnitOfWork(SqlUnitOfWork):
         self._open = True
         self._cur = self._conn.cursor()
 
-    def _commit(self) -> None:
+    def do_commit(self) -> None:
         try:
             self._conn.execute("COMMIT")
         except sqlite3.Error as exc:
             raise StorageError(f"SQLite commit failed: {exc}") from exc
         self._open = False
 
-    def rollback(self) -> None:
+    def do_rollback(self) -> None:
         if self._open and self._conn.in_transaction:
             self._conn.execute("ROLLBACK")
         self._open = False
 
-    def _end(self) -> None:
+    def do_end(self) -> None:
         if self._cur is not None:
             self._cur.close()
             self._cur = None

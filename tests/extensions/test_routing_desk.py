@@ -9,6 +9,7 @@ from supportkit.desk import SupportDesk
 from supportkit.domain._errors import ConfigurationError
 from supportkit.domain._events import TicketAssigned, TicketEscalated, TicketQueued
 from supportkit.domain._model import Agent, Availability, Priority, Team
+from supportkit.extensions import DeskRouting
 from supportkit.policies import (
     EscalationChain,
     EscalationRefused,
@@ -18,7 +19,6 @@ from supportkit.policies import (
     Router,
     TierLadder,
 )
-from supportkit.policies._routing_desk import DeskRouting
 from supportkit.ports._clock import FakeClock
 from supportkit.storage.memory import MemoryStorage
 

@@ -69,7 +69,7 @@ from supportkit.domain._events import (
 from supportkit.domain._model import Ticket
 from supportkit.ports._storage import Timer
 
-from ._sla import ClockState, SlaClock, SlaKind, SlaPolicy, SlaTarget, SlaWarning
+from ..policies import ClockState, SlaClock, SlaKind, SlaPolicy, SlaTarget, SlaWarning
 
 if TYPE_CHECKING:
     from supportkit._context import DeskContext

@@ -46,18 +46,21 @@ from supportkit.domain._events import (
 from supportkit.domain._model import Agent, Availability, Direction, HistoryEntry, Team, Ticket
 from supportkit.ports._storage import TicketQuery, Timer
 
-from ._escalation import (
+from ..policies import (
+    AgentIndex,
     EscalationContext,
     EscalationDecision,
     EscalationPolicy,
     ManualEscalation,
     ManualRequest,
+    Roster,
+    Router,
+    RoutingDecision,
+    RoutingRequest,
+    RoutingState,
+    TicketQueue,
+    TierLadder,
 )
-from ._routing import Router, RoutingDecision
-from ._routing_index import AgentIndex
-from ._routing_queue import TicketQueue
-from ._routing_request import RoutingRequest, RoutingState
-from ._tiers import Roster, TierLadder
 
 if TYPE_CHECKING:
     from supportkit._context import DeskContext

@@ -1,0 +1,108 @@
+"""The helpers every SQL port mixin shares: one cursor, placeholders, error mapping.
+
+Statements are written once with ``?`` placeholders (the DB-API ``qmark``
+style) and translated for drivers using ``format`` (psycopg, PyMySQL) by
+:func:`qmark_to_format`. Driver exceptions are wrapped in
+:class:`~supportkit.StorageError` (:class:`~supportkit.DuplicateError` for a
+unique violation) ``from`` the original.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from ..domain._errors import DuplicateError, StorageError
+
+__all__ = ["SqlBase", "from_us", "qmark_to_format", "to_us"]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def to_us(dt: datetime | None) -> int | None:
+    """An aware datetime as integer microseconds since the epoch."""
+    if dt is None:
+        return None
+    delta = dt - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def from_us(us: int | None) -> datetime | None:
+    """The aware UTC datetime *us* microseconds after the epoch (None stays None)."""
+    if us is None:
+        return None
+    return datetime.fromtimestamp(us // 1_000_000, UTC).replace(microsecond=us % 1_000_000)
+
+
+def qmark_to_format(sql: str) -> str:
+    """*sql* written with ``?`` placeholders, for a ``format``-style driver (``%s``).
+
+    A literal ``%`` becomes ``%%`` so the driver does not read it as a placeholder.
+    Statements must not contain ``?`` inside string literals.
+    """
+    return sql.replace("%", "%%").replace("?", "%s")
+
+
+class SqlBase:
+    """State and helpers shared by the SQL port mixins (one cursor per unit of work).
+
+    A backend sets ``dialect``, ``paramstyle`` (``"qmark"`` or ``"format"``),
+    the driver's exception classes, and ``_cur`` (a DB-API cursor) in its
+    ``do_begin``.
+    """
+
+    dialect: str = "sqlite"
+    #: the driver's placeholder style: "qmark" (``?``, sqlite3) or "format" (``%s``)
+    paramstyle: str = "qmark"
+    #: exception classes of the driver meaning "unique constraint violated"
+    integrity_errors: tuple[type[BaseException], ...] = ()
+    driver_errors: tuple[type[BaseException], ...] = ()
+
+    def __init__(self) -> None:
+        self._cur: Any = None
+        self._sql_cache: dict[str, str] = {}
+        self._allocated: set[int] = set()
+        #: rows as read in this unit of work, to write back only what changed
+        self._loaded: dict[str, tuple[Any, ...]] = {}
+
+    def q(self, sql: str) -> str:
+        """Translate ``?`` placeholders for the driver."""
+        if self.paramstyle == "qmark":
+            return sql
+        out = self._sql_cache.get(sql)
+        if out is None:
+            out = self._sql_cache[sql] = qmark_to_format(sql)
+        return out
+
+    def x(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """Execute *sql*; returns the cursor. Maps driver errors to supportkit's."""
+        try:
+            return self._cur.execute(self.q(sql), params)
+        except self.integrity_errors as exc:
+            raise DuplicateError(f"a unique value is stored already: {exc}") from exc
+        except self.driver_errors as exc:
+            raise StorageError(f"{self.dialect} failed: {exc}") from exc
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """The first row of *sql*'s result, or None."""
+        self.x(sql, params)
+        return self._cur.fetchone()
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        """Every row of *sql*'s result."""
+        self.x(sql, params)
+        return list(self._cur.fetchall())
+
+    def upsert_sql(self, table: str, keys: Sequence[str], columns: Sequence[str]) -> str:
+        """``INSERT`` of *keys* + *columns* that replaces *columns* of an existing row.
+
+        The default is the ``ON CONFLICT ... DO UPDATE`` of SQLite and
+        PostgreSQL; a backend for another database overrides this one method.
+        """
+        cols = (*keys, *columns)
+        sets = ", ".join(f"{c} = excluded.{c}" for c in columns)
+        return (
+            f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) "
+            f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sets}"
+        )

@@ -1,0 +1,75 @@
+"""The SQL outbox port (:class:`~supportkit.ports.OutboxStore`): events in ``sk_events``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from .._convert import dumps, event_from_data, event_to_data
+from ..domain._events import DomainEvent
+from ..ports._storage import OutboxStore, StoredEvent
+from ._sql_base import SqlBase, to_us
+
+__all__ = ["SqlOutboxStore"]
+
+
+class SqlOutboxStore(SqlBase, OutboxStore):
+    """Events as JSON rows with a sequence number and a published flag."""
+
+    def add_events(self, events: Iterable[DomainEvent]) -> list[int]:
+        rows: list[Any] = []
+        for e in events:
+            data = event_to_data(e)
+            rows.extend((e.ticket_id, data["type"], to_us(e.at), dumps(data)))
+        if not rows:
+            return []
+        seqs: list[int] = []
+        per = 4 * 200  # parameters per statement, well under every driver's limit
+        for i in range(0, len(rows), per):
+            chunk = rows[i : i + per]
+            values = ", ".join(["(?, ?, ?, ?, 0)"] * (len(chunk) // 4))
+            got = self.all(
+                "INSERT INTO sk_events (ticket_id, type, at, payload, published) "
+                f"VALUES {values} RETURNING seq",
+                chunk,
+            )
+            seqs.extend(sorted(int(r[0]) for r in got))
+        return seqs
+
+    def _stored(self, rows: list[Any]) -> list[StoredEvent]:
+        return [StoredEvent(int(r[0]), event_from_data(json.loads(r[1])), bool(r[2])) for r in rows]
+
+    def pending_events(self, limit: int = 1000) -> list[StoredEvent]:
+        return self._stored(
+            self.all(
+                "SELECT seq, payload, published FROM sk_events WHERE published = 0 "
+                "ORDER BY seq LIMIT ?",
+                (limit,),
+            )
+        )
+
+    def mark_published(self, seqs: Iterable[int]) -> None:
+        ids = list(seqs)
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            self.x(
+                f"UPDATE sk_events SET published = 1 WHERE seq IN ({', '.join('?' * len(chunk))})",
+                chunk,
+            )
+
+    def events_for(self, ticket_id: str) -> list[StoredEvent]:
+        return self._stored(
+            self.all(
+                "SELECT seq, payload, published FROM sk_events WHERE ticket_id = ? ORDER BY seq",
+                (ticket_id,),
+            )
+        )
+
+    def events_since(self, seq: int, limit: int = 1000) -> list[StoredEvent]:
+        return self._stored(
+            self.all(
+                "SELECT seq, payload, published FROM sk_events WHERE seq > ? ORDER BY seq LIMIT ?",
+                (seq, limit),
+            )
+        )

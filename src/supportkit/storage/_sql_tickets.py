@@ -1,0 +1,206 @@
+"""The SQL tickets port (:class:`~supportkit.ports.TicketStore`) for SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from .._convert import dumps
+from ..domain._errors import ConcurrencyConflict, DuplicateError, TicketNotFound
+from ..domain._model import Priority, Ticket
+from ..ports._storage import TicketQuery, TicketStore
+from ._sql_base import SqlBase, from_us, to_us
+
+__all__ = ["SqlTicketStore"]
+
+_TICKET_COLS = (
+    "id, number, subject, customer_id, channel, status, priority, category, tier, team_id, "
+    "assignee_id, tags, custom_fields, language, lifecycle, version, received_at, "
+    "registered_at, first_response_at, last_customer_message_at, resolved_at, closed_at, "
+    "updated_at, resolution, close_reason, reopen_count, escalation_count"
+)
+
+
+def _tags_out(tags: frozenset[str]) -> str:
+    return json.dumps(sorted(tags)) if tags else "[]"
+
+
+_TICKET_NAMES = tuple(c.strip() for c in _TICKET_COLS.split(","))
+_TIME_NAMES = frozenset(n for n in _TICKET_NAMES if n.endswith("_at"))
+_set = object.__setattr__
+
+
+def _row_to_ticket(r: Sequence[Any]) -> Ticket:
+    """A ticket from its row, built without re-running the entity's converters:
+    the columns were written from a valid ticket, so re-validating is waste on
+    the hottest path of every use case."""
+    t = object.__new__(Ticket)
+    for name, value in zip(_TICKET_NAMES, r, strict=True):
+        _set(t, name, from_us(value) if name in _TIME_NAMES else value)
+    _set(t, "priority", Priority(r[6]))
+    _set(t, "tags", frozenset(json.loads(r[11])) if r[11] != "[]" else frozenset())
+    _set(t, "custom_fields", json.loads(r[12]) if r[12] != "{}" else {})
+    _set(t, "events", [])
+    return t
+
+
+def _ticket_row(t: Ticket) -> tuple[Any, ...]:
+    """The ticket's column values in _TICKET_COLS order."""
+    return (t.id, t.number, *_ticket_values(t), t.version, *_ticket_times(t))
+
+
+def _ticket_values(t: Ticket) -> tuple[Any, ...]:
+    """Column values after (id, number) and before version, in UPDATE order."""
+    return (
+        t.subject,
+        t.customer_id,
+        t.channel,
+        t.status,
+        int(t.priority),
+        t.category,
+        t.tier,
+        t.team_id,
+        t.assignee_id,
+        _tags_out(t.tags),
+        dumps(t.custom_fields) if t.custom_fields else "{}",
+        t.language,
+        t.lifecycle,
+    )
+
+
+def _ticket_times(t: Ticket) -> tuple[Any, ...]:
+    return (
+        to_us(t.received_at),
+        to_us(t.registered_at),
+        to_us(t.first_response_at),
+        to_us(t.last_customer_message_at),
+        to_us(t.resolved_at),
+        to_us(t.closed_at),
+        to_us(t.updated_at),
+        t.resolution,
+        t.close_reason,
+        t.reopen_count,
+        t.escalation_count,
+    )
+
+
+class SqlTicketStore(SqlBase, TicketStore):
+    """Tickets in ``sk_tickets``; saves write only the columns that changed."""
+
+    def bump_ticket_counter(self, number: int) -> None:
+        """Move the ticket-number counter to at least *number* (a caller-chosen number)."""
+        if self.dialect == "sqlite":
+            self.x(
+                "UPDATE sk_counters SET value = ? WHERE name = 'ticket_number' AND value < ?",
+                (number, number),
+            )
+        else:
+            self.x(
+                "SELECT setval('sk_ticket_number', GREATEST(?, "
+                "(SELECT last_value FROM sk_ticket_number)))",
+                (number,),
+            )
+
+    def next_ticket_number(self) -> int:
+        if self.dialect == "sqlite":
+            row = self.one(
+                "UPDATE sk_counters SET value = value + 1 WHERE name = 'ticket_number' "
+                "RETURNING value"
+            )
+        else:
+            row = self.one("SELECT nextval('sk_ticket_number')")
+        self._allocated.add(int(row[0]))
+        return int(row[0])
+
+    def add_ticket(self, ticket: Ticket) -> None:
+        ticket.version = 1
+        params = _ticket_row(ticket)
+        try:
+            self.x(
+                f"INSERT INTO sk_tickets ({_TICKET_COLS}) VALUES ({', '.join('?' * 27)})", params
+            )
+        except DuplicateError as exc:
+            ticket.version = 0
+            raise DuplicateError(
+                f"ticket id {ticket.id!r} or number {ticket.number} exists already"
+            ) from exc.__cause__
+        self._loaded[ticket.id] = params
+        if ticket.number not in self._allocated:  # a number chosen by the caller
+            self.bump_ticket_counter(ticket.number)
+
+    def get_ticket(self, ticket_id: str) -> Ticket:
+        row = self.one(f"SELECT {_TICKET_COLS} FROM sk_tickets WHERE id = ?", (ticket_id,))
+        if row is None:
+            raise TicketNotFound(ticket_id)
+        self._loaded[ticket_id] = tuple(row)
+        return _row_to_ticket(row)
+
+    def get_ticket_by_number(self, number: int) -> Ticket:
+        row = self.one(f"SELECT {_TICKET_COLS} FROM sk_tickets WHERE number = ?", (number,))
+        if row is None:
+            raise TicketNotFound(f"#{number}")
+        self._loaded[row[0]] = tuple(row)
+        return _row_to_ticket(row)
+
+    def save_ticket(self, ticket: Ticket, expected_version: int) -> None:
+        new_version = expected_version + 1
+        row = _ticket_row(ticket)
+        before = self._loaded.get(ticket.id)
+        if before is not None and before[15] == expected_version:
+            # only the columns that changed: SQLite and PostgreSQL then touch only the
+            # indexes over those columns instead of rewriting every index entry
+            changed = [i for i in range(2, len(row)) if i != 15 and row[i] != before[i]]
+        else:
+            changed = [i for i in range(2, len(row)) if i != 15]
+        sets = ", ".join(f"{_TICKET_NAMES[i]} = ?" for i in changed)
+        sql = f"UPDATE sk_tickets SET {sets + ', ' if sets else ''}version = ? WHERE id = ? AND version = ?"
+        params = (*(row[i] for i in changed), new_version, ticket.id, expected_version)
+        cur = self.x(sql, params)
+        if cur.rowcount != 1:
+            found = self.one("SELECT version FROM sk_tickets WHERE id = ?", (ticket.id,))
+            if found is None:
+                raise TicketNotFound(ticket.id)
+            raise ConcurrencyConflict("ticket", ticket.id, expected_version, int(found[0]))
+        ticket.version = new_version
+        self._loaded[ticket.id] = (*row[:15], new_version, *row[16:])
+
+    def _where(self, q: TicketQuery) -> tuple[str, list[Any]]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        statuses = q.statuses()
+        if statuses is not None:
+            clauses.append(f"status IN ({', '.join('?' * len(statuses))})" if statuses else "1=0")
+            params.extend(statuses)
+        for col, val in (
+            ("customer_id", q.customer_id),
+            ("assignee_id", q.assignee_id),
+            ("team_id", q.team_id),
+            ("tier", q.tier),
+            ("channel", q.channel),
+        ):
+            if val is not None:
+                clauses.append(f"{col} = ?")
+                params.append(val)
+        if q.priority is not None:
+            clauses.append("priority = ?")
+            params.append(int(q.priority))
+        if q.text:
+            clauses.append("LOWER(subject) LIKE ? ESCAPE '\\'")
+            escaped = q.text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            params.append(f"%{escaped}%")
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+    def find_tickets(self, query: TicketQuery) -> list[Ticket]:
+        where, params = self._where(query)
+        order = "ASC" if query.oldest_first else "DESC"
+        rows = self.all(
+            f"SELECT {_TICKET_COLS} FROM sk_tickets{where} ORDER BY number {order} "
+            "LIMIT ? OFFSET ?",
+            (*params, query.limit, query.offset),
+        )
+        return [_row_to_ticket(r) for r in rows]
+
+    def count_tickets(self, query: TicketQuery) -> int:
+        where, params = self._where(query)
+        return int(self.one(f"SELECT COUNT(*) FROM sk_tickets{where}", params)[0])
