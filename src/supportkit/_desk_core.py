@@ -20,6 +20,7 @@ from .domain._errors import (
 from .domain._events import (
     EVENT_TYPES,
     DomainEvent,
+    TicketReceived,
     event_type,
 )
 from .domain._lifecycle import Lifecycle, default_lifecycle
@@ -27,6 +28,7 @@ from .domain._model import (
     Ticket,
     ensure_utc,
 )
+from .policies._channel_hours import ChannelHours
 from .policies._tiers import TierLadder
 from .ports._clock import Clock, SystemClock
 from .ports._storage import Storage, StoredEvent, Timer
@@ -85,6 +87,7 @@ class DeskCore:
         max_text_chars: int = 1_000_000,
         outbox_mark_batch: int = 64,
         extensions: Iterable[Any] = (),
+        channel_hours: ChannelHours | None = None,
     ) -> None:
         if storage is None:
             from .storage.memory import MemoryStorage
@@ -111,6 +114,16 @@ class DeskCore:
         if outbox_mark_batch < 1:
             raise ConfigurationError("outbox_mark_batch must be at least 1")
         self.outbox_mark_batch = outbox_mark_batch
+        if channel_hours is not None and not isinstance(channel_hours, ChannelHours):
+            raise ConfigurationError(
+                f"channel_hours must be a ChannelHours (e.g. service_hours()), got {channel_hours!r}"
+            )
+        #: when each channel is open and what it does when closed (None: always open)
+        self.channel_hours = channel_hours
+        if channel_hours is not None:
+            from ._desk_channels import mark_out_of_hours
+
+            self.on(TicketReceived, mark_out_of_hours)
         self.extensions = list(extensions)
         for ext in self.extensions:
             ext.install(self)

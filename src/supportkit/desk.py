@@ -17,6 +17,7 @@ nor stops the other subscribers; its failure is logged and sent on
 
 from __future__ import annotations
 
+from ._desk_channels import ChannelUseCases
 from ._desk_core import DeskCore, DeskSignals
 from ._desk_customers import CustomerHistory, CustomerNote, CustomerUseCases
 from ._desk_inbound import InboundUseCases
@@ -33,7 +34,9 @@ __all__ = [
 ]
 
 
-class SupportDesk(InboundUseCases, TicketUseCases, CustomerUseCases, TicketQueries):
+class SupportDesk(
+    InboundUseCases, TicketUseCases, CustomerUseCases, ChannelUseCases, TicketQueries
+):
     """The one object a host builds: every support use case is a method here.
 
     The use cases live in one module per family (inbound, tickets and agents,

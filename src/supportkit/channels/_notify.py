@@ -230,6 +230,15 @@ class CustomerNotifier:
         if kind == "acknowledgement" and not self._ack_allowed(ctx, recipient, ctx.now):
             return
         subject, body = self.render(kind, ticket, name or recipient)
+        hours = ctx.desk.channel_hours
+        if (
+            kind == "acknowledgement"
+            and hours is not None
+            and "out_of_hours" in ticket.custom_fields
+        ):
+            # honest about the wait: the channel is closed, opens at ..., or answers elsewhere
+            status = hours.status(ticket.channel, ticket.received_at)
+            body += "\n\n" + status.notice(self.language_for(ticket))
         self.dispatcher.enqueue(
             ctx,
             OutboundMessage(

@@ -4,9 +4,11 @@ The customer's first message opens a ticket on channel ``"chat"``; later
 messages join it; agents' (and the bot's) replies on the ticket are pushed
 to the socket by :class:`ChatChannel`, which the host registers with the
 :class:`~supportkit.channels.OutboundDispatcher` like any channel. Outside
-the chat's opening hours (any object with ``is_open(at) -> bool``, e.g.
-``supportkit.policies.BusinessCalendar``) the conversation becomes an email
-ticket: the customer is told so and asked for an address.
+the chat's opening hours (the desk's ``channel_hours``, or any object with
+``is_open(at) -> bool`` passed as *hours*) the customer is told honestly when
+the chat opens; the conversation then becomes an email ticket (the customer
+is asked for an address), or, when the desk's hours say the closed chat
+queues, a chat ticket answered at the opening.
 
 The wire protocol is JSON frames. Client to server::
 
@@ -35,8 +37,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from ..domain._errors import SupportKitError
+from ..domain._errors import ConfigurationError, SupportKitError
 from ..domain._model import Direction, Ticket
+from ..policies._channel_hours import OutOfHoursAction
 from ..ports._channel import Channel, DeliveryReceipt, OutboundMessage
 from ..ports._clock import Clock, SystemClock
 
@@ -194,13 +197,34 @@ class ChatEndpoint:
     ) -> None:
         self.desk = desk
         self.channel = channel
+        if hours is not None and desk.channel_hours is not None:
+            raise ConfigurationError(
+                "the chat's hours are set twice: the desk has channel_hours already; drop "
+                "ChatEndpoint(hours=...) (the chat follows desk.channel_status('chat'))"
+            )
         self.hours = hours
         self.bot = bot
         self.identify = identify
         self.app = Starlette(routes=[WebSocketRoute(path, self._serve)])
 
     def is_open(self) -> bool:
+        """Whether the chat is staffed now (the desk's channel hours, or *hours*)."""
+        if self.desk.channel_hours is not None:
+            return self.desk.channel_status("chat").open
         return self.hours is None or self.hours.is_open(self.desk.clock.now())
+
+    def _queues_after_hours(self) -> bool:
+        """The desk's channel hours say a closed chat queues the request (no email asked)."""
+        hours = self.desk.channel_hours
+        return hours is not None and hours.rule("chat").action is OutOfHoursAction.QUEUE
+
+    def _closed_notice(self, session: _Session) -> str:
+        if self.desk.channel_hours is None:
+            return session.text("closed")
+        honest = self.desk.channel_status("chat").notice(session.language)
+        if self._queues_after_hours():
+            return honest
+        return f"{honest} {session.text('need_email')}"
 
     async def _serve(self, ws: WebSocket) -> None:
         await ws.accept()
@@ -235,7 +259,7 @@ class ChatEndpoint:
         self.channel.connect(session.sender, live)
         live.push({"type": "welcome", "session": session.id, "open": open_now})
         if not open_now and session.ticket_id is None:
-            live.push({"type": "notice", "text": session.text("closed")})
+            live.push({"type": "notice", "text": self._closed_notice(session)})
         while True:
             if pending is None:
                 pending = await ws.receive_json()
@@ -292,7 +316,9 @@ class ChatEndpoint:
                 self._bind(session, ticket)
                 live.push({"type": "ticket", "number": ticket.number, "channel": "chat"})
             self._bot_turn(session, text, live)
-        elif session.email_ticket is not None or not self.is_open():
+        elif session.email_ticket is not None or (
+            not self._queues_after_hours() and not self.is_open()
+        ):
             self._after_hours(session, text, live)
         else:
             ticket = self._receive(session, text)

@@ -8,5 +8,7 @@ from ._lifecycle import *  # noqa: F403
 from ._lifecycle import __all__ as _lifecycle_all
 from ._model import *  # noqa: F403
 from ._model import __all__ as _model_all
+from ._service_events import *  # noqa: F403
+from ._service_events import __all__ as _service_events_all
 
-__all__ = [*_errors_all, *_events_all, *_lifecycle_all, *_model_all]
+__all__ = [*_errors_all, *_events_all, *_lifecycle_all, *_model_all, *_service_events_all]

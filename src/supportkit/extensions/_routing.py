@@ -70,6 +70,8 @@ __all__ = ["DeskRouting"]
 
 NAMESPACE = "supportkit.routing"
 TIMER_KIND = "supportkit.escalation"
+#: routes a request held while its channel was closed, when the channel opens
+OPEN_TIMER_KIND = "supportkit.channel_open"
 _PAGE = 1000
 
 
@@ -154,6 +156,7 @@ class DeskRouting:
         desk.on(AgentSaved, self._on_agent_saved)
         desk.on(TeamSaved, self._on_team_saved)
         desk.on_timer(TIMER_KIND, self._on_timer)
+        desk.on_timer(OPEN_TIMER_KIND, self._on_channel_open)
         desk.signals.for_type(AgentAvailabilityChanged).connect(self._on_availability, weak=False)
 
     @property
@@ -390,7 +393,11 @@ class DeskRouting:
         ticket = ctx.ticket(event.ticket_id)
         if event.event == "register":
             text = _latest_inbound_text(ctx, ticket)
-            if self.evaluate(ctx, ticket, text=text) is None and ticket.assignee_id is None:
+            if (
+                self.evaluate(ctx, ticket, text=text) is None
+                and ticket.assignee_id is None
+                and not self._held_until_open(ctx, ticket)
+            ):
                 self.route(ctx, ticket)
             return
         was_open = event.from_status not in self.done_statuses and event.from_status != "received"
@@ -450,6 +457,26 @@ class DeskRouting:
     def _on_timer(self, ctx: DeskContext, timer: Timer) -> None:
         ticket = ctx.ticket(timer.ticket_id)
         self.evaluate(ctx, ticket)
+
+    def _held_until_open(self, ctx: DeskContext, ticket: Ticket) -> bool:
+        """A request on a closed channel that queues (the desk's channel hours) waits for
+        the opening: queued now, routed by a timer when the channel opens."""
+        held = ticket.custom_fields.get("out_of_hours")
+        if not isinstance(held, dict) or held.get("action") != "queue":
+            return False
+        opens = datetime.fromisoformat(held["next_open"])
+        if opens <= ctx.now:
+            return False
+        reason = f"{ticket.channel} is closed until {opens.isoformat()}"
+        ticket.record(TicketQueued(ticket.id, ctx.now, ticket.team_id, reason))
+        key = f"{OPEN_TIMER_KIND}:{ticket.id}"
+        ctx.uow.schedule_timer(Timer(key, opens, OPEN_TIMER_KIND, ticket.id))
+        return True
+
+    def _on_channel_open(self, ctx: DeskContext, timer: Timer) -> None:
+        ticket = ctx.ticket(timer.ticket_id)
+        if ticket.assignee_id is None and not self._is_done(ticket) and ticket.status != "received":
+            self.route(ctx, ticket)
 
     def _on_team_saved(self, ctx: DeskContext, event: TeamSaved) -> None:
         """``desk.add_team`` after the desk was built: the roster learns the team."""

@@ -69,7 +69,15 @@ from supportkit.domain._events import (
 from supportkit.domain._model import Ticket
 from supportkit.ports._storage import Timer
 
-from ..policies import ClockState, SlaClock, SlaKind, SlaPolicy, SlaTarget, SlaWarning
+from ..policies import (
+    CHANNEL_CALENDAR,
+    ClockState,
+    SlaClock,
+    SlaKind,
+    SlaPolicy,
+    SlaTarget,
+    SlaWarning,
+)
 
 if TYPE_CHECKING:
     from supportkit._context import DeskContext
@@ -199,6 +207,13 @@ class SlaExtension:
 
     # -- wiring ---------------------------------------------------------------------
     def install(self, desk: SupportDesk) -> None:
+        if desk.channel_hours is not None:  # SlaRule(calendar=CHANNEL_CALENDAR) reads them
+            self.policy = self.policy.with_calendars(desk.channel_hours.sla_calendars())
+        elif any(rule.calendar == CHANNEL_CALENDAR for rule in self.policy.rules):
+            raise ConfigurationError(
+                "an SLA rule measures in the channel's hours (calendar=CHANNEL_CALENDAR) but the "
+                "desk has none: pass SupportDesk(channel_hours=service_hours(...))"
+            )
         if isinstance(self.escalate_on_breach, Mapping):
             for kind, tier in self.escalate_on_breach.items():
                 if tier != NEXT_TIER and tier not in desk.tiers:

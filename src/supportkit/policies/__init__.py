@@ -176,3 +176,25 @@ def __getattr__(name: str) -> object:
 
         return getattr(importlib.import_module("supportkit.extensions"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+# -- channel hours (issue 16) --
+from ._channel_hours import (  # noqa: E402
+    CHANNEL_CALENDAR,
+    ChannelHours,
+    ChannelStatus,
+    OutOfHours,
+    OutOfHoursAction,
+    channel_calendar_name,
+    service_hours,
+)
+
+__all__ += [
+    "CHANNEL_CALENDAR",
+    "ChannelHours",
+    "ChannelStatus",
+    "OutOfHours",
+    "OutOfHoursAction",
+    "channel_calendar_name",
+    "service_hours",
+]

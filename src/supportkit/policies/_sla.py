@@ -51,6 +51,7 @@ from supportkit.domain._errors import ConfigurationError, ValidationError
 from supportkit.domain._model import ensure_utc
 
 from ._calendar import BusinessCalendar, always_open
+from ._channel_hours import CHANNEL_CALENDAR, channel_calendar_name
 
 __all__ = [
     "ClockState",
@@ -109,7 +110,8 @@ class SlaRule:
     """Targets promised to the tickets this rule matches (``None`` criteria match any).
 
     ``calendar`` names a calendar of the policy (business time); ``None``
-    measures in calendar time (24/7, elapsed).
+    measures in calendar time (24/7, elapsed); :data:`CHANNEL_CALENDAR`
+    measures in the hours of the ticket's channel (the desk's ``channel_hours``).
     """
 
     first_response: timedelta | None = None
@@ -203,7 +205,10 @@ class SlaPolicy:
         for rule in self.rules:
             if not isinstance(rule, SlaRule):
                 raise ConfigurationError(f"SlaPolicy rules must be SlaRule values, got {rule!r}")
-            if rule.calendar is not None and rule.calendar not in self.calendars:
+            if (
+                rule.calendar not in (None, CHANNEL_CALENDAR)
+                and rule.calendar not in self.calendars
+            ):
                 known = ", ".join(sorted(self.calendars)) or "none"
                 raise ConfigurationError(
                     f"SLA rule {rule.criteria()} uses calendar {rule.calendar!r}, which the "
@@ -248,7 +253,16 @@ class SlaPolicy:
         if best is None:
             return None
         target: timedelta = getattr(best, kind.value)
-        return SlaTarget(kind, target, self.calendar(best.calendar), best.calendar, best.warn_ratio)
+        name = best.calendar
+        if name == CHANNEL_CALENDAR:  # the ticket's channel's hours; none: open around the clock
+            name = channel_calendar_name(channel) if channel else None
+            if name not in self.calendars:
+                name = None
+        return SlaTarget(kind, target, self.calendar(name), name, best.warn_ratio)
+
+    def with_calendars(self, calendars: Mapping[str, BusinessCalendar]) -> SlaPolicy:
+        """The same rules with more named calendars (a desk adds its channels' hours)."""
+        return SlaPolicy(self.rules, {**self.calendars, **calendars})
 
     def targets_for(
         self,
