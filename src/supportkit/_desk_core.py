@@ -195,7 +195,7 @@ class DeskCore:
             uow.commit()
         if marking:
             self._to_mark = []
-        self._publish(ctx.stored)
+        self.storage.when_committed(ctx.stored, self._publish)
         return result
 
     def _publish(self, stored: Sequence[StoredEvent]) -> None:
@@ -242,6 +242,17 @@ class DeskCore:
             uow.mark_published([se.seq for se in pending])
             uow.commit()
         return len(pending)
+
+    def flush(self) -> int:
+        """Publish the events of use cases whose host transaction has committed since.
+
+        Only needed on a storage joined to a host's own transaction
+        (:class:`~supportkit.storage.host.HostStorage`) when the host's framework
+        does not announce its commits (a plain ``sqlite3`` or psycopg connection,
+        a SQLAlchemy ``Connection``): call it after the host's commit. Events of a
+        transaction the host rolled back are dropped. Returns how many were published.
+        """
+        return self.storage.flush_committed()
 
     def flush_outbox(self) -> None:
         """Mark delivered events as published now (otherwise done with the next use case)."""

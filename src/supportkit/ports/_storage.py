@@ -35,6 +35,7 @@ only the rest. Every shipped backend passes the contract suite in
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable, Sequence
 from typing import Self
 
 from ._storage_records import RawInbound, StoredEvent, TicketQuery, Timer
@@ -94,6 +95,19 @@ class Storage(abc.ABC):
     @abc.abstractmethod
     def unit_of_work(self) -> UnitOfWork:
         """A new unit of work (a transaction); use it as a context manager."""
+
+    def when_committed(
+        self, stored: Sequence[StoredEvent], deliver: Callable[[Sequence[StoredEvent]], None]
+    ) -> None:
+        """Hand *stored* (the events of a unit of work just committed) to *deliver* once
+        they are durable. A storage that owns its transactions does it at once; one
+        joined to a host's transaction waits for the host's commit."""
+        deliver(stored)
+
+    def flush_committed(self) -> int:
+        """Deliver events held for a host's commit that has happened since; the number
+        delivered. Only storages joined to a host's transaction hold any."""
+        return 0
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections; the default has nothing to release."""

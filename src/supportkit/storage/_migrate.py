@@ -16,18 +16,31 @@ def migrate(
     dialect: str,
     components: Sequence[SchemaComponent],
     begin: Callable[[Any], None],
+    *,
+    commit: Callable[[Any], None] | None = None,
+    rollback: Callable[[Any], None] | None = None,
 ) -> dict[str, int]:
     """Bring every component to its newest version; returns the versions now in place.
 
     A database at a *newer* version than this code knows is refused rather
     than used, so an old process never writes into a schema it does not understand.
+    *commit* and *rollback* end each component's step (default: the
+    connection's own); a storage joined to a host's transaction passes
+    savepoint release and rollback, so the schema lands with the host's commit.
     """
+    joined = commit is not None
+    end = commit or (lambda c: c.commit())
+    undo = rollback or (lambda c: c.rollback())
     cur = conn.cursor()
     ph = "?" if dialect == "sqlite" else "%s"
+    if joined:
+        begin(conn)
     cur.execute(
         "CREATE TABLE IF NOT EXISTS sk_schema (component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
     )
-    if dialect != "sqlite":
+    if joined:
+        end(conn)
+    elif dialect != "sqlite":
         conn.commit()
     versions: dict[str, int] = {}
     for comp in components:
@@ -56,9 +69,9 @@ def migrate(
                 "ON CONFLICT (component) DO UPDATE SET version = excluded.version",
                 (comp.name, current),
             )
-            conn.commit()
+            end(conn)
         except BaseException:
-            conn.rollback()
+            undo(conn)
             raise
         if comp.after_migrate is not None:
             comp.after_migrate(conn)

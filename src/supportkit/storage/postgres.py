@@ -67,6 +67,9 @@ class PostgresStorage(Storage):
                     raise StorageError(f"cannot connect to PostgreSQL ({conninfo}): {exc}") from exc
 
         self._connect = connect
+        #: what connect() returned, by the psycopg connection inside it (SQLAlchemy's
+        #: engine.raw_connection() wraps one; closing the wrapper returns it to its pool)
+        self._owners: dict[int, Any] = {}
         self._pool: list[Any] = []
         self._pool_size = pool_size
         self._lock = threading.Lock()
@@ -83,10 +86,18 @@ class PostgresStorage(Storage):
                 conn = self._pool.pop()
                 if not conn.closed:
                     return conn
-        return self._connect()
+        got = self._connect()
+        conn = getattr(got, "driver_connection", None) or got
+        if conn is not got:
+            self._owners[id(conn)] = got
+        return conn
+
+    def _close(self, conn: Any) -> None:
+        (self._owners.pop(id(conn), None) or conn).close()
 
     def _release(self, conn: Any) -> None:
         if conn.closed:
+            self._owners.pop(id(conn), None)
             return
         if conn.info.transaction_status != self._psycopg.pq.TransactionStatus.IDLE:
             conn.rollback()
@@ -94,7 +105,7 @@ class PostgresStorage(Storage):
             if len(self._pool) < self._pool_size:
                 self._pool.append(conn)
                 return
-        conn.close()
+        self._close(conn)
 
     def unit_of_work(self) -> PostgresUnitOfWork:
         return PostgresUnitOfWork(self)
@@ -102,7 +113,7 @@ class PostgresStorage(Storage):
     def close(self) -> None:
         with self._lock:
             for conn in self._pool:
-                conn.close()
+                self._close(conn)
             self._pool.clear()
 
 
