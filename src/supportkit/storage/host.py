@@ -181,6 +181,7 @@ class HostUnitOfWork(SqlUnitOfWork):
         super().__init__()
         self._host = storage.host
         self.dialect = storage.dialect
+        self.paramstyle = "qmark" if storage.dialect == "sqlite" else "format"
         self.driver_errors = (self._host.errors[0],)
         self.integrity_errors = (self._host.errors[1],)
         self._wrote = False
