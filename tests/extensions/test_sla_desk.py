@@ -372,13 +372,18 @@ def test_tick_fires_only_due_timers_among_many(storage, monkeypatch):
     with desk.storage.unit_of_work() as uow:
         uow_type = type(uow)
     reads: list[str] = []
-    original = uow_type.kv_get
+    by_key, by_ticket = uow_type.get_sla_clock, uow_type.sla_clocks_for
 
-    def counting(self, namespace, key):
+    def counting_key(self, key):
         reads.append(key)
-        return original(self, namespace, key)
+        return by_key(self, key)
 
-    monkeypatch.setattr(uow_type, "kv_get", counting)
+    def counting_ticket(self, ticket_id):
+        reads.append(ticket_id)
+        return by_ticket(self, ticket_id)
+
+    monkeypatch.setattr(uow_type, "get_sla_clock", counting_key)
+    monkeypatch.setattr(uow_type, "sla_clocks_for", counting_ticket)
     clock.set(at(11, 9, 15))
     assert desk.tick() == 1
     assert {k.split(":")[0] for k in reads} == {urgent.id}

@@ -59,13 +59,12 @@ from ..ports._channel import (
     OutboundMessage,
     RetryPolicy,
 )
-from ..ports._storage import Timer, UnitOfWork
+from ..ports._storage import StoredDelivery, Timer, UnitOfWork
 
 if TYPE_CHECKING:
     from ..desk import SupportDesk
 
 __all__ = [
-    "DELIVERY_NAMESPACE",
     "DeliveryRecord",
     "OutboundDispatcher",
     "delivered_ticket_id",
@@ -74,11 +73,19 @@ __all__ = [
 
 log = logging.getLogger("supportkit.channels")
 
-DELIVERY_NAMESPACE = "supportkit.delivery"
-EXTERNAL_NAMESPACE = "supportkit.delivery.external"
 TIMER_KIND = "supportkit.delivery"
 
 DeliveryRecord = dict[str, Any]
+
+
+def _load(uow: UnitOfWork, delivery_id: str) -> DeliveryRecord | None:
+    found = uow.get_delivery(delivery_id)
+    return None if found is None else found.data
+
+
+def _store(uow: UnitOfWork, delivery_id: str, record: DeliveryRecord) -> None:
+    ticket_id = str(record["outbound"]["ticket_id"])
+    uow.put_delivery(StoredDelivery(delivery_id, ticket_id, str(record["status"]), record))
 
 
 def recipient_for(customer: Customer, channel: str) -> tuple[str, str]:
@@ -104,8 +111,7 @@ def delivered_ticket_id(uow: UnitOfWork, external_id: str) -> str | None:
     found = uow.find_message_by_external_id(external_id)
     if found is not None:
         return found.ticket_id
-    value = uow.kv_get(EXTERNAL_NAMESPACE, external_id)
-    return str(value["ticket_id"]) if value else None
+    return uow.ticket_for_external_id(external_id)
 
 
 @attrs.frozen
@@ -215,7 +221,7 @@ class OutboundDispatcher:
             "errors": [],
             "queued_at": ctx.now.isoformat(),
         }
-        ctx.uow.kv_put(DELIVERY_NAMESPACE, outbound.delivery_id, record)
+        _store(ctx.uow, outbound.delivery_id, record)
         delay = self.grace if self.inline else timedelta(0)
         self._schedule(ctx, outbound, delay)
         queued: list[str] = getattr(self._local, "queued", [])
@@ -256,14 +262,14 @@ class OutboundDispatcher:
         HTTP server holds no lock); the outcome is recorded in a use case after.
         """
         with self.desk.storage.unit_of_work() as uow:
-            record = uow.kv_get(DELIVERY_NAMESPACE, delivery_id)
+            record = _load(uow, delivery_id)
         if record is None or record["status"] != "pending":
             return "unknown" if record is None else str(record["status"])
         outcome = self._send(structure(record["outbound"], OutboundMessage))
         return self.desk.run(lambda ctx: self._record(ctx, delivery_id, outcome))
 
     def _attempt(self, ctx: DeskContext, delivery_id: str) -> str:
-        record = ctx.uow.kv_get(DELIVERY_NAMESPACE, delivery_id)
+        record = _load(ctx.uow, delivery_id)
         if record is None or record["status"] != "pending":
             return "unknown" if record is None else str(record["status"])
         outcome = self._send(structure(record["outbound"], OutboundMessage))
@@ -286,7 +292,7 @@ class OutboundDispatcher:
             return _Outcome(None, f"{type(exc).__name__}: {exc}", not retryable)
 
     def _record(self, ctx: DeskContext, delivery_id: str, outcome: _Outcome) -> str:
-        record = ctx.uow.kv_get(DELIVERY_NAMESPACE, delivery_id)
+        record = _load(ctx.uow, delivery_id)
         if record is None or record["status"] != "pending":
             return "unknown" if record is None else str(record["status"])
         outbound = structure(record["outbound"], OutboundMessage)
@@ -307,7 +313,7 @@ class OutboundDispatcher:
                 ticket.record(
                     DeliveryFailed(ticket.id, ctx.now, delivery_id, outbound.channel, error, False)
                 )
-        ctx.uow.kv_put(DELIVERY_NAMESPACE, delivery_id, record)
+        _store(ctx.uow, delivery_id, record)
         return str(record["status"])
 
     def _delivered(
@@ -361,11 +367,7 @@ class OutboundDispatcher:
                 msg.external_id,
                 owner.id if owner is not None else None,
             )
-        ctx.uow.kv_put(
-            EXTERNAL_NAMESPACE,
-            external_id,
-            {"ticket_id": ticket.id, "delivery_id": outbound.delivery_id},
-        )
+        ctx.uow.index_external_id(external_id, ticket.id, outbound.delivery_id)
 
     def _failed(
         self,
@@ -407,7 +409,7 @@ class OutboundDispatcher:
     def status(self, delivery_id: str) -> DeliveryRecord | None:
         """The delivery record (status, attempts, errors, receipt), or None."""
         with self.desk.storage.unit_of_work() as uow:
-            value = uow.kv_get(DELIVERY_NAMESPACE, delivery_id)
+            value = _load(uow, delivery_id)
         return dict(value) if value is not None else None
 
     def ticket_for_external_id(self, external_id: str) -> str | None:
@@ -419,12 +421,12 @@ class OutboundDispatcher:
         """Put a failed delivery back in the queue and try it now (an agent fixed the address)."""
 
         def use_case(ctx: DeskContext) -> None:
-            record = ctx.uow.kv_get(DELIVERY_NAMESPACE, delivery_id)
+            record = _load(ctx.uow, delivery_id)
             if record is None:
                 raise NotFound("delivery", delivery_id)
             record["status"] = "pending"
             record["attempts"] = 0
-            ctx.uow.kv_put(DELIVERY_NAMESPACE, delivery_id, record)
+            _store(ctx.uow, delivery_id, record)
 
         self.desk.run(use_case)
         return self.attempt(delivery_id)

@@ -1,8 +1,8 @@
 """SLA clocks on a SupportDesk: ``SupportDesk(storage, extensions=[SlaExtension(policy)])``.
 
 The extension keeps one :class:`~supportkit.policies.SlaClock` per ticket and
-target kind in the desk's key-value store (namespace ``"sla"``, key
-``"{ticket_id}:{kind}"``, the clock's :meth:`~SlaClock.to_row`), changed in the
+target kind through the storage's :class:`~supportkit.ports.SlaClockStore` (key
+``"{ticket_id}:{kind}"``, the clock's :meth:`~SlaClock.to_row` as data), changed in the
 transaction of the use case that moved it. While a clock runs and has a
 warning or breach ahead, a desk :class:`~supportkit.ports.Timer` (kind
 ``"sla"``, key ``"sla:{ticket_id}:{kind}"``) is due at that instant; paused
@@ -51,7 +51,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -67,7 +67,7 @@ from supportkit.domain._events import (
     register_event,
 )
 from supportkit.domain._model import Ticket
-from supportkit.ports._storage import Timer
+from supportkit.ports._storage import SlaClockRecord, Timer
 
 from ..policies import (
     CHANNEL_CALENDAR,
@@ -94,8 +94,6 @@ __all__ = [
 
 log = logging.getLogger("supportkit")
 
-NAMESPACE = "sla"
-HISTORY_NAMESPACE = "sla.history"
 TIMER_KIND = "sla"
 #: ``escalate_on_breach`` value meaning "one tier above the ticket's tier".
 NEXT_TIER = "next"
@@ -241,20 +239,25 @@ class SlaExtension:
             found = {kind: self._read(uow, ticket_id, kind) for kind in SlaKind}
         return {k: c for k, c in found.items() if c is not None}
 
-    def clocks(self, desk: SupportDesk, *, include_excluded: bool = False) -> list[SlaClock]:
+    def clocks(
+        self, desk: SupportDesk, *, include_excluded: bool = False, page: int = 500
+    ) -> Iterator[SlaClock]:
         """Every stored clock, including the finished next-response clocks of the past.
 
-        Reads the whole ``"sla"`` namespace: meant for reports, not per request.
+        Read lazily, *page* clocks per unit of work in key order, so a report
+        over millions of tickets never holds them all in memory.
         ``clock.consumed`` of a stopped clock is the business time it took.
         """
-        with desk.storage.unit_of_work() as uow:
-            rows = [row for _, row in uow.kv_items(NAMESPACE)]
-            rows += [row for _, row in uow.kv_items(HISTORY_NAMESPACE)]
-        return [
-            SlaClock.from_row(row, self.policy)
-            for row in rows
-            if include_excluded or not row.get("excluded", False)
-        ]
+        after: str | None = None
+        while True:
+            with desk.storage.unit_of_work() as uow:
+                records = uow.sla_clocks_after(after, page)
+            for record in records:
+                if include_excluded or not record.excluded:
+                    yield SlaClock.from_row(record.data, self.policy)
+            if len(records) < page:
+                return
+            after = records[-1].key
 
     def outcomes(self, desk: SupportDesk) -> list[SlaOutcome]:
         """Met or breached targets as :class:`supportkit.metrics.SlaOutcome` records.
@@ -460,23 +463,29 @@ class SlaExtension:
         )
 
     def _read(self, uow: UnitOfWork, ticket_id: str, kind: SlaKind) -> SlaClock | None:
-        row = uow.kv_get(NAMESPACE, _key(ticket_id, kind))
-        return None if row is None else SlaClock.from_row(row, self.policy)
+        record = uow.get_sla_clock(_key(ticket_id, kind))
+        return None if record is None else SlaClock.from_row(record.data, self.policy)
 
     def _load(self, ctx: DeskContext, ticket_id: str, kind: SlaKind) -> SlaClock | None:
         return self._read(ctx.uow, ticket_id, kind)
 
     def _all(self, ctx: DeskContext, ticket_id: str) -> Iterator[SlaClock]:
-        for kind in SlaKind:
-            clock = self._load(ctx, ticket_id, kind)
-            if clock is not None:
-                yield clock
+        found = {r.kind: r for r in ctx.uow.sla_clocks_for(ticket_id)}
+        for kind in SlaKind:  # the kinds' own order, whatever the storage's
+            record = found.get(kind.value)
+            if record is not None:
+                yield SlaClock.from_row(record.data, self.policy)
 
     def _save(self, ctx: DeskContext, clock: SlaClock, *, excluded: bool = False) -> None:
-        row: dict[str, Any] = clock.to_row()
-        if excluded:
-            row["excluded"] = True
-        ctx.uow.kv_put(NAMESPACE, _key(clock.ticket_id, clock.kind), row)
+        ctx.uow.put_sla_clock(
+            SlaClockRecord(
+                _key(clock.ticket_id, clock.kind),
+                clock.ticket_id,
+                clock.kind.value,
+                clock.to_row(),
+                excluded=excluded,
+            )
+        )
         key = _timer_key(clock.ticket_id, clock.kind)
         due = _timer_due(clock)
         if due is None:
@@ -487,7 +496,9 @@ class SlaExtension:
 
     def _archive(self, ctx: DeskContext, clock: SlaClock) -> None:
         key = f"{_key(clock.ticket_id, clock.kind)}:{clock.started_at.isoformat()}"
-        ctx.uow.kv_put(HISTORY_NAMESPACE, key, clock.to_row())
+        ctx.uow.put_sla_clock(
+            SlaClockRecord(key, clock.ticket_id, clock.kind.value, clock.to_row(), archived=True)
+        )
 
 
 def _at(clock: SlaClock, at: datetime) -> datetime:

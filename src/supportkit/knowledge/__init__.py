@@ -27,7 +27,6 @@ from ._complaints import (
 from ._desk import DEFAULT_HANDOVER_REPLIES, BotOnInbound, TriageOnRegistration
 from ._feedback_desk import (
     FEEDBACK_NAMESPACE,
-    FEEDBACK_TOKENS_NAMESPACE,
     REMINDER_TIMER,
     ComplaintOpened,
     FeedbackAlreadyGiven,
@@ -61,7 +60,6 @@ __all__ = [
     "DEFAULT_HANDOVER_PHRASES",
     "DEFAULT_HANDOVER_REPLIES",
     "FEEDBACK_NAMESPACE",
-    "FEEDBACK_TOKENS_NAMESPACE",
     "KNOWLEDGE_SCHEMA",
     "PLACEHOLDERS",
     "REMINDER_TIMER",

@@ -35,7 +35,7 @@ from supportkit.policies._feedback import (
     FeedbackTokenReused,
     FeedbackTokenSigner,
 )
-from supportkit.ports._storage import Timer
+from supportkit.ports._storage import Timer, UnitOfWork
 
 from ._complaints import ComplaintPolicy
 
@@ -45,7 +45,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FEEDBACK_NAMESPACE",
-    "FEEDBACK_TOKENS_NAMESPACE",
     "REMINDER_TIMER",
     "ComplaintOpened",
     "FeedbackAlreadyGiven",
@@ -56,7 +55,6 @@ __all__ = [
 ]
 
 FEEDBACK_NAMESPACE = "feedback"
-FEEDBACK_TOKENS_NAMESPACE = "feedback-tokens"
 REMINDER_TIMER = "feedback.reminder"
 
 
@@ -103,21 +101,20 @@ class FeedbackAlreadyGiven(FeedbackTokenError):
 
 
 class KvFeedbackLedger:
-    """The :class:`~supportkit.policies.FeedbackLedger` of a unit of work (kv namespace)."""
+    """The :class:`~supportkit.policies.FeedbackLedger` of a unit of work.
 
-    def __init__(self, uow: Any, *, at: datetime, ticket_id: str) -> None:
+    Claims go through the storage's :class:`~supportkit.ports.FeedbackTokenStore`,
+    so the database decides which of two concurrent answers with one link wins.
+    """
+
+    def __init__(self, uow: UnitOfWork, *, at: datetime, ticket_id: str) -> None:
         self.uow = uow
         self.at = at
         self.ticket_id = ticket_id
 
     def claim(self, token_id: str) -> None:
-        if self.uow.kv_get(FEEDBACK_TOKENS_NAMESPACE, token_id) is not None:
+        if not self.uow.claim_feedback_token(token_id, self.ticket_id, self.at):
             raise FeedbackTokenReused(token_id)
-        self.uow.kv_put(
-            FEEDBACK_TOKENS_NAMESPACE,
-            token_id,
-            {"ticket_id": self.ticket_id, "used_at": self.at.isoformat()},
-        )
 
 
 class FeedbackCollector:

@@ -16,6 +16,8 @@ what a conflict means):
 - :class:`CustomerStore` (customers and identities), :class:`AgentStore` (agents, teams),
 - :class:`OutboxStore` (domain events), :class:`TimerStore` (timers),
 - :class:`RawInboundStore` (inbound kept before parsing),
+- :class:`SlaClockStore`, :class:`DeliveryStore`, :class:`FeedbackTokenStore`
+  (typed records of the SLA clocks, outbound deliveries, used feedback links),
 - :class:`KeyValueStore` (small keyed JSON state).
 
 Rules common to all of them: every method runs in the unit of work's
@@ -39,24 +41,33 @@ from collections.abc import Callable, Sequence
 from typing import Self
 
 from ._storage_records import RawInbound, StoredEvent, TicketQuery, Timer
+from ._store_deliveries import DeliveryStore, StoredDelivery
+from ._store_feedback import ClaimedFeedbackToken, FeedbackTokenStore
 from ._store_inbound import RawInboundStore
 from ._store_kv import KeyValueStore
 from ._store_messages import MessageStore
 from ._store_outbox import OutboxStore
 from ._store_people import AgentStore, CustomerStore
+from ._store_sla import SlaClockRecord, SlaClockStore
 from ._store_tickets import TicketStore
 from ._store_timers import TimerStore
 from ._transaction import Transaction
 
 __all__ = [
     "AgentStore",
+    "ClaimedFeedbackToken",
     "CustomerStore",
+    "DeliveryStore",
+    "FeedbackTokenStore",
     "KeyValueStore",
     "MessageStore",
     "OutboxStore",
     "RawInbound",
     "RawInboundStore",
+    "SlaClockRecord",
+    "SlaClockStore",
     "Storage",
+    "StoredDelivery",
     "StoredEvent",
     "TicketQuery",
     "TicketStore",
@@ -75,6 +86,9 @@ class UnitOfWork(
     OutboxStore,
     TimerStore,
     RawInboundStore,
+    SlaClockStore,
+    DeliveryStore,
+    FeedbackTokenStore,
     KeyValueStore,
     Transaction,
 ):

@@ -15,6 +15,7 @@ from ._sql_inbound import SqlKeyValueStore, SqlRawInboundStore
 from ._sql_messages import SqlMessageStore
 from ._sql_outbox import SqlOutboxStore
 from ._sql_people import SqlAgentStore, SqlCustomerStore
+from ._sql_records import SqlDeliveryStore, SqlFeedbackTokenStore, SqlSlaClockStore
 from ._sql_tickets import SqlTicketStore
 from ._sql_timers import SqlTimerStore
 
@@ -22,10 +23,13 @@ __all__ = [
     "SqlAgentStore",
     "SqlBase",
     "SqlCustomerStore",
+    "SqlDeliveryStore",
+    "SqlFeedbackTokenStore",
     "SqlKeyValueStore",
     "SqlMessageStore",
     "SqlOutboxStore",
     "SqlRawInboundStore",
+    "SqlSlaClockStore",
     "SqlTicketStore",
     "SqlTimerStore",
     "SqlUnitOfWork",
@@ -43,6 +47,9 @@ class SqlUnitOfWork(
     SqlOutboxStore,
     SqlTimerStore,
     SqlRawInboundStore,
+    SqlSlaClockStore,
+    SqlDeliveryStore,
+    SqlFeedbackTokenStore,
     SqlKeyValueStore,
     UnitOfWork,
 ):

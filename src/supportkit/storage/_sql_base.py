@@ -106,3 +106,15 @@ class SqlBase:
             f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) "
             f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sets}"
         )
+
+    def insert_ignore_sql(self, table: str, keys: Sequence[str], columns: Sequence[str]) -> str:
+        """``INSERT`` of *keys* + *columns* that does nothing when the key exists.
+
+        The cursor's ``rowcount`` is then 1 for a new row and 0 otherwise. The
+        default is SQLite's and PostgreSQL's ``ON CONFLICT ... DO NOTHING``.
+        """
+        cols = (*keys, *columns)
+        return (
+            f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) "
+            f"ON CONFLICT ({', '.join(keys)}) DO NOTHING"
+        )

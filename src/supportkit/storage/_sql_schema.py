@@ -14,6 +14,8 @@ from typing import Any
 
 import attrs
 
+from ._sql_schema_records import core_v2
+
 __all__ = ["CORE_MIGRATIONS", "Migration", "SchemaComponent"]
 
 
@@ -182,6 +184,12 @@ CORE_MIGRATIONS = SchemaComponent(
             "tickets, messages, history, outbox, customers, agents, timers, raw inbound, kv",
             _core_v1("sqlite"),
             _core_v1("postgresql"),
+        ),
+        Migration(
+            2,
+            "typed tables for SLA clocks, deliveries, used feedback tokens (moved from kv)",
+            core_v2("sqlite"),
+            core_v2("postgresql"),
         ),
     ),
 )

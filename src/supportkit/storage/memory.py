@@ -28,6 +28,7 @@ from ..domain._errors import (
 from ..domain._events import DomainEvent
 from ..domain._model import Agent, Customer, HistoryEntry, Identity, Message, Team, Ticket
 from ..ports._storage import RawInbound, Storage, StoredEvent, TicketQuery, Timer, UnitOfWork
+from ._memory_records import MemoryRecordStores, RecordData
 
 __all__ = ["MemoryStorage"]
 
@@ -49,8 +50,9 @@ def _copy_customer(c: Customer) -> Customer:
     return attrs.evolve(c, identities=list(c.identities), attributes=copy.deepcopy(c.attributes))
 
 
-class _Data:
+class _Data(RecordData):
     def __init__(self) -> None:
+        super().__init__()
         self.tickets: dict[str, Ticket] = {}
         self.by_number: dict[int, str] = {}
         self.by_status: dict[str, set[str]] = defaultdict(set)
@@ -88,7 +90,9 @@ class MemoryStorage(Storage):
         return MemoryUnitOfWork(self._data, self._lock)
 
 
-class MemoryUnitOfWork(UnitOfWork):
+class MemoryUnitOfWork(MemoryRecordStores, UnitOfWork):
+    _d: _Data
+
     def __init__(self, data: _Data, lock: threading.RLock) -> None:
         self._d = data
         self._lock = lock
@@ -362,19 +366,6 @@ class MemoryUnitOfWork(UnitOfWork):
 
     def list_teams(self) -> list[Team]:
         return [attrs.evolve(t) for t in self._d.teams.values()]
-
-    def _put(self, table: dict[str, Any], key: str, value: Any) -> None:
-        missing = object()
-        old = table.get(key, missing)
-        table[key] = value
-
-        def undo() -> None:
-            if old is missing:
-                table.pop(key, None)
-            else:
-                table[key] = old
-
-        self._undo.append(undo)
 
     # -- events -----------------------------------------------------------------------------
     def add_events(self, events: Iterable[DomainEvent]) -> list[int]:

@@ -20,9 +20,10 @@ from __future__ import annotations
 from ._contract_outbox import OutboxContract
 from ._contract_records import RecordContract
 from ._contract_tickets import TicketContract
+from ._contract_typed import TypedRecordContract
 
 __all__ = ["StorageContract"]
 
 
-class StorageContract(TicketContract, RecordContract, OutboxContract):
+class StorageContract(TicketContract, RecordContract, OutboxContract, TypedRecordContract):
     """Base class of a backend's contract tests; override the ``storage`` fixture."""

@@ -1,0 +1,109 @@
+"""The in-memory typed-record ports (SLA clocks, deliveries, feedback tokens) and the undo log."""
+
+from __future__ import annotations
+
+import bisect
+import copy
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from ..ports._storage import (
+    ClaimedFeedbackToken,
+    DeliveryStore,
+    FeedbackTokenStore,
+    SlaClockRecord,
+    SlaClockStore,
+    StoredDelivery,
+)
+
+__all__ = ["MemoryRecordStores", "RecordData"]
+
+
+class RecordData:
+    """The tables of the typed-record ports."""
+
+    def __init__(self) -> None:
+        self.sla_clocks: dict[str, SlaClockRecord] = {}
+        self.sla_keys: list[str] = []  # sorted, for the keyset scan
+        self.deliveries: dict[str, StoredDelivery] = {}
+        self.delivery_ids: dict[str, str] = {}
+        self.feedback_tokens: dict[str, ClaimedFeedbackToken] = {}
+
+
+class MemoryRecordStores(SlaClockStore, DeliveryStore, FeedbackTokenStore):
+    """Typed records in dicts; every write pushes its inverse on the unit of work's undo log."""
+
+    _d: RecordData
+    _undo: list[Callable[[], None]]
+
+    def _put(self, table: dict[str, Any], key: str, value: Any) -> None:
+        missing = object()
+        old = table.get(key, missing)
+        table[key] = value
+
+        def undo() -> None:
+            if old is missing:
+                table.pop(key, None)
+            else:
+                table[key] = old
+
+        self._undo.append(undo)
+
+    # -- SLA clocks -------------------------------------------------------------------------
+    def get_sla_clock(self, key: str) -> SlaClockRecord | None:
+        found = self._d.sla_clocks.get(key)
+        return None if found is None else _copy_clock(found)
+
+    def sla_clocks_for(self, ticket_id: str) -> list[SlaClockRecord]:
+        return sorted(
+            (
+                _copy_clock(r)
+                for r in self._d.sla_clocks.values()
+                if r.ticket_id == ticket_id and not r.archived
+            ),
+            key=lambda r: r.key,
+        )
+
+    def put_sla_clock(self, record: SlaClockRecord) -> None:
+        d = self._d
+        if record.key not in d.sla_clocks:
+            bisect.insort(d.sla_keys, record.key)
+            self._undo.append(lambda: d.sla_keys.remove(record.key))
+        self._put(d.sla_clocks, record.key, _copy_clock(record))
+
+    def sla_clocks_after(self, key: str | None, limit: int = 500) -> list[SlaClockRecord]:
+        d = self._d
+        start = 0 if key is None else bisect.bisect_right(d.sla_keys, key)
+        return [_copy_clock(d.sla_clocks[k]) for k in d.sla_keys[start : start + limit]]
+
+    # -- deliveries -------------------------------------------------------------------------
+    def get_delivery(self, delivery_id: str) -> StoredDelivery | None:
+        found = self._d.deliveries.get(delivery_id)
+        return None if found is None else attrs.evolve(found, data=copy.deepcopy(found.data))
+
+    def put_delivery(self, delivery: StoredDelivery) -> None:
+        stored = attrs.evolve(delivery, data=copy.deepcopy(delivery.data))
+        self._put(self._d.deliveries, delivery.id, stored)
+
+    def index_external_id(self, external_id: str, ticket_id: str, delivery_id: str) -> None:
+        self._put(self._d.delivery_ids, external_id, ticket_id)
+
+    def ticket_for_external_id(self, external_id: str) -> str | None:
+        return self._d.delivery_ids.get(external_id)
+
+    # -- feedback tokens --------------------------------------------------------------------
+    def claim_feedback_token(self, token_id: str, ticket_id: str, at: datetime) -> bool:
+        if token_id in self._d.feedback_tokens:
+            return False
+        self._put(self._d.feedback_tokens, token_id, ClaimedFeedbackToken(token_id, ticket_id, at))
+        return True
+
+    def get_feedback_token(self, token_id: str) -> ClaimedFeedbackToken | None:
+        return self._d.feedback_tokens.get(token_id)
+
+
+def _copy_clock(r: SlaClockRecord) -> SlaClockRecord:
+    return attrs.evolve(r, data=copy.deepcopy(dict(r.data)))

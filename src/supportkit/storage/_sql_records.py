@@ -1,0 +1,107 @@
+"""The SQL typed-record ports: SLA clocks, outbound deliveries, used feedback tokens."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from .._convert import dumps
+from ..ports._storage import (
+    ClaimedFeedbackToken,
+    DeliveryStore,
+    FeedbackTokenStore,
+    SlaClockRecord,
+    SlaClockStore,
+    StoredDelivery,
+)
+from ._sql_base import SqlBase, from_us, to_us
+
+__all__ = ["SqlDeliveryStore", "SqlFeedbackTokenStore", "SqlSlaClockStore"]
+
+_CLOCK_COLS = "key, ticket_id, kind, archived, excluded, data"
+
+
+def _clock(r: Any) -> SlaClockRecord:
+    return SlaClockRecord(r[0], r[1], r[2], json.loads(r[5]), bool(r[3]), bool(r[4]))
+
+
+class SqlSlaClockStore(SqlBase, SlaClockStore):
+    """Clocks in ``sk_sla_clocks``, keyed by ``key``, indexed by ticket."""
+
+    def get_sla_clock(self, key: str) -> SlaClockRecord | None:
+        row = self.one(f"SELECT {_CLOCK_COLS} FROM sk_sla_clocks WHERE key = ?", (key,))
+        return None if row is None else _clock(row)
+
+    def sla_clocks_for(self, ticket_id: str) -> list[SlaClockRecord]:
+        rows = self.all(
+            f"SELECT {_CLOCK_COLS} FROM sk_sla_clocks WHERE ticket_id = ? AND archived = 0 "
+            "ORDER BY key",
+            (ticket_id,),
+        )
+        return [_clock(r) for r in rows]
+
+    def put_sla_clock(self, record: SlaClockRecord) -> None:
+        r = record
+        self.x(
+            self.upsert_sql(
+                "sk_sla_clocks", ("key",), ("ticket_id", "kind", "archived", "excluded", "data")
+            ),
+            (r.key, r.ticket_id, r.kind, int(r.archived), int(r.excluded), dumps(dict(r.data))),
+        )
+
+    def sla_clocks_after(self, key: str | None, limit: int = 500) -> list[SlaClockRecord]:
+        rows = self.all(
+            f"SELECT {_CLOCK_COLS} FROM sk_sla_clocks WHERE key > ? ORDER BY key LIMIT ?",
+            (key or "", limit),
+        )
+        return [_clock(r) for r in rows]
+
+
+class SqlDeliveryStore(SqlBase, DeliveryStore):
+    """Deliveries in ``sk_deliveries``; channel ids in ``sk_delivery_ids``."""
+
+    def get_delivery(self, delivery_id: str) -> StoredDelivery | None:
+        row = self.one(
+            "SELECT id, ticket_id, status, data FROM sk_deliveries WHERE id = ?", (delivery_id,)
+        )
+        return None if row is None else StoredDelivery(row[0], row[1], row[2], json.loads(row[3]))
+
+    def put_delivery(self, delivery: StoredDelivery) -> None:
+        d = delivery
+        self.x(
+            self.upsert_sql("sk_deliveries", ("id",), ("ticket_id", "status", "data")),
+            (d.id, d.ticket_id, d.status, dumps(d.data)),
+        )
+
+    def index_external_id(self, external_id: str, ticket_id: str, delivery_id: str) -> None:
+        self.x(
+            self.upsert_sql("sk_delivery_ids", ("external_id",), ("ticket_id", "delivery_id")),
+            (external_id, ticket_id, delivery_id),
+        )
+
+    def ticket_for_external_id(self, external_id: str) -> str | None:
+        row = self.one(
+            "SELECT ticket_id FROM sk_delivery_ids WHERE external_id = ?", (external_id,)
+        )
+        return None if row is None else str(row[0])
+
+
+class SqlFeedbackTokenStore(SqlBase, FeedbackTokenStore):
+    """Used tokens in ``sk_feedback_tokens``; the primary key decides a race."""
+
+    def claim_feedback_token(self, token_id: str, ticket_id: str, at: datetime) -> bool:
+        cur = self.x(
+            self.insert_ignore_sql("sk_feedback_tokens", ("token_id",), ("ticket_id", "used_at")),
+            (token_id, ticket_id, to_us(at)),
+        )
+        return bool(cur.rowcount == 1)
+
+    def get_feedback_token(self, token_id: str) -> ClaimedFeedbackToken | None:
+        row = self.one(
+            "SELECT token_id, ticket_id, used_at FROM sk_feedback_tokens WHERE token_id = ?",
+            (token_id,),
+        )
+        if row is None:
+            return None
+        return ClaimedFeedbackToken(row[0], row[1], from_us(row[2]))  # type: ignore[arg-type]

@@ -1,0 +1,100 @@
+"""Core schema v2 moves SLA clocks, deliveries and used feedback tokens out of the kv table."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from supportkit.ports import Storage
+from supportkit.storage._migrate import migrate
+from supportkit.storage._sql_schema import CORE_MIGRATIONS
+from supportkit.storage.sql import SchemaComponent, qmark_to_format
+from supportkit.storage.sqlite import SQLiteStorage
+from tests.pg import pg_schema
+
+V1 = SchemaComponent("core", CORE_MIGRATIONS.migrations[:1])
+USED = datetime(2026, 3, 1, 12, 30, 15, tzinfo=UTC)
+KV = [
+    ("sla", "t1:resolution", {"ticket_id": "t1", "kind": "resolution", "state": "running"}),
+    ("sla", "t2:resolution", {"ticket_id": "t2", "kind": "resolution", "excluded": True}),
+    ("sla.history", "t1:next_response:2026", {"ticket_id": "t1", "kind": "next_response"}),
+    ("supportkit.delivery", "d1", {"outbound": {"ticket_id": "t1"}, "status": "failed"}),
+    ("supportkit.delivery.external", "<a@x>", {"ticket_id": "t1", "delivery_id": "d1"}),
+    ("feedback-tokens", "n1", {"ticket_id": "t1", "used_at": USED.isoformat()}),
+    ("routing", "state", {"cursor": 3}),
+]
+
+
+def _seed(conn: Any, dialect: str, begin: Callable[[Any], None]) -> None:
+    migrate(conn, dialect, [V1], begin)
+    begin(conn)
+    sql = "INSERT INTO sk_kv (namespace, key, value) VALUES (?, ?, ?)"
+    conn.cursor().executemany(
+        sql if dialect == "sqlite" else qmark_to_format(sql),
+        [(ns, key, json.dumps(value)) for ns, key, value in KV],
+    )
+    conn.commit()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def upgraded(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Storage]:
+    if request.param == "sqlite":
+        import sqlite3
+
+        path = tmp_path / "v1.sqlite3"
+        conn = sqlite3.connect(path, isolation_level=None)
+        _seed(conn, "sqlite", lambda c: c.execute("BEGIN IMMEDIATE"))
+        conn.close()
+        storage: Storage = SQLiteStorage(path)
+        yield storage
+        storage.close()
+        return
+    import psycopg
+
+    from supportkit.storage.postgres import PostgresStorage
+
+    with pg_schema() as url:
+        with psycopg.connect(url) as conn:
+            _seed(conn, "postgresql", lambda c: None)
+        storage = PostgresStorage(url)
+        yield storage
+        storage.close()
+
+
+def test_opening_a_v1_database_moves_typed_records_out_of_kv(upgraded: Storage) -> None:
+    with upgraded.unit_of_work() as uow:
+        live = uow.get_sla_clock("t1:resolution")
+        assert live is not None
+        assert (live.ticket_id, live.kind, live.archived, live.excluded) == (
+            "t1",
+            "resolution",
+            False,
+            False,
+        )
+        assert live.data["state"] == "running"
+        spam = uow.get_sla_clock("t2:resolution")
+        assert spam is not None
+        assert spam.excluded
+        assert [r.key for r in uow.sla_clocks_after(None)] == [
+            "t1:next_response:2026",
+            "t1:resolution",
+            "t2:resolution",
+        ]
+        archived = uow.get_sla_clock("t1:next_response:2026")
+        assert archived is not None
+        assert archived.archived
+        delivery = uow.get_delivery("d1")
+        assert delivery is not None
+        assert (delivery.ticket_id, delivery.status) == ("t1", "failed")
+        assert uow.ticket_for_external_id("<a@x>") == "t1"
+        token = uow.get_feedback_token("n1")
+        assert token is not None
+        assert (token.ticket_id, token.used_at) == ("t1", USED)
+        assert uow.kv_items("sla") == []
+        assert uow.kv_items("feedback-tokens") == []
+        assert uow.kv_get("routing", "state") == {"cursor": 3}  # other namespaces stay
