@@ -4,7 +4,14 @@ Build one :class:`SupportDesk` over a storage backend and call its use
 cases; subscribe to ``desk.signals`` for what happened.
 """
 
-from .desk import CustomerHistory, CustomerNote, DeskSignals, SupportDesk, TicketTracking
+from .desk import (
+    CustomerHistory,
+    CustomerNote,
+    DeskSignals,
+    IdentityProposal,
+    SupportDesk,
+    TicketTracking,
+)
 from .domain import *  # noqa: F403
 from .domain import __all__ as _domain_all
 from .ports import *  # noqa: F403
@@ -17,6 +24,7 @@ __all__ = [
     "CustomerHistory",
     "CustomerNote",
     "DeskSignals",
+    "IdentityProposal",
     "MemoryStorage",
     "SupportDesk",
     "TicketTracking",

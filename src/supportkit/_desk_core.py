@@ -29,6 +29,7 @@ from .domain._model import (
     ensure_utc,
 )
 from .policies._channel_hours import ChannelHours
+from .policies._identity_linking import IdentityLinking
 from .policies._tiers import TierLadder
 from .ports._clock import Clock, SystemClock
 from .ports._storage import Storage, StoredEvent, Timer
@@ -88,6 +89,7 @@ class DeskCore:
         outbox_mark_batch: int = 64,
         extensions: Iterable[Any] = (),
         channel_hours: ChannelHours | None = None,
+        identity_linking: IdentityLinking | None = None,
     ) -> None:
         if storage is None:
             from .storage.memory import MemoryStorage
@@ -124,6 +126,8 @@ class DeskCore:
             from ._desk_channels import mark_out_of_hours
 
             self.on(TicketReceived, mark_out_of_hours)
+        #: which senders are verified, and whether matching identities link profiles
+        self.identity_linking = identity_linking or IdentityLinking()
         self.extensions = list(extensions)
         for ext in self.extensions:
             ext.install(self)

@@ -10,12 +10,12 @@ import attrs
 
 from ._context import DeskContext
 from ._desk_core import DeskCore, require_text
+from ._desk_identity import merge_customers_in
 from .domain._errors import (
     DuplicateError,
     ValidationError,
 )
 from .domain._events import (
-    CustomerMerged,
     CustomerUpdated,
 )
 from .domain._model import (
@@ -77,36 +77,26 @@ class CustomerUseCases(DeskCore):
 
         return self.run(use_case)
 
-    def merge_customers(self, source_id: str, *, into: str) -> Customer:
-        """Merge two profiles of one person: identities and tickets move to *into*."""
+    def merge_customers(
+        self,
+        source_id: str,
+        *,
+        into: str,
+        actor: str = "system",
+        reason: str = "merged by hand",
+    ) -> Customer:
+        """Merge two profiles of one person: identities and tickets move to *into*.
+
+        The merge is remembered on the source profile, so
+        ``desk.split_customer(source_id, ...)`` undoes it.
+        """
         if source_id == into:
             raise ValidationError("cannot merge a customer into itself")
 
         def use_case(ctx: DeskContext) -> Customer:
             src = ctx.uow.get_customer(source_id)
             dst = ctx.uow.get_customer(into)
-            idents = list(src.identities)
-            src.identities = []
-            src.merged_into = dst.id
-            ctx.uow.save_customer(src)
-            for ident in idents:
-                if ident not in dst.identities:
-                    dst.identities.append(ident)
-            ctx.uow.save_customer(dst)
-            offset = 0
-            while True:
-                batch = ctx.uow.find_tickets(
-                    TicketQuery(customer_id=src.id, limit=500, offset=offset)
-                )
-                if not batch:
-                    break
-                for t in batch:
-                    tt = ctx.ticket(t.id)
-                    tt.customer_id = dst.id
-                    tt.record(CustomerMerged(tt.id, ctx.now, src.id, dst.id))
-                offset += len(batch)
-            ctx.record(CustomerMerged("", ctx.now, src.id, dst.id))
-            return dst
+            return merge_customers_in(ctx, src, dst, reason=reason, actor=actor)
 
         return self.run(use_case)
 

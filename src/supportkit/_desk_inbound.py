@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 from ._context import DeskContext
 from ._desk_core import DeskCore
+from ._desk_identity import contacts_of, link_on_receive
 from .domain._errors import (
     MalformedMessage,
     NotFound,
@@ -56,6 +57,8 @@ class InboundUseCases(DeskCore):
         tags: Iterable[str] = (),
         language: str | None = None,
         meta: Mapping[str, Any] | None = None,
+        contacts: Mapping[str, str] | Iterable[Identity] | None = None,
+        sender_verified: bool | None = None,
     ) -> Ticket:
         """Take an inbound message: a new ticket, or a message threaded onto the one it answers.
 
@@ -66,6 +69,14 @@ class InboundUseCases(DeskCore):
         closed ticket opens a new one that links to it. A repeated
         ``external_id`` (duplicate delivery) changes nothing and returns the
         ticket it went to. New tickets are registered at once.
+
+        The customer is found by the sender's identity. *contacts* (or
+        ``meta["contacts"]``, e.g. ``{"email": "ann@example.com"}``) are the
+        identities the customer gave in the message: one that is another
+        profile's verified identity links the profiles, an unverified match
+        is proposed to an agent (``desk.identity_proposals()``).
+        *sender_verified* overrides the desk's rule of which channels' senders
+        are verified (``IdentityLinking.verified_channels``).
         """
         if not isinstance(channel, str) or not channel.strip():
             raise MalformedMessage("channel is empty: name the channel the message came through")
@@ -83,6 +94,10 @@ class InboundUseCases(DeskCore):
                 f"message from {sender!r} has no text, html or attachment; nothing to register"
             )
         self.validate_text(text, html, what=f"message from {sender!r}")
+        given = contacts_of(contacts)
+        from_meta = (meta or {}).get("contacts")
+        if isinstance(from_meta, Mapping):
+            given += [i for i in contacts_of(from_meta) if i not in given]
         subject = _CTRL_RE.sub(" ", subject).strip()[:998]
         attachments = tuple(attachments)
         at = ensure_utc(received_at) if received_at else None
@@ -92,7 +107,9 @@ class InboundUseCases(DeskCore):
                 dup = ctx.uow.find_message_by_external_id(external_id)
                 if dup is not None:
                     return ctx.ticket(dup.ticket_id)
-            customer = self._customer_for(ctx, channel, sender, sender_name, language)
+            customer = self._customer_for(
+                ctx, channel, sender, sender_name, language, given, sender_verified
+            )
             ticket = self._thread(ctx, ticket_id, in_reply_to, references, subject)
             when = at or ctx.now
 
@@ -189,21 +206,34 @@ class InboundUseCases(DeskCore):
         sender: str,
         name: str | None,
         language: str | None,
+        contacts: list[Identity],
+        sender_verified: bool | None,
     ) -> Customer:
         ident = Identity.of(_identity_channel(channel, sender), sender)
+        linking = self.identity_linking
+        verified = (
+            sender_verified if sender_verified is not None else channel in linking.verified_channels
+        )
         customer = ctx.uow.find_customer_by_identity(ident)
+        fresh = customer is None
         if customer is not None:
             while customer.merged_into:
                 customer = ctx.uow.get_customer(customer.merged_into)
-            return customer
-        customer = Customer(
-            id=self.new_id(),
-            name=(name or "").strip() or sender.strip(),
-            identities=[ident],
-            language=language or "en",
-            created_at=ctx.now,
-        )
-        ctx.uow.add_customer(customer)
+            if verified and ident not in customer.verified and ident in customer.identities:
+                customer.verified.append(ident)
+                ctx.uow.save_customer(customer)
+        else:
+            customer = Customer(
+                id=self.new_id(),
+                name=(name or "").strip() or sender.strip(),
+                identities=[ident],
+                language=language or "en",
+                created_at=ctx.now,
+                verified=[ident] if verified else [],
+            )
+            ctx.uow.add_customer(customer)
+        if linking.enabled and contacts:
+            customer = link_on_receive(ctx, customer, contacts, channel=channel, fresh=fresh)
         return customer
 
     def _thread(

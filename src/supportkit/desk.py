@@ -20,6 +20,7 @@ from __future__ import annotations
 from ._desk_channels import ChannelUseCases
 from ._desk_core import DeskCore, DeskSignals
 from ._desk_customers import CustomerHistory, CustomerNote, CustomerUseCases
+from ._desk_identity import IdentityProposal, IdentityUseCases
 from ._desk_inbound import InboundUseCases
 from ._desk_queries import TicketQueries, TicketTracking
 from ._desk_tickets import TicketUseCases
@@ -29,13 +30,19 @@ __all__ = [
     "CustomerNote",
     "DeskCore",
     "DeskSignals",
+    "IdentityProposal",
     "SupportDesk",
     "TicketTracking",
 ]
 
 
 class SupportDesk(
-    InboundUseCases, TicketUseCases, CustomerUseCases, ChannelUseCases, TicketQueries
+    InboundUseCases,
+    TicketUseCases,
+    CustomerUseCases,
+    IdentityUseCases,
+    ChannelUseCases,
+    TicketQueries,
 ):
     """The one object a host builds: every support use case is a method here.
 

@@ -343,6 +343,8 @@ class ChatEndpoint:
             ticket_id=ticket_id,
             language=session.language,
             meta={"chat_session": session.id},
+            contacts={"email": session.email} if session.email else None,
+            sender_verified=True if session.sender.startswith("user-") else None,
         )
 
     def _bot_turn(self, session: _Session, text: str, live: _Live) -> None:

@@ -78,11 +78,17 @@ class Identity:
 
     @classmethod
     def of(cls, channel: str, address: str) -> Identity:
+        """The identity with its address normalised: emails lower-cased, phone numbers
+        reduced to digits (a leading ``+`` kept), so one person matches across channels."""
         address = address.strip()
         if not address:
             raise ValidationError(f"empty {channel} address: a customer identity needs one")
         if channel == "email":
             address = address.lower()
+        elif channel == "phone":
+            digits = "".join(ch for ch in address if ch.isdigit())
+            if digits and not any(ch.isalpha() for ch in address):
+                address = ("+" if address.startswith("+") else "") + digits
         return cls(channel, address)
 
 
@@ -96,6 +102,9 @@ class Customer:
     created_at: datetime | None = attrs.field(default=None, converter=_utc_or_none)
     merged_into: str | None = None
     attributes: dict[str, Any] = attrs.Factory(dict)
+    #: the identities the customer proved (the mailbox that wrote, the number that called);
+    #: only these link another channel's profile to this one without an agent
+    verified: list[Identity] = attrs.Factory(list)
 
 
 @attrs.frozen

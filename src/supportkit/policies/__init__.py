@@ -188,11 +188,13 @@ from ._channel_hours import (  # noqa: E402
     channel_calendar_name,
     service_hours,
 )
+from ._identity_linking import IdentityLinking  # noqa: E402
 
 __all__ += [
     "CHANNEL_CALENDAR",
     "ChannelHours",
     "ChannelStatus",
+    "IdentityLinking",
     "OutOfHours",
     "OutOfHoursAction",
     "channel_calendar_name",

@@ -47,7 +47,12 @@ def _copy_ticket(t: Ticket) -> Ticket:
 
 
 def _copy_customer(c: Customer) -> Customer:
-    return attrs.evolve(c, identities=list(c.identities), attributes=copy.deepcopy(c.attributes))
+    return attrs.evolve(
+        c,
+        identities=list(c.identities),
+        attributes=copy.deepcopy(c.attributes),
+        verified=list(c.verified),
+    )
 
 
 class _Data(RecordData):
