@@ -289,7 +289,7 @@ def test_a_processing_failure_keeps_the_raw_body_with_its_error(
 
     monkeypatch.setattr(env.desk, "receive", broken)
     r = env.post("telegram", {"sender": "tg-1", "text": "hello", "external_id": "m-9"})
-    assert r.status_code == 500
+    assert r.status_code == 503
     assert r.json()["error"] == "processing_failed"
     with env.desk.storage.unit_of_work() as uow:
         [raw] = uow.list_raw_inbound()
@@ -297,8 +297,9 @@ def test_a_processing_failure_keeps_the_raw_body_with_its_error(
     assert "RuntimeError: database went away" in (raw.error or "")
     assert json.loads(raw.raw)["text"] == "hello"
     retry = env.post("telegram", {"sender": "tg-1", "text": "hello", "external_id": "m-9"})
-    assert retry.status_code == 409
-    assert retry.json()["error"] == "failed_earlier"
+    assert retry.status_code == 503  # the kept body is tried again, not stored twice
+    with env.desk.storage.unit_of_work() as uow:
+        assert [r.id for r in uow.list_raw_inbound()] == [raw.id]
 
     monkeypatch.setattr(env.desk, "receive", real_receive)
     assert env.inbound.reprocess_failed() == 1

@@ -133,7 +133,9 @@ class TrackingLinks:
         return mac.hexdigest()[:24]
 
     def verify(self, number: int, token: str) -> bool:
-        return hmac.compare_digest(self.token(number), token or "")
+        if not isinstance(token, str) or not token.isascii():
+            return False  # compare_digest refuses non-ASCII str; such a token is wrong anyway
+        return hmac.compare_digest(self.token(number), token)
 
     def url(self, number: int) -> str:
         return self.url_template.format(number=number, token=self.token(number))

@@ -32,7 +32,7 @@ from __future__ import annotations
 import json
 import urllib.parse
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import attrs
@@ -70,6 +70,36 @@ _FIELDS = frozenset(
     }
 )
 MAX_ATTACHMENTS = 100
+MAX_DEPTH = 32
+_MAX_TICKET_NUMBER = 2**63 - 1
+
+
+def _check_values(data: Any) -> None:
+    """Refuse what no storage can keep: lone surrogates, nesting deeper than MAX_DEPTH.
+
+    Iterative, so a hostile body cannot exhaust the stack.
+    """
+    stack: list[tuple[Any, int]] = [(data, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise MalformedMessage(
+                    "the payload holds a lone surrogate (an unpaired \\ud800-\\udfff escape); "
+                    "send valid UTF-16 pairs or UTF-8"
+                ) from None
+        elif isinstance(value, dict | list):
+            if depth >= MAX_DEPTH:
+                raise MalformedMessage(f"the payload nests deeper than {MAX_DEPTH} levels")
+            items = list(value.items()) if isinstance(value, dict) else value
+            for item in items:
+                if isinstance(item, tuple):
+                    stack.append((item[0], depth + 1))
+                    stack.append((item[1], depth + 1))
+                else:
+                    stack.append((item, depth + 1))
 
 
 @attrs.frozen
@@ -93,15 +123,24 @@ class WebhookPayload:
     meta: dict[str, Any] = attrs.Factory(dict)
 
     def to_inbound(
-        self, source: str, raw: bytes, received_at: datetime, html: str | None
+        self,
+        source: str,
+        raw: bytes,
+        received_at: datetime,
+        html: str | None,
+        *,
+        fallback_id: str | None = None,
     ) -> InboundMessage:
         """The channel-neutral message; ids are prefixed with *source* to keep sources apart.
 
-        *html* is the sanitised form of ``self.html``.
+        *html* is the sanitised form of ``self.html``. *fallback_id* names the
+        message when the payload has no ``external_id`` (the raw body's id), so
+        processing one kept body twice registers it once.
         """
+        own = self.external_id or fallback_id
         return InboundMessage(
             channel=source,
-            external_id=f"{source}:{self.external_id}" if self.external_id else None,
+            external_id=f"{source}:{own}" if own else None,
             sender=Address(self.sender, self.name),
             subject=self.subject,
             text=self.text,
@@ -186,21 +225,30 @@ def _from_mapping(data: Any) -> WebhookPayload:
         raise MalformedMessage(f"message from {sender!r} has no text, html or attachments")
     number = data.get("ticket_number")
     if number is not None:
-        try:
-            number = int(str(number).lstrip("#"))
-        except ValueError:
-            raise MalformedMessage(f"ticket_number {number!r} is not a number") from None
-        if number <= 0:
-            raise MalformedMessage(f"ticket_number must be positive, got {number}")
+        text_number = str(number).lstrip("#") if not isinstance(number, bool) else "x"
+        if not text_number.isascii() or not text_number.isdigit() or len(text_number) > 19:
+            raise MalformedMessage(
+                f"ticket_number {str(number)[:40]!r} is not a number (a ticket number is digits)"
+            )
+        number = int(text_number)
+        if not 0 < number <= _MAX_TICKET_NUMBER:
+            raise MalformedMessage(f"ticket_number must be 1..{_MAX_TICKET_NUMBER}")
     sent_at = None
     if data.get("sent_at") is not None:
         raw = data["sent_at"]
+        shown = str(raw)[:60]
         try:
-            sent_at = datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
+            sent_at = datetime.fromisoformat(str(raw)[:64].replace("Z", "+00:00"))
         except ValueError:
-            raise MalformedMessage(f"sent_at {raw!r} is not an ISO 8601 time") from None
+            raise MalformedMessage(f"sent_at {shown!r} is not an ISO 8601 time") from None
         if sent_at.tzinfo is None:
-            raise MalformedMessage(f"sent_at {raw!r} has no time zone; add an offset or Z")
+            raise MalformedMessage(f"sent_at {shown!r} has no time zone; add an offset or Z")
+        try:  # a time only representable in its own offset (year 1 or 9999) is refused
+            sent_at = sent_at.astimezone(UTC)
+            sent_at + timedelta(days=2)
+            sent_at - timedelta(days=2)
+        except OverflowError:
+            raise MalformedMessage(f"sent_at {shown!r} is out of range") from None
     meta = data.get("meta") or {}
     if not isinstance(meta, Mapping):
         raise MalformedMessage("field 'meta' must be a JSON object")
@@ -233,8 +281,11 @@ def parse_payload(body: bytes, content_type: str) -> WebhookPayload:
     if ctype in ("application/json", "") or ctype.endswith("+json"):
         try:
             data = json.loads(body.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        except RecursionError:
+            raise MalformedMessage(f"the JSON body nests deeper than {MAX_DEPTH} levels") from None
+        except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, a 5000-digit number
             raise MalformedMessage(f"the body is not valid UTF-8 JSON: {exc}") from None
+        _check_values(data)
         return _from_mapping(data)
     if ctype == "application/x-www-form-urlencoded":
         try:
@@ -248,6 +299,7 @@ def parse_payload(body: bytes, content_type: str) -> WebhookPayload:
             if key in form:
                 raise MalformedMessage(f"form field {key!r} is given twice")
             form[key] = value
+        _check_values(form)
         return _from_mapping(form)
     raise UnsupportedContentType(
         f"unsupported content type {ctype!r}; send application/json or "

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
@@ -26,6 +27,7 @@ __all__ = [
 ]
 
 SIGNATURE_HEADER = "X-Supportkit-Signature"
+_UNIX_SECONDS = re.compile(r"-?[0-9]{1,12}")
 TIMESTAMP_HEADER = "X-Supportkit-Timestamp"
 
 
@@ -70,10 +72,11 @@ def verify(
             f"request is not signed: send {TIMESTAMP_HEADER} and "
             f"{SIGNATURE_HEADER}: sha256=<hex HMAC of '<timestamp>.' + body>"
         )
-    try:
-        ts = int(ts_text)
-    except ValueError:
-        raise SignatureError(f"{TIMESTAMP_HEADER} {ts_text[:40]!r} is not Unix seconds") from None
+    if not _UNIX_SECONDS.fullmatch(ts_text):
+        raise SignatureError(f"{TIMESTAMP_HEADER} {ts_text[:40]!r} is not Unix seconds")
+    ts = int(ts_text)
+    if not given.isascii() or len(given) > 200:
+        raise SignatureError(f"{SIGNATURE_HEADER} is not sha256=<hex>: wrong format")
     skew = abs(now.timestamp() - ts)
     if skew > tolerance.total_seconds():
         raise SignatureError(

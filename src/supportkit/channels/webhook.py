@@ -25,6 +25,7 @@ the same response again, nothing new stored.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from collections.abc import Sequence
 from datetime import timedelta
@@ -42,6 +43,14 @@ from ..domain._errors import ConfigurationError, MalformedMessage, NotFound, Val
 from ..ports._channel import AUTO_SUBMITTED
 from ..ports._storage import RawInbound
 from ._notify import TrackingLinks
+from ._raw_store import (
+    DEFAULT_LEASE,
+    claim_stale,
+    describe_error,
+    failure_status,
+    finish,
+    store_and_claim,
+)
 from ._receive import receive_inbound
 from ._webhook_http import EventForwarder, WebhookChannel, post_signed
 from ._webhook_payload import UnsupportedContentType, WebhookPayload, parse_payload
@@ -71,6 +80,8 @@ __all__ = [
     "signature_headers",
     "verify",
 ]
+
+log = logging.getLogger("supportkit.channels")
 
 IDEMPOTENCY_NAMESPACE = "supportkit.webhook.idempotency"
 THREAD_NAMESPACE = "supportkit.webhook.threads"
@@ -113,6 +124,7 @@ class WebhookInbound:
         tolerance: timedelta = timedelta(minutes=5),
         sources: Sequence[str] | None = None,
         tracking: TrackingLinks | None = None,
+        lease: timedelta = DEFAULT_LEASE,
     ) -> None:
         if not secrets and not allow_unsigned:
             raise ConfigurationError(
@@ -127,6 +139,7 @@ class WebhookInbound:
         self.tolerance = tolerance
         self.sources = frozenset(sources) if sources is not None else None
         self.tracking = tracking
+        self.lease = lease
         self.app = Starlette(
             routes=[
                 Route("/inbound/{source}", self._inbound, methods=["POST"]),
@@ -152,7 +165,15 @@ class WebhookInbound:
                     return self._too_large(len(body)).response()
         except ClientDisconnect:
             return _error(400, "incomplete_body", "the client disconnected mid-body").response()
-        outcome = await run_in_threadpool(self.handle, source, bytes(body), dict(request.headers))
+        try:
+            outcome = await run_in_threadpool(
+                self.handle, source, bytes(body), dict(request.headers)
+            )
+        except Exception as exc:  # the database is away: nothing was acknowledged
+            log.error("webhook from %r could not be stored: %s", source, describe_error(exc))
+            outcome = _error(
+                503, "unavailable", "the message could not be stored; send it again later"
+            )
         return outcome.response()
 
     def _too_large(self, size: int) -> _Outcome:
@@ -165,6 +186,8 @@ class WebhookInbound:
 
     async def _track(self, request: Request) -> Response:
         number = int(request.path_params["number"])
+        if number > 2**63 - 1:
+            return _error(404, "not_found", "no such ticket for this link").response()
         token = request.query_params.get("token", "")
         customer = request.query_params.get("customer")
         not_found = _error(404, "not_found", f"no ticket #{number} for this link")
@@ -184,81 +207,90 @@ class WebhookInbound:
 
     # -- processing (sync, in a worker thread) --------------------------------------------
     def handle(self, source: str, body: bytes, headers: dict[str, str]) -> _Outcome:
-        """Verify, validate, store raw, receive; what one POST /inbound/{source} does."""
+        """Verify, validate, store raw, receive; what one POST /inbound/{source} does.
+
+        A signed request is accepted once: its idempotency key is the
+        ``Idempotency-Key`` header, else the payload's ``external_id``, else
+        the signature itself, stored with the raw body under a unique key in
+        the database, so a replay (from any process) stores nothing new.
+        """
         now = self.desk.clock.now()
+        lowered = {k.lower(): v for k, v in headers.items()}
+        signature = None
         if self.secrets:
             try:
                 verify(self.secrets, body, headers, now, self.tolerance)
             except SignatureError as exc:
                 return _error(401, "bad_signature", str(exc))
-        lowered = {k.lower(): v for k, v in headers.items()}
+            signature = lowered.get(SIGNATURE_HEADER.lower(), "").strip()
         try:
             payload = parse_payload(body, lowered.get("content-type", "application/json"))
             self.desk.validate_text(payload.text, payload.html, what="the message")
+            if payload.ticket_number is not None:
+                self.desk.get_ticket_by_number(payload.ticket_number)
         except UnsupportedContentType as exc:
             return _error(415, "unsupported_content_type", str(exc))
-        except MalformedMessage as exc:
+        except (MalformedMessage, ValidationError) as exc:
             return _error(422, "malformed_payload", str(exc))
+        except NotFound as exc:
+            return _error(422, "rejected", str(exc))
         key = (lowered.get("idempotency-key") or "").strip()[:200] or payload.external_id
+        if not key and signature:
+            key = "signature:" + hashlib.sha256(signature.encode()).hexdigest()
         idem_key = f"{source}:{key}" if key else None
         digest = hashlib.sha256(body).hexdigest()
-        with self.desk.storage.unit_of_work() as uow:
-            if idem_key is not None:
-                seen = uow.kv_get(IDEMPOTENCY_NAMESPACE, idem_key)
-                if seen is not None:
-                    return self._replay(seen, digest)
-            raw_id = self.desk.new_id()
-            kept = uow.add_raw_inbound(
-                RawInbound(raw_id, f"webhook:{source}", now, body, external_id=idem_key)
-            )
-            if not kept:
-                return _error(409, "in_progress", "this message is being processed; retry later")
-            if idem_key is not None:
-                uow.kv_put(
-                    IDEMPOTENCY_NAMESPACE,
-                    idem_key,
-                    {"raw_id": raw_id, "sha256": digest, "state": "processing"},
-                )
-            uow.commit()
-        return self._process(source, payload, body, raw_id, idem_key, digest)
-
-    def reprocess_failed(self, limit: int = 100) -> int:
-        """Process again the kept raw bodies whose processing failed; returns how many now passed."""
-        with self.desk.storage.unit_of_work() as uow:
-            failed = [
-                r for r in uow.list_raw_inbound("failed", limit) if r.channel.startswith("webhook:")
-            ]
-        passed = 0
-        for raw in failed:
-            source = raw.channel.split(":", 1)[1]
-            try:
-                payload = parse_payload(raw.raw, "application/json")
-            except MalformedMessage:
-                payload = parse_payload(raw.raw, "application/x-www-form-urlencoded")
-            digest = hashlib.sha256(raw.raw).hexdigest()
-            outcome = self._process(source, payload, raw.raw, raw.id, raw.external_id, digest)
-            passed += outcome.status == 200
-        return passed
-
-    def _replay(self, seen: dict[str, Any], digest: str) -> _Outcome:
-        if seen.get("sha256") != digest:
+        row = RawInbound(self.desk.new_id(), f"webhook:{source}", now, body, external_id=idem_key)
+        claim = store_and_claim(self.desk, row, self.lease)
+        stored = claim.raw
+        if stored is not None and hashlib.sha256(stored.raw).hexdigest() != digest:
             return _error(
                 422,
                 "idempotency_key_reused",
                 "this Idempotency-Key (or external_id) came before with a different body; "
                 "use a new key for a new message",
             )
-        if seen.get("state") == "done":
+        if not claim.ours:
+            return self._replay(idem_key, stored)
+        assert stored is not None
+        return self._process(source, payload, body, stored.id, idem_key, digest)
+
+    def reprocess(self, limit: int = 100) -> list[_Outcome]:
+        """Process the kept bodies left ``pending`` past their lease (a process died) or
+        ``failed``; safe from several workers at once. Returns each one's outcome."""
+        out = []
+        for raw in claim_stale(self.desk, "webhook:", self.lease, limit):
+            source = raw.channel.split(":", 1)[1]
+            digest = hashlib.sha256(raw.raw).hexdigest()
+            try:
+                try:
+                    payload = parse_payload(raw.raw, "application/json")
+                except MalformedMessage:
+                    payload = parse_payload(raw.raw, "application/x-www-form-urlencoded")
+            except MalformedMessage as exc:
+                finish(self.desk, raw.id, "failed", error=describe_error(exc))
+                out.append(_error(422, "malformed_payload", str(exc), raw_id=raw.id))
+                continue
+            out.append(self._process(source, payload, raw.raw, raw.id, raw.external_id, digest))
+        return out
+
+    def reprocess_failed(self, limit: int = 100) -> int:
+        """Like :meth:`reprocess`; returns how many now passed (kept for older callers)."""
+        return sum(o.status == 200 for o in self.reprocess(limit))
+
+    def _replay(self, idem_key: str | None, stored: RawInbound | None) -> _Outcome:
+        seen = None
+        if idem_key is not None:
+            with self.desk.storage.unit_of_work() as uow:
+                seen = uow.kv_get(IDEMPOTENCY_NAMESPACE, idem_key)
+        if seen is not None and seen.get("state") == "done":
             return _Outcome(int(seen["status"]), dict(seen["body"]), replayed=True)
-        if seen.get("state") == "failed":
-            return _error(
-                409,
-                "failed_earlier",
-                f"this message was kept (raw id {seen['raw_id']}) but failed to process: "
-                f"{seen.get('error')}; it will be re-processed from storage, do not resend",
-                raw_id=seen["raw_id"],
-            )
-        return _error(409, "in_progress", "this message is being processed; retry later")
+        raw_id = stored.id if stored is not None else None
+        return _error(
+            409,
+            "in_progress",
+            "this message is kept and being processed; retry later, it is answered once done",
+            raw_id=raw_id,
+        )
 
     def _process(
         self,
@@ -279,22 +311,27 @@ class WebhookInbound:
             if payload.auto_submitted:
                 meta[AUTO_SUBMITTED] = payload.auto_submitted
             message = payload.to_inbound(
-                source, raw, self.desk.clock.now(), _sanitise(payload.html)
+                source,
+                raw,
+                self.desk.clock.now(),
+                _sanitise(payload.html),
+                fallback_id=f"raw:{raw_id}",
             )
             ticket = receive_inbound(
                 self.desk, message, ticket_id=ticket_id, language=payload.language, meta=meta
             )
-        except (ValidationError, NotFound) as exc:
+        except (MalformedMessage, ValidationError, NotFound) as exc:
             outcome = _error(422, "rejected", str(exc), raw_id=raw_id)
-            self._finish(raw_id, idem_key, digest, outcome, "failed", None, str(exc))
+            self._finish(raw_id, idem_key, digest, outcome, "failed", None, describe_error(exc))
             return outcome
-        except Exception as exc:
-            error = f"{type(exc).__name__}: {exc}"
-            self._finish(raw_id, idem_key, digest, None, "failed", None, error)
+        except Exception as exc:  # the boundary: kept with its error, never a 500
+            status = failure_status(exc, f"webhook raw message {raw_id}")
+            if status == "failed":
+                self._finish(raw_id, idem_key, digest, None, "failed", None, describe_error(exc))
             return _error(
-                500,
+                503,
                 "processing_failed",
-                "the message is kept and will be re-processed; do not resend it",
+                "the message is kept and will be processed again; do not resend it",
                 raw_id=raw_id,
             )
         body: dict[str, Any] = {
@@ -305,11 +342,8 @@ class WebhookInbound:
         if self.tracking is not None:
             body["tracking_url"] = self.tracking.url(ticket.number)
         outcome = _Outcome(200, body)
-        self._finish(raw_id, idem_key, digest, outcome, "processed", ticket.id, None)
-        if payload.thread_id:
-            with self.desk.storage.unit_of_work() as uow:
-                uow.kv_put(THREAD_NAMESPACE, f"{source}:{payload.thread_id}", ticket.id)
-                uow.commit()
+        thread = f"{source}:{payload.thread_id}" if payload.thread_id else None
+        self._finish(raw_id, idem_key, digest, outcome, "processed", ticket.id, None, thread)
         return outcome
 
     def _thread_ticket(self, source: str, payload: WebhookPayload) -> str | None:
@@ -330,9 +364,9 @@ class WebhookInbound:
         status: str,
         ticket_id: str | None,
         error: str | None,
+        thread: str | None = None,
     ) -> None:
-        with self.desk.storage.unit_of_work() as uow:
-            uow.update_raw_inbound(raw_id, status, ticket_id=ticket_id, error=error)
+        def records(uow: Any) -> None:
             if idem_key is not None:
                 record: dict[str, Any] = {"raw_id": raw_id, "sha256": digest}
                 if outcome is not None:
@@ -340,7 +374,10 @@ class WebhookInbound:
                 else:
                     record.update(state="failed", error=error)
                 uow.kv_put(IDEMPOTENCY_NAMESPACE, idem_key, record)
-            uow.commit()
+            if thread is not None and ticket_id is not None:
+                uow.kv_put(THREAD_NAMESPACE, thread, ticket_id)
+
+        finish(self.desk, raw_id, status, ticket_id, error, also=records)
 
 
 def _sanitise(html: str | None) -> str | None:

@@ -2,15 +2,27 @@
 
 Every method runs inside the unit of work's transaction and sees that
 transaction's own earlier writes.
+
+Claims make each kept message processed once across processes. A channel
+stores what arrived and claims it in the same transaction: the claim is a
+lease (``until``) held while the message is parsed and registered. A process
+that dies leaves a ``pending`` row whose lease runs out; a later claim from
+any process (the same mail arriving again, or the worker's ``reprocess()``)
+takes it over. A claim is one conditional update in the database, so two
+processes never hold one row at once.
 """
 
 from __future__ import annotations
 
 import abc
+from datetime import datetime
 
 from ._storage_records import RawInbound
 
-__all__ = ["RawInboundStore"]
+__all__ = ["CLAIMABLE_STATUSES", "RawInboundStore"]
+
+#: the statuses a kept message can still be (re)processed from
+CLAIMABLE_STATUSES = ("pending", "failed")
 
 
 class RawInboundStore(abc.ABC):
@@ -37,3 +49,22 @@ class RawInboundStore(abc.ABC):
     @abc.abstractmethod
     def list_raw_inbound(self, status: str | None = None, limit: int = 100) -> list[RawInbound]:
         """Kept messages (with *status* unless None), oldest ``received_at`` first, ties by id."""
+
+    @abc.abstractmethod
+    def claim_raw_inbound(self, raw_id: str, now: datetime, until: datetime) -> RawInbound | None:
+        """Take the lease on a ``failed`` row, or a ``pending`` one whose lease is free or
+        ran out at *now*: the row becomes ``pending`` (its error kept), held until *until*.
+        None (and nothing changed) when the row is processed, ignored, unknown, or
+        pending under another process's live lease."""
+
+    @abc.abstractmethod
+    def raw_inbound_by_key(self, channel: str, external_id: str) -> RawInbound | None:
+        """The row kept under (*channel*, *external_id*), or None."""
+
+    @abc.abstractmethod
+    def claimable_raw_inbound(
+        self, now: datetime, channel_prefix: str = "", limit: int = 100
+    ) -> list[RawInbound]:
+        """``failed`` rows, and ``pending`` ones whose lease is free or ran out at *now*, oldest
+        first, of channels starting with *channel_prefix*. Candidates only: claim each
+        with :meth:`claim_raw_inbound` before processing it."""

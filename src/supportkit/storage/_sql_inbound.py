@@ -1,13 +1,24 @@
-"""The SQL raw inbound and keyed-state ports (``sk_raw_inbound``, ``sk_kv``)."""
+"""The SQL raw inbound and keyed-state ports (``sk_raw_inbound``, ``sk_kv``).
+
+A raw message's lease lives in ``sk_raw_inbound.claimed_until`` (integer
+microseconds, NULL = free; core schema version 3). A claim is one
+conditional ``UPDATE ... SET claimed_until = until, status = 'pending'
+WHERE id = ? AND (status = 'failed' OR (status = 'pending' AND the lease is
+free))`` that changed one row or none: on PostgreSQL (and MariaDB) the row
+lock makes two concurrent claims of one row end with one winner (the WHERE
+is re-checked after the lock); SQLite serialises writers anyway.
+"""
 
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from .._convert import dumps
 from ..domain._errors import DuplicateError, NotFound
 from ..ports._storage import KeyValueStore, RawInbound, RawInboundStore
+from ..ports._store_inbound import CLAIMABLE_STATUSES
 from ._sql_base import SqlBase, from_us, to_us
 
 __all__ = ["SqlKeyValueStore", "SqlRawInboundStore"]
@@ -69,6 +80,49 @@ class SqlRawInboundStore(SqlBase, RawInboundStore):
             RawInbound(r[0], r[1], from_us(r[2]), bytes(r[3]), r[4], r[5], r[6], r[7])  # type: ignore[arg-type]
             for r in rows
         ]
+
+    def claim_raw_inbound(self, raw_id: str, now: datetime, until: datetime) -> RawInbound | None:
+        cur = self.x(
+            f"UPDATE sk_raw_inbound SET claimed_until = ?, status = 'pending' WHERE id = ? "
+            f"AND {_FREE}",
+            (to_us(until), raw_id, to_us(now)),
+        )
+        if cur.rowcount != 1:
+            return None
+        row = self.one(f"SELECT {_RAW_COLS} FROM sk_raw_inbound WHERE id = ?", (raw_id,))
+        return _raw_row(row)
+
+    def raw_inbound_by_key(self, channel: str, external_id: str) -> RawInbound | None:
+        row = self.one(
+            f"SELECT {_RAW_COLS} FROM sk_raw_inbound WHERE channel = ? AND external_id = ?",
+            (channel, external_id),
+        )
+        return None if row is None else _raw_row(row)
+
+    def claimable_raw_inbound(
+        self, now: datetime, channel_prefix: str = "", limit: int = 100
+    ) -> list[RawInbound]:
+        rows = self.all(
+            f"SELECT {_RAW_COLS} FROM sk_raw_inbound WHERE {_FREE} AND channel LIKE ? "
+            "ESCAPE '\\' ORDER BY received_at, id LIMIT ?",
+            (to_us(now), _like_prefix(channel_prefix), limit),
+        )
+        return [_raw_row(r) for r in rows]
+
+
+_RAW_COLS = "id, channel, received_at, raw, external_id, status, ticket_id, error"
+_FREE = (
+    "(status = 'failed' OR (status = 'pending' AND (claimed_until IS NULL OR claimed_until <= ?)))"
+)
+assert all(f"'{s}'" in _FREE for s in CLAIMABLE_STATUSES)
+
+
+def _raw_row(r: Any) -> RawInbound:
+    return RawInbound(r[0], r[1], from_us(r[2]), bytes(r[3]), r[4], r[5], r[6], r[7])  # type: ignore[arg-type]
+
+
+def _like_prefix(prefix: str) -> str:
+    return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 class SqlKeyValueStore(SqlBase, KeyValueStore):

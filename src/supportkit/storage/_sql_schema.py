@@ -191,5 +191,11 @@ CORE_MIGRATIONS = SchemaComponent(
             core_v2("sqlite"),
             core_v2("postgresql"),
         ),
+        Migration(
+            3,
+            "sk_raw_inbound.claimed_until: a lease so a crashed process's message is taken over",
+            ["ALTER TABLE sk_raw_inbound ADD COLUMN claimed_until INTEGER"],
+            ["ALTER TABLE sk_raw_inbound ADD COLUMN claimed_until BIGINT"],
+        ),
     ),
 )

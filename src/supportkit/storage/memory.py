@@ -28,6 +28,7 @@ from ..domain._errors import (
 from ..domain._events import DomainEvent
 from ..domain._model import Agent, Customer, HistoryEntry, Identity, Message, Team, Ticket
 from ..ports._storage import RawInbound, Storage, StoredEvent, TicketQuery, Timer, UnitOfWork
+from ..ports._store_inbound import CLAIMABLE_STATUSES
 from ._memory_records import MemoryRecordStores, RecordData
 
 __all__ = ["MemoryStorage"]
@@ -79,6 +80,7 @@ class _Data(RecordData):
         self.timer_order: list[tuple[datetime, str]] = []
         self.raw: dict[str, RawInbound] = {}
         self.raw_keys: set[tuple[str, str]] = set()
+        self.raw_claims: dict[str, datetime] = {}
         self.kv: dict[str, dict[str, Any]] = defaultdict(dict)
 
 
@@ -511,6 +513,38 @@ class MemoryUnitOfWork(MemoryRecordStores, UnitOfWork):
 
     def list_raw_inbound(self, status: str | None = None, limit: int = 100) -> list[RawInbound]:
         rows = [r for r in self._d.raw.values() if status is None or r.status == status]
+        return sorted(rows, key=lambda r: (r.received_at, r.id))[:limit]
+
+    def claim_raw_inbound(self, raw_id: str, now: datetime, until: datetime) -> RawInbound | None:
+        d = self._d
+        row = d.raw.get(raw_id)
+        held = d.raw_claims.get(raw_id)
+        if row is None or row.status not in CLAIMABLE_STATUSES:
+            return None
+        if row.status == "pending" and held is not None and held > now:
+            return None
+        self._put(d.raw_claims, raw_id, until)
+        taken = attrs.evolve(row, status="pending")
+        self._put(d.raw, raw_id, taken)
+        return taken
+
+    def raw_inbound_by_key(self, channel: str, external_id: str) -> RawInbound | None:
+        for row in self._d.raw.values():
+            if row.channel == channel and row.external_id == external_id:
+                return row
+        return None
+
+    def claimable_raw_inbound(
+        self, now: datetime, channel_prefix: str = "", limit: int = 100
+    ) -> list[RawInbound]:
+        d = self._d
+        rows = [
+            r
+            for r in d.raw.values()
+            if r.status in CLAIMABLE_STATUSES
+            and r.channel.startswith(channel_prefix)
+            and (r.status == "failed" or r.id not in d.raw_claims or d.raw_claims[r.id] <= now)
+        ]
         return sorted(rows, key=lambda r: (r.received_at, r.id))[:limit]
 
     # -- kv ------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ at once from two threads) skips, saying why, on a backend without it.
 from __future__ import annotations
 
 from ._contract_outbox import OutboxContract
+from ._contract_raw_claims import RawInboundClaimsContract
 from ._contract_records import RecordContract
 from ._contract_tickets import TicketContract
 from ._contract_typed import TypedRecordContract
@@ -25,5 +26,7 @@ from ._contract_typed import TypedRecordContract
 __all__ = ["StorageContract"]
 
 
-class StorageContract(TicketContract, RecordContract, OutboxContract, TypedRecordContract):
+class StorageContract(
+    TicketContract, RecordContract, OutboxContract, TypedRecordContract, RawInboundClaimsContract
+):
     """Base class of a backend's contract tests; override the ``storage`` fixture."""

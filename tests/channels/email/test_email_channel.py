@@ -324,7 +324,11 @@ def test_a_message_that_fails_to_register_is_kept_and_can_be_reprocessed() -> No
     assert outcome.status == "failed"
     assert "sender" in (outcome.error or "")
     assert [o.status for o in channel.reprocess()] == ["failed"]  # still kept, still failing
-    assert channel.ingest(raw).status == "duplicate"
+    assert channel.ingest(raw).status == "failed"  # the same mail again: tried again, not lost
+    with channel.desk.storage.unit_of_work() as uow:
+        (kept,) = uow.list_raw_inbound()
+    assert (kept.status, kept.raw) == ("failed", raw)
+    assert "sender" in (kept.error or "")
 
 
 def test_mail_from_the_desks_own_address_is_ignored_as_a_loop() -> None:

@@ -28,20 +28,27 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from supportkit.channels._dispatch import delivered_ticket_id
 from supportkit.channels._inbound import Address, InboundMessage
+from supportkit.channels._raw_store import (
+    DEFAULT_LEASE,
+    claim_stale,
+    describe_error,
+    failure_status,
+    finish,
+    store_and_claim,
+)
 from supportkit.channels._receive import receive_inbound
 from supportkit.domain._errors import (
     ConfigurationError,
     MalformedMessage,
     NotFound,
     StorageError,
-    SupportKitError,
     ValidationError,
 )
 from supportkit.domain._model import Attachment
@@ -95,7 +102,8 @@ def _content_type(value: str) -> str:
 
 @attrs.frozen
 class InboundOutcome:
-    """What became of one raw message: ``processed``, ``duplicate``, ``ignored`` or ``failed``."""
+    """What became of one raw message: ``processed``, ``duplicate``, ``ignored``, ``failed``,
+    or ``pending`` (a transient failure: processed again once the lease runs out)."""
 
     raw_id: str | None
     status: str
@@ -139,8 +147,10 @@ class EmailChannel(Channel):
         attachments: AttachmentStore | None = None,
         name: str = "email",
         aliases: tuple[str, ...] = (),
+        lease: timedelta = DEFAULT_LEASE,
     ) -> None:
         self.name = name
+        self.lease = lease
         self.aliases = tuple(aliases)
         self.address: Address | None = address_from(address) if address is not None else None
         self.poller: ImapPoller | None = poller_from(poller) if poller is not None else None
@@ -328,62 +338,52 @@ class EmailChannel(Channel):
                 f"the {self.name} channel has no IMAP poller; pass poller=ImapPoller(...) "
                 "or imap settings to EmailChannel.from_settings"
             )
-        outcomes = []
-        for mail in self.poller.fetch_new(self.cursor()):
-            raw_id = self._store_raw(mail.raw, mail.internal_date, mail)
-            if raw_id is None:
-                outcomes.append(InboundOutcome(None, "duplicate"))
-                continue
-            outcomes.append(self._process(raw_id, mail.raw, mail.internal_date))
-        return outcomes
-
-    def ingest(self, raw: bytes, received_at: datetime | None = None) -> InboundOutcome:
-        """Store one raw message (from any source: a pipe, an MTA hook) and register it."""
-        raw_id = self._store_raw(raw, received_at, None)
-        if raw_id is None:
-            return InboundOutcome(None, "duplicate")
-        return self._process(raw_id, raw, received_at)
-
-    def reprocess(self, limit: int = 100) -> list[InboundOutcome]:
-        """Parse and register again every raw message that failed before."""
-        with self.desk.storage.unit_of_work() as uow:
-            failed = list(uow.list_raw_inbound(status="failed", limit=limit))
         return [
-            self._process(item.id, item.raw, item.received_at)
-            for item in failed
-            if item.channel == self.name
+            self._take(mail.raw, mail.internal_date, mail)
+            for mail in self.poller.fetch_new(self.cursor())
         ]
 
-    def _store_raw(
-        self, raw: bytes, received_at: datetime | None, mail: FetchedMail | None
-    ) -> str | None:
-        raw_id = self.desk.new_id()
-        external_id = message_id_of(raw)
+    def ingest(self, raw: bytes, received_at: datetime | None = None) -> InboundOutcome:
+        """Store one raw message (from any source: a pipe, an MTA hook) and register it.
 
-        def use_case(ctx: DeskContext) -> str | None:
-            stored = ctx.uow.add_raw_inbound(
-                RawInbound(
-                    id=raw_id,
-                    channel=self.name,
-                    received_at=received_at or ctx.now,
-                    raw=raw,
-                    external_id=external_id,
-                )
-            )
+        Once this returns, the message is durable: if the process dies while
+        registering it, the same mail ingested again, or :meth:`reprocess`
+        after the lease, finishes the job (exactly once).
+        """
+        if not isinstance(raw, bytes | bytearray | memoryview):
+            raise MalformedMessage(f"ingest takes the raw mail as bytes, got {type(raw).__name__}")
+        return self._take(bytes(raw), received_at, None)
+
+    def reprocess(self, limit: int = 100) -> list[InboundOutcome]:
+        """Process the raw messages left ``pending`` past their lease (a process died)
+        or ``failed`` before; safe to call from several workers at once."""
+        taken = claim_stale(self.desk, self.name, self.lease, limit, exact=self.name)
+        return [self._process(item.id, item.raw, item.received_at) for item in taken]
+
+    def _take(
+        self, raw: bytes, received_at: datetime | None, mail: FetchedMail | None
+    ) -> InboundOutcome:
+        def cursor(uow: Any) -> None:
             if mail is not None:
-                ctx.uow.kv_put(
+                uow.kv_put(
                     _KV,
                     self._cursor_key,
                     {"uidvalidity": mail.cursor.uidvalidity, "last_uid": mail.cursor.last_uid},
                 )
-            return raw_id if stored else None
 
-        return self.desk.run(use_case)
-
-    def _mark(
-        self, raw_id: str, status: str, ticket_id: str | None = None, error: str | None = None
-    ) -> None:
-        self.desk.run(lambda ctx: ctx.uow.update_raw_inbound(raw_id, status, ticket_id, error))
+        row = RawInbound(
+            id=self.desk.new_id(),
+            channel=self.name,
+            received_at=received_at or self.clock.now(),
+            raw=raw,
+            external_id=message_id_of(raw),
+        )
+        claim = store_and_claim(self.desk, row, self.lease, also=cursor)
+        if not claim.ours:
+            raw_id = claim.raw.id if claim.raw is not None else None
+            return InboundOutcome(raw_id, "duplicate")
+        assert claim.raw is not None
+        return self._process(claim.raw.id, claim.raw.raw, claim.raw.received_at)
 
     def _process(self, raw_id: str, raw: bytes, received_at: datetime | None) -> InboundOutcome:
         try:
@@ -394,7 +394,7 @@ class EmailChannel(Channel):
             elif self.address and msg.sender.address.lower() == self.address.address.lower():
                 reason = f"sent by the desk's own address {self.address.address}: a loop"
             if reason is not None:
-                self._mark(raw_id, "ignored", error=reason)
+                finish(self.desk, raw_id, "ignored", error=reason)
                 return InboundOutcome(raw_id, "ignored", error=reason)
             self._keep_attachments(msg)
             ticket = receive_inbound(
@@ -404,11 +404,13 @@ class EmailChannel(Channel):
                 language=guess_language(msg),
                 meta={"raw_id": raw_id},
             )
-        except SupportKitError as exc:
-            error = f"{type(exc).__name__}: {exc}"
-            self._mark(raw_id, "failed", error=error)
-            return InboundOutcome(raw_id, "failed", error=error)
-        self._mark(raw_id, "processed", ticket.id)
+        except Exception as exc:  # the boundary: every failure is kept with the raw mail
+            error = describe_error(exc)
+            status = failure_status(exc, f"{self.name} raw message {raw_id}")
+            if status == "failed":
+                finish(self.desk, raw_id, "failed", error=error)
+            return InboundOutcome(raw_id, status, error=error)
+        finish(self.desk, raw_id, "processed", ticket.id)
         return InboundOutcome(raw_id, "processed", ticket.id)
 
     def _thread(self, ctx: DeskContext, msg: InboundMessage) -> str | None:
