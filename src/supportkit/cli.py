@@ -139,6 +139,7 @@ def _open(args: argparse.Namespace) -> tuple[Any, Any, str]:
 
 
 def report(args: argparse.Namespace, out: Any) -> int:
+    from .metrics._complaints import stored_complaint_metrics, with_complaints
     from .metrics._records import stored_feedback
     from .metrics._render import render
     from .metrics._sql import sql_metrics
@@ -179,6 +180,11 @@ def report(args: argparse.Namespace, out: Any) -> int:
             "series_days": args.series_days,
         }
         result = sql_metrics(conn, group_by=args.group_by, **options)
+        if uow is None:
+            with storage.unit_of_work() as c_uow:
+                complaints = stored_complaint_metrics(c_uow, since=since, until=until)
+        else:
+            complaints = stored_complaint_metrics(uow, since=since, until=until)
         by_channel = None
         if args.format == "html" and args.group_by != "channel":
             by_channel = sql_metrics(conn, group_by="channel", **options)
@@ -186,7 +192,9 @@ def report(args: argparse.Namespace, out: Any) -> int:
         if uow is not None:
             uow.__exit__(None, None, None)
         storage.close()
-    text = render(result, args.format, by_channel=by_channel)
+    text = with_complaints(
+        render(result, args.format, by_channel=by_channel), args.format, complaints
+    )
     if args.output:
         with open(args.output, "w", encoding="utf-8") as f:
             f.write(text)

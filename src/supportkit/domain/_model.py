@@ -29,6 +29,7 @@ __all__ = [
     "Ticket",
     "WorkingHours",
     "ensure_utc",
+    "is_complaint",
 ]
 
 
@@ -233,3 +234,12 @@ class Ticket:
         if self.first_response_at is None:
             return None
         return self.first_response_at - self.received_at
+
+
+def is_complaint(ticket: Ticket, *, lifecycle: str = "complaint") -> bool:
+    """Whether *ticket* is a complaint: it is on the complaint lifecycle.
+
+    The one definition the complaint paths (a low feedback score, an inbound
+    complaint) and the complaint metrics share.
+    """
+    return ticket.lifecycle == lifecycle

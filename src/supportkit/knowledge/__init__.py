@@ -18,11 +18,13 @@ from ._bot import (
     HandoverReason,
     RetrievalAnswerer,
 )
+from ._complaint_intake import DEFAULT_COMPLAINT_KEYWORDS, ComplaintIntake
 from ._complaints import (
     COMPLAINT_LIFECYCLE,
     ComplaintAction,
     ComplaintPolicy,
     complaint_lifecycle,
+    open_complaint_ticket,
 )
 from ._desk import DEFAULT_HANDOVER_REPLIES, BotOnInbound, TriageOnRegistration
 from ._feedback_desk import (
@@ -57,6 +59,7 @@ from ._store import ArticleStore
 
 __all__ = [
     "COMPLAINT_LIFECYCLE",
+    "DEFAULT_COMPLAINT_KEYWORDS",
     "DEFAULT_HANDOVER_PHRASES",
     "DEFAULT_HANDOVER_REPLIES",
     "FEEDBACK_NAMESPACE",
@@ -79,6 +82,7 @@ __all__ = [
     "BotReply",
     "ChangeStatus",
     "ComplaintAction",
+    "ComplaintIntake",
     "ComplaintOpened",
     "ComplaintPolicy",
     "FTS5SearchIndex",
@@ -108,4 +112,5 @@ __all__ = [
     "TriageOnRegistration",
     "apply_field_actions",
     "complaint_lifecycle",
+    "open_complaint_ticket",
 ]

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import enum
 import types
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -44,6 +44,8 @@ __all__ = [
     "ComplaintAction",
     "ComplaintPolicy",
     "complaint_lifecycle",
+    "hand_to_supervisor",
+    "open_complaint_ticket",
 ]
 
 COMPLAINT_LIFECYCLE = LifecycleDefinition(
@@ -144,68 +146,113 @@ class ComplaintPolicy:
             ticket.reopen_count += 1
             ticket.resolved_at = None
         if self.action is ComplaintAction.SUPERVISOR:
-            if self.supervisor_team is not None and ticket.team_id != self.supervisor_team:
-                if ticket.assignee_id is not None:
-                    ctx.assign(ticket, None, actor=self.actor, strategy="complaint")
-                ctx.update(ticket, self.actor, team_id=self.supervisor_team)
-            tier = self.supervisor_tier
-            if tier is not None and ticket.tier != tier:
-                ctx.escalate(ticket, tier, actor=self.actor, reason=reason, policy="complaint")
+            hand_to_supervisor(
+                ctx,
+                ticket,
+                team=self.supervisor_team,
+                tier=self.supervisor_tier,
+                actor=self.actor,
+                reason=reason,
+            )
         return None
 
     def _complaint_ticket(
         self, ctx: DeskContext, original: Ticket, response: FeedbackResponse, reason: str
     ) -> Ticket:
-        desk = ctx.desk
-        lifecycle = desk.lifecycle_of(
-            types.SimpleNamespace(id="(complaint)", lifecycle=self.lifecycle)  # type: ignore[arg-type]
-        )
-        complaint = Ticket(
-            id=desk.new_id(),
-            number=ctx.uow.next_ticket_number(),
-            subject=f"Complaint about #{original.number}: {original.subject}"[:300],
-            customer_id=original.customer_id,
-            channel="feedback",
-            status=lifecycle.initial,
-            received_at=ctx.now,
-            priority=Priority.HIGH,
-            tier=original.tier,
-            team_id=original.team_id,
-            tags=frozenset({self.tag}),
-            language=original.language,
-            lifecycle=lifecycle.name,
-            updated_at=ctx.now,
-            custom_fields={
-                "complaint_of": original.id,
-                "complaint_of_number": original.number,
-                "csat": response.csat,
-            },
-        )
-        ctx.adopt_new(complaint)
-        complaint.record(
-            TicketReceived(
-                complaint.id,
-                ctx.now,
-                complaint.number,
-                complaint.channel,
-                complaint.customer_id,
-                complaint.subject,
-            )
-        )
-        ctx.add_message(
-            complaint,
-            Direction.INBOUND,
-            original.customer_id,
-            response.comment.strip() or f"CSAT {response.csat}/5, no comment",
-            channel="feedback",
-            meta={"feedback": True, "csat": response.csat, "nps": response.nps},
-        )
-        if lifecycle.can_fire(complaint.status, "register"):
-            ctx.transition(complaint, "register", self.actor, reason)
-            complaint.registered_at = ctx.now
-        ctx.update(
+        complaint = open_complaint_ticket(
+            ctx,
             original,
-            self.actor,
-            custom_fields={**original.custom_fields, "complaint": complaint.number},
+            text=response.comment.strip() or f"CSAT {response.csat}/5, no comment",
+            reason=reason,
+            lifecycle=self.lifecycle,
+            tag=self.tag,
+            channel="feedback",
+            actor=self.actor,
+            meta={"feedback": True, "csat": response.csat, "nps": response.nps},
+            fields={"csat": response.csat},
         )
         return complaint
+
+
+def open_complaint_ticket(
+    ctx: DeskContext,
+    original: Ticket,
+    *,
+    text: str,
+    reason: str,
+    lifecycle: str,
+    tag: str,
+    channel: str,
+    actor: str,
+    meta: dict[str, Any],
+    fields: dict[str, Any] | None = None,
+) -> Ticket:
+    """A new ticket on the complaint *lifecycle* about *original*, linked both ways
+    (``complaint_of`` on the complaint, ``complaint`` on the original); the one way
+    every path (a low feedback score, a complaint written on a ticket) opens one."""
+    desk = ctx.desk
+    lc = desk.lifecycle_of(
+        types.SimpleNamespace(id="(complaint)", lifecycle=lifecycle)  # type: ignore[arg-type]
+    )
+    complaint = Ticket(
+        id=desk.new_id(),
+        number=ctx.uow.next_ticket_number(),
+        subject=f"Complaint about #{original.number}: {original.subject}"[:300],
+        customer_id=original.customer_id,
+        channel=channel,
+        status=lc.initial,
+        received_at=ctx.now,
+        priority=Priority.HIGH,
+        tier=original.tier,
+        team_id=original.team_id,
+        tags=frozenset({tag}),
+        language=original.language,
+        lifecycle=lc.name,
+        updated_at=ctx.now,
+        custom_fields={
+            "complaint_of": original.id,
+            "complaint_of_number": original.number,
+            **(fields or {}),
+        },
+    )
+    ctx.adopt_new(complaint)
+    complaint.record(
+        TicketReceived(
+            complaint.id,
+            ctx.now,
+            complaint.number,
+            complaint.channel,
+            complaint.customer_id,
+            complaint.subject,
+        )
+    )
+    ctx.add_message(
+        complaint, Direction.INBOUND, original.customer_id, text, channel=channel, meta=meta
+    )
+    if lc.can_fire(complaint.status, "register"):
+        ctx.transition(complaint, "register", actor, reason)
+        complaint.registered_at = ctx.now
+    ctx.update(
+        original,
+        actor,
+        custom_fields={**original.custom_fields, "complaint": complaint.number},
+    )
+    return complaint
+
+
+def hand_to_supervisor(
+    ctx: DeskContext,
+    ticket: Ticket,
+    *,
+    team: str | None,
+    tier: str | None,
+    actor: str,
+    reason: str,
+) -> None:
+    """Give a complaint to the supervisors: their team (unassigned from the agent) and tier."""
+    if team is not None and ticket.team_id != team:
+        if ticket.assignee_id is not None:
+            ctx.assign(ticket, None, actor=actor, strategy="complaint")
+        ctx.update(ticket, actor, team_id=team)
+    if tier is not None and ticket.tier != tier:
+        ctx.escalate(ticket, tier, actor=actor, reason=reason, policy="complaint")

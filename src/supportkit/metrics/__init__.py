@@ -9,6 +9,7 @@ self-contained HTML page with charts. The formulas are in
 """
 
 from ._calc import MetricsCalculator, compute_metrics
+from ._complaints import ComplaintMetrics, complaint_metrics, stored_complaint_metrics
 from ._html import render_html
 from ._records import (
     DIMENSIONS,
@@ -40,6 +41,7 @@ __all__ = [
     "AGEING_BUCKETS",
     "DIMENSIONS",
     "RESPONSE_HISTOGRAM",
+    "ComplaintMetrics",
     "CsatSummary",
     "DurationSummary",
     "FeedbackRecord",
@@ -50,6 +52,7 @@ __all__ = [
     "Rate",
     "SlaOutcome",
     "TicketFacts",
+    "complaint_metrics",
     "compute_metrics",
     "facts_of",
     "group_key",
@@ -64,5 +67,6 @@ __all__ = [
     "response_waits",
     "sla_outcomes_from_clocks",
     "sql_metrics",
+    "stored_complaint_metrics",
     "stored_feedback",
 ]

@@ -1,0 +1,127 @@
+"""Complaint metrics: how many complaints, how fast they are resolved, their share of tickets.
+
+A complaint is a ticket on the complaint lifecycle (the one definition the
+complaint paths use: :func:`supportkit.domain.is_complaint`). Its
+resolution time runs from receipt to the answer (``resolved_at``, set when
+the complaint is answered) or, if it was closed unanswered, to closing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from ..domain._model import Ticket, ensure_utc, is_complaint
+from ..ports._storage import TicketQuery
+from ._stats import DurationSummary, Rate
+
+__all__ = [
+    "ComplaintMetrics",
+    "complaint_metrics",
+    "stored_complaint_metrics",
+    "with_complaints",
+]
+
+
+@attrs.frozen
+class ComplaintMetrics:
+    """Complaints among the tickets received in a window."""
+
+    complaints: int = 0
+    tickets: int = 0
+    resolved: int = 0
+    resolution: DurationSummary = attrs.Factory(DurationSummary)
+
+    @property
+    def share(self) -> Rate:
+        """Complaints out of all tickets received in the window."""
+        return Rate(self.complaints, self.tickets)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "complaints": self.complaints,
+            "tickets": self.tickets,
+            "share_pct": self.share.pct,
+            "resolved": self.resolved,
+            "resolution": attrs.asdict(self.resolution),
+        }
+
+    def describe(self) -> str:
+        """One line for a report."""
+        pct = self.share.pct
+        share = "n/a" if pct is None else f"{pct:.1f}%"
+        median = self.resolution.median
+        res = "n/a" if median is None else f"{median / 3600:.1f} h"
+        return (
+            f"complaints: {self.complaints} of {self.tickets} tickets ({share}), "
+            f"{self.resolved} resolved, median resolution {res}"
+        )
+
+
+def complaint_metrics(
+    tickets: Iterable[Ticket],
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    lifecycle: str = "complaint",
+) -> ComplaintMetrics:
+    """Complaint metrics of the *tickets* received in ``[since, until)``."""
+    lo = ensure_utc(since) if since else None
+    hi = ensure_utc(until) if until else None
+    total = complaints = 0
+    durations: list[float] = []
+    for t in tickets:
+        if (lo is not None and t.received_at < lo) or (hi is not None and t.received_at >= hi):
+            continue
+        total += 1
+        if not is_complaint(t, lifecycle=lifecycle):
+            continue
+        complaints += 1
+        end = t.resolved_at or t.closed_at
+        if end is not None:
+            durations.append((end - t.received_at).total_seconds())
+    return ComplaintMetrics(complaints, total, len(durations), DurationSummary.of(durations))
+
+
+def _all_tickets(uow: Any, page: int = 500) -> Iterator[Ticket]:
+    offset = 0
+    while True:
+        batch = uow.find_tickets(TicketQuery(limit=page, offset=offset, oldest_first=True))
+        if not batch:
+            return
+        yield from batch
+        offset += len(batch)
+
+
+def stored_complaint_metrics(
+    uow: Any,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    lifecycle: str = "complaint",
+) -> ComplaintMetrics:
+    """:func:`complaint_metrics` over every ticket stored (read a page at a time)."""
+    return complaint_metrics(_all_tickets(uow), since=since, until=until, lifecycle=lifecycle)
+
+
+def with_complaints(text: str, fmt: str, complaints: ComplaintMetrics) -> str:
+    """A rendered report (table, json, csv or html) with the complaint figures added."""
+    if fmt == "json":
+        import json
+
+        data = json.loads(text)
+        data["complaints"] = complaints.to_dict()
+        return json.dumps(data, indent=2) + "\n"
+    if fmt == "html":
+        import html
+
+        section = f"<section id='complaints'><h2>Complaints</h2><p>{html.escape(complaints.describe())}</p></section>"
+        return (
+            text.replace("</body>", section + "</body>", 1) if "</body>" in text else text + section
+        )
+    if fmt == "csv":
+        return text
+    return text.rstrip("\n") + "\n\n" + complaints.describe() + "\n"
