@@ -10,9 +10,9 @@ the outbox, all inside the one unit of work.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from .domain._errors import InvalidTransition, ValidationError
 from .domain._events import (
@@ -25,21 +25,29 @@ from .domain._events import (
 )
 from .domain._model import Attachment, Direction, HistoryEntry, Message, Ticket
 from .ports._storage import StoredEvent, UnitOfWork
-
-if TYPE_CHECKING:
-    from ._desk_core import DeskCore
+from .typing import Desk, Handler
 
 __all__ = ["DeskContext", "Handler"]
 
-Handler = Callable[["DeskContext", Any], None]
+
+class _CoreDesk(Desk, Protocol):
+    """The desk as its own context uses it: the public surface plus two internal hooks."""
+
+    def validate_text(self, text: str, html: str | None, *, what: str) -> None: ...
+
+    def dispatch_in_transaction(self, ctx: DeskContext, event: DomainEvent) -> None: ...
+
 
 _MAX_HANDLER_ROUNDS = 50
 
 
 class DeskContext:
-    """One use case's view of the desk: a unit of work plus the ticket operations."""
+    """One use case's view of the desk: a unit of work plus the ticket operations.
 
-    def __init__(self, desk: DeskCore, uow: UnitOfWork, now: datetime) -> None:
+    The implementation of the public :class:`supportkit.typing.DeskContext` Protocol.
+    """
+
+    def __init__(self, desk: _CoreDesk, uow: UnitOfWork, now: datetime) -> None:
         self.desk = desk
         self.uow = uow
         self.now = now

@@ -16,6 +16,7 @@ import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 from cattrs.preconf.json import make_converter
 
+from .domain._errors import ValidationError
 from .domain._events import EVENT_TYPES, DomainEvent, event_type
 
 __all__ = [
@@ -92,7 +93,7 @@ def event_from_data(data: dict[str, Any]) -> DomainEvent:
             importlib.import_module(module)
         cls = EVENT_TYPES.get(name)
     if cls is None:
-        raise ValueError(
+        raise ValidationError(
             f"unknown event type {name!r} in stored data; import the module that "
             "registers it (register_event) before reading the outbox"
         )

@@ -12,17 +12,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ._context import DeskContext
 from ._desk_core import DeskCore
-from .domain._events import TicketReceived
+from ._out_of_hours import OUT_OF_HOURS_FIELD, mark_out_of_hours
 from .domain._model import ensure_utc
-from .domain._service_events import ReceivedOutOfHours
 from .policies._channel_hours import ChannelHours, ChannelStatus
 
 __all__ = ["OUT_OF_HOURS_FIELD", "ChannelUseCases", "mark_out_of_hours"]
-
-#: the ticket field holding the out-of-hours facts of a request
-OUT_OF_HOURS_FIELD = "out_of_hours"
 
 
 class ChannelUseCases(DeskCore):
@@ -42,29 +37,3 @@ class ChannelUseCases(DeskCore):
         when = ensure_utc(at) if at is not None else ensure_utc(self.clock.now())
         hours = self.channel_hours or ChannelHours({})
         return hours.status(channel, when)
-
-
-def mark_out_of_hours(ctx: DeskContext, event: TicketReceived) -> None:
-    """In-transaction handler: a new ticket on a closed channel records when it opens."""
-    hours = ctx.desk.channel_hours
-    if hours is None:
-        return
-    ticket = ctx.ticket(event.ticket_id)
-    status = hours.status(ticket.channel, ticket.received_at)
-    if status.open or status.next_open is None or status.action is None:
-        return
-    ticket.custom_fields[OUT_OF_HOURS_FIELD] = {
-        "next_open": status.next_open.isoformat(),
-        "action": status.action.value,
-        "redirect_to": status.redirect_to,
-    }
-    ticket.record(
-        ReceivedOutOfHours(
-            ticket.id,
-            ctx.now,
-            ticket.channel,
-            status.next_open,
-            status.action.value,
-            status.redirect_to,
-        )
-    )

@@ -8,17 +8,15 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-import blinker
-
-from ._context import DeskContext, Handler
+from ._context import DeskContext
 from ._ids import TimeOrderedIds
+from ._signals import DeskSignals
 from .domain._errors import (
     ConfigurationError,
     MalformedMessage,
     ValidationError,
 )
 from .domain._events import (
-    EVENT_TYPES,
     DomainEvent,
     TicketReceived,
     event_type,
@@ -33,6 +31,7 @@ from .policies._identity_linking import IdentityLinking
 from .policies._tiers import TierLadder
 from .ports._clock import Clock, SystemClock
 from .ports._storage import Storage, StoredEvent, Timer
+from .typing import Extension
 
 __all__ = ["DeskCore", "DeskSignals", "TimerHandler", "require_text"]
 
@@ -41,35 +40,6 @@ log = logging.getLogger("supportkit")
 T = TypeVar("T")
 
 TimerHandler = Callable[[DeskContext, Timer], None]
-
-
-class DeskSignals:
-    """The blinker signals of one desk (never global: two desks never see each other).
-
-    - ``event``: every domain event, ``sender`` is the desk, keyword ``event``.
-    - ``for_type(name)``: events of one type, e.g. ``"ticket.status_changed"``.
-    - ``subscriber_failed``: a subscriber raised; keywords ``event``, ``receiver``, ``error``.
-    """
-
-    def __init__(self) -> None:
-        self._ns = blinker.Namespace()
-        self.event = self._ns.signal("event")
-        self.subscriber_failed = self._ns.signal("subscriber_failed")
-        #: the per-type signals asked for so far; delivery looks here, so a type
-        #: nobody subscribed to costs one dict lookup
-        self.typed: dict[str, blinker.NamedSignal] = {}
-
-    def for_type(self, name: str | type[DomainEvent]) -> blinker.NamedSignal:
-        if isinstance(name, type):
-            name = name.type_name
-        signal = self.typed.get(name)
-        if signal is None:
-            if name not in EVENT_TYPES:
-                raise ValidationError(
-                    f"unknown event type {name!r}; known types: {sorted(EVENT_TYPES)}"
-                )
-            signal = self.typed[name] = self._ns.signal(f"event:{name}")
-        return signal
 
 
 class DeskCore:
@@ -87,7 +57,7 @@ class DeskCore:
         ids: Callable[[], str] | None = None,
         max_text_chars: int = 1_000_000,
         outbox_mark_batch: int = 64,
-        extensions: Iterable[Any] = (),
+        extensions: Iterable[Extension] = (),
         channel_hours: ChannelHours | None = None,
         identity_linking: IdentityLinking | None = None,
     ) -> None:
@@ -110,7 +80,9 @@ class DeskCore:
             raise ConfigurationError("max_text_chars must be positive")
         self.max_text_chars = max_text_chars
         self.signals = DeskSignals()
-        self._handlers: dict[type[DomainEvent], list[Handler]] = defaultdict(list)
+        self._handlers: dict[type[DomainEvent], list[Callable[[DeskContext, Any], None]]] = (
+            defaultdict(list)
+        )
         self._timer_handlers: dict[str, TimerHandler] = {}
         self._to_mark: list[int] = []
         if outbox_mark_batch < 1:
@@ -123,7 +95,7 @@ class DeskCore:
         #: when each channel is open and what it does when closed (None: always open)
         self.channel_hours = channel_hours
         if channel_hours is not None:
-            from ._desk_channels import mark_out_of_hours
+            from ._out_of_hours import mark_out_of_hours
 
             self.on(TicketReceived, mark_out_of_hours)
         #: which senders are verified, and whether matching identities link profiles

@@ -72,8 +72,7 @@ def _sla_targets(spec: str) -> dict[str, timedelta]:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from .metrics._records import DIMENSIONS
-    from .metrics._render import FORMATS
+    from .metrics import DIMENSIONS, FORMATS
 
     parser = argparse.ArgumentParser(prog="supportkit", description="supportkit tools")
     sub = parser.add_subparsers(dest="command", metavar="{report,demo}")
@@ -139,10 +138,13 @@ def _open(args: argparse.Namespace) -> tuple[Any, Any, str]:
 
 
 def report(args: argparse.Namespace, out: Any) -> int:
-    from .metrics._complaints import stored_complaint_metrics, with_complaints
-    from .metrics._records import stored_feedback
-    from .metrics._render import render
-    from .metrics._sql import sql_metrics
+    from .metrics import (
+        render,
+        sql_metrics,
+        stored_complaint_metrics,
+        stored_feedback,
+        with_complaints,
+    )
 
     since = parse_instant(args.since) if args.since else None
     until = parse_instant(args.until, end_of_day=True) if args.until else None

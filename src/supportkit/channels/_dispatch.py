@@ -45,7 +45,6 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from .._context import DeskContext
 from .._convert import structure, unstructure
 from ..domain._errors import ConfigurationError, NotFound
 from ..domain._events import DeliveryFailed, DomainEvent, MessageAdded
@@ -60,9 +59,10 @@ from ..ports._channel import (
     RetryPolicy,
 )
 from ..ports._storage import StoredDelivery, Timer, UnitOfWork
+from ..typing import DeskContext
 
 if TYPE_CHECKING:
-    from ..desk import SupportDesk
+    from ..typing import Desk
 
 __all__ = [
     "DeliveryRecord",
@@ -150,11 +150,11 @@ class OutboundDispatcher:
         self.retry = retry or RetryPolicy()
         self.inline = inline
         self.grace = grace
-        self._desk: SupportDesk | None = None
+        self._desk: Desk | None = None
         self._local = threading.local()
 
     # -- wiring ------------------------------------------------------------------------
-    def install(self, desk: SupportDesk) -> None:
+    def install(self, desk: Desk) -> None:
         """Hook into *desk* (called by ``SupportDesk(extensions=[...])``)."""
         if self._desk is not None:
             raise ConfigurationError("an OutboundDispatcher serves one desk; build one per desk")
@@ -165,7 +165,7 @@ class OutboundDispatcher:
             desk.signals.event.connect(self._after_commit, weak=False)
 
     @property
-    def desk(self) -> SupportDesk:
+    def desk(self) -> Desk:
         if self._desk is None:
             raise ConfigurationError(
                 "the dispatcher is not installed; pass it in SupportDesk(extensions=[...])"

@@ -20,15 +20,15 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from .._context import DeskContext
 from ..domain._errors import ConfigurationError
 from ..domain._events import StatusChanged
 from ..domain._model import Direction, Ticket
 from ..ports._channel import AUTO_SUBMITTED, OutboundMessage, is_automated_meta
+from ..typing import DeskContext
 from ._dispatch import OutboundDispatcher, recipient_for
 
 if TYPE_CHECKING:
-    from ..desk import SupportDesk
+    from ..typing import Desk
 
 __all__ = [
     "DEFAULT_TEMPLATES",
@@ -183,7 +183,7 @@ class CustomerNotifier:
         self.ack_limit = ack_limit
         self.ack_window = ack_window
 
-    def install(self, desk: SupportDesk) -> None:
+    def install(self, desk: Desk) -> None:
         desk.on(StatusChanged, self._on_status_changed)
 
     # -- rendering ---------------------------------------------------------------------

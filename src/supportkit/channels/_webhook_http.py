@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from .._context import DeskContext
 from .._convert import dumps, event_to_data, unstructure
 from ..domain._errors import ConfigurationError
 from ..ports._channel import (
@@ -29,10 +28,11 @@ from ..ports._channel import (
 )
 from ..ports._clock import Clock, SystemClock
 from ..ports._storage import StoredEvent, Timer, UnitOfWork
+from ..typing import DeskContext
 from ._webhook_sign import signature_headers
 
 if TYPE_CHECKING:
-    from ..desk import SupportDesk
+    from ..typing import Desk
 
 __all__ = ["EventForwarder", "WebhookChannel", "post_signed"]
 
@@ -171,10 +171,10 @@ class EventForwarder:
         self.retry = retry or RetryPolicy()
         self.inline = inline
         self.batch = batch
-        self._desk: SupportDesk | None = None
+        self._desk: Desk | None = None
         self._busy = threading.Lock()
 
-    def install(self, desk: SupportDesk) -> None:
+    def install(self, desk: Desk) -> None:
         if self._desk is not None:
             raise ConfigurationError("an EventForwarder serves one desk")
         self._desk = desk
@@ -183,9 +183,9 @@ class EventForwarder:
             desk.signals.event.connect(self._after_commit, weak=False)
 
     @property
-    def desk(self) -> SupportDesk:
+    def desk(self) -> Desk:
         if self._desk is None:
-            raise ConfigurationError("install the forwarder: SupportDesk(extensions=[...])")
+            raise ConfigurationError("install the forwarder: Desk(extensions=[...])")
         return self._desk
 
     def _after_commit(self, sender: Any, **_: Any) -> None:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import attrs
 
@@ -63,8 +63,8 @@ from ..policies import (
 )
 
 if TYPE_CHECKING:
-    from supportkit._context import DeskContext
     from supportkit.desk import SupportDesk
+    from supportkit.typing import Desk, DeskContext
 
 __all__ = ["DeskRouting"]
 
@@ -116,11 +116,11 @@ class DeskRouting:
         self.actor = actor
         self.index = AgentIndex(roster=self.roster)
         self.queue = TicketQueue()
-        self._desk: SupportDesk | None = None
+        self._desk: Desk | None = None
         self._applied: dict[str, str | None] = {}
 
     # -- wiring ---------------------------------------------------------------------
-    def install(self, desk: SupportDesk) -> None:
+    def install(self, desk: Desk) -> None:
         ladder = self.ladder or TierLadder(desk.tiers)
         if tuple(ladder) != tuple(desk.tiers):
             raise ConfigurationError(
@@ -160,7 +160,7 @@ class DeskRouting:
         desk.signals.for_type(AgentAvailabilityChanged).connect(self._on_availability, weak=False)
 
     @property
-    def desk(self) -> SupportDesk:
+    def desk(self) -> Desk:
         if self._desk is None:
             raise ConfigurationError(
                 "DeskRouting is not installed; pass it in SupportDesk(extensions=[...])"
@@ -211,14 +211,18 @@ class DeskRouting:
     def add_agent(self, agent: Agent) -> Agent:
         """Add an agent to the desk and to routing; queued tickets may go to them."""
         self.roster.check_agent(agent)
-        self.desk.add_agent(agent)  # the AgentSaved handler puts it in the index
+        self._host_desk().add_agent(agent)  # the AgentSaved handler puts it in the index
         self.drain(freed=[agent.id])
         return agent
 
     def set_availability(self, agent_id: str, availability: Availability | str) -> Agent:
         """Same as ``desk.set_availability``; queued tickets are assigned if the agent
         comes online."""
-        return self.desk.set_availability(agent_id, availability)
+        return self._host_desk().set_availability(agent_id, availability)
+
+    def _host_desk(self) -> SupportDesk:
+        """The desk as the host built it, for the helpers that call its use cases."""
+        return cast("SupportDesk", self.desk)
 
     def drain(self, freed: Iterable[str] | None = None) -> list[RoutingDecision]:
         """Assign queued tickets to free capacity now (in its own transaction)."""

@@ -80,10 +80,9 @@ from ..policies import (
 )
 
 if TYPE_CHECKING:
-    from supportkit._context import DeskContext
-    from supportkit.desk import SupportDesk
     from supportkit.metrics import SlaOutcome
     from supportkit.ports._storage import UnitOfWork
+    from supportkit.typing import Desk, DeskContext
 
 __all__ = [
     "NEXT_TIER",
@@ -204,7 +203,7 @@ class SlaExtension:
         self.actor = actor
 
     # -- wiring ---------------------------------------------------------------------
-    def install(self, desk: SupportDesk) -> None:
+    def install(self, desk: Desk) -> None:
         if desk.channel_hours is not None:  # SlaRule(calendar=CHANNEL_CALENDAR) reads them
             self.policy = self.policy.with_calendars(desk.channel_hours.sla_calendars())
         elif any(rule.calendar == CHANNEL_CALENDAR for rule in self.policy.rules):
@@ -229,7 +228,7 @@ class SlaExtension:
         desk.on_timer(TIMER_KIND, self._on_timer)
 
     # -- reading --------------------------------------------------------------------
-    def status(self, desk: SupportDesk, ticket_id: str) -> dict[SlaKind, SlaClock]:
+    def status(self, desk: Desk, ticket_id: str) -> dict[SlaKind, SlaClock]:
         """The SLA clocks of a ticket by kind (for a UI, status tracking or alerts).
 
         ``clock.state``, ``clock.due_at`` and ``clock.remaining_at(now)`` are
@@ -240,7 +239,7 @@ class SlaExtension:
         return {k: c for k, c in found.items() if c is not None}
 
     def clocks(
-        self, desk: SupportDesk, *, include_excluded: bool = False, page: int = 500
+        self, desk: Desk, *, include_excluded: bool = False, page: int = 500
     ) -> Iterator[SlaClock]:
         """Every stored clock, including the finished next-response clocks of the past.
 
@@ -259,7 +258,7 @@ class SlaExtension:
                 return
             after = records[-1].key
 
-    def outcomes(self, desk: SupportDesk) -> list[SlaOutcome]:
+    def outcomes(self, desk: Desk) -> list[SlaOutcome]:
         """Met or breached targets as :class:`supportkit.metrics.SlaOutcome` records.
 
         Running and paused clocks are undecided and left out; a clock that

@@ -4,8 +4,6 @@ The public names are listed in ``__all__``; the modules behind them are private.
 """
 
 # after the modules above: the SQL tables import the article model
-from supportkit.storage._kb_sql import KNOWLEDGE_SCHEMA
-
 from ._article import Article, ArticleStatus, ArticleVersion, HelpfulnessVotes
 from ._bot import (
     DEFAULT_HANDOVER_PHRASES,
@@ -39,6 +37,7 @@ from ._feedback_desk import (
 )
 from ._fts5 import FTS5SearchIndex
 from ._kb import ArticleMatch, ArticleNotFound, KnowledgeBase
+from ._kb_sql import KNOWLEDGE_SCHEMA
 from ._macros import (
     PLACEHOLDERS,
     AddTags,

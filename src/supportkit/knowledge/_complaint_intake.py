@@ -39,8 +39,7 @@ from ._complaints import hand_to_supervisor, open_complaint_ticket
 from ._stem import Analyzer
 
 if TYPE_CHECKING:
-    from supportkit._context import DeskContext
-    from supportkit.desk import SupportDesk
+    from supportkit.typing import Desk, DeskContext
 
 __all__ = ["DEFAULT_COMPLAINT_KEYWORDS", "ComplaintIntake"]
 
@@ -86,7 +85,7 @@ class ComplaintIntake:
             else None
         )
 
-    def install(self, desk: SupportDesk) -> None:
+    def install(self, desk: Desk) -> None:
         probe = types.SimpleNamespace(id="(complaint)", lifecycle=self.lifecycle)
         complaint = desk.lifecycle_of(probe)  # type: ignore[arg-type]
         if "registered" not in complaint.states:

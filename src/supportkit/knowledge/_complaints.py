@@ -36,8 +36,7 @@ from supportkit.domain._model import Direction, Priority, Ticket
 from supportkit.policies._feedback import FeedbackResponse
 
 if TYPE_CHECKING:
-    from supportkit._context import DeskContext
-    from supportkit.desk import SupportDesk
+    from supportkit.typing import Desk, DeskContext
 
 __all__ = [
     "COMPLAINT_LIFECYCLE",
@@ -106,7 +105,7 @@ class ComplaintPolicy:
     def is_complaint(self, response: FeedbackResponse) -> bool:
         return response.is_low(self.threshold)
 
-    def check(self, desk: SupportDesk) -> None:
+    def check(self, desk: Desk) -> None:
         """Refuse a policy the desk cannot carry out (unknown lifecycle or tier)."""
         if self.action is ComplaintAction.COMPLAINT_TICKET:
             probe = types.SimpleNamespace(id="(complaint)", lifecycle=self.lifecycle)

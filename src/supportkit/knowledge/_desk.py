@@ -24,8 +24,7 @@ from supportkit.policies._triage import Triage
 from ._bot import BotReply, FirstLineBot
 
 if TYPE_CHECKING:
-    from supportkit._context import DeskContext
-    from supportkit.desk import SupportDesk
+    from supportkit.typing import Desk, DeskContext
 
 __all__ = ["DEFAULT_HANDOVER_REPLIES", "BotOnInbound", "TriageOnRegistration"]
 
@@ -42,7 +41,7 @@ class TriageOnRegistration:
         self.triage = triage
         self.actor = actor
 
-    def install(self, desk: SupportDesk) -> None:
+    def install(self, desk: Desk) -> None:
         desk.on(TicketReceived, self._on_received)
 
     def _on_received(self, ctx: DeskContext, event: TicketReceived) -> None:
@@ -88,7 +87,7 @@ class BotOnInbound:
         self.handover_replies = dict(handover_replies)
         self.default_locale = default_locale
 
-    def install(self, desk: SupportDesk) -> None:
+    def install(self, desk: Desk) -> None:
         desk.on(MessageAdded, self._on_message)
 
     def _wants(self, ticket: Ticket, event: MessageAdded) -> bool:

@@ -40,8 +40,7 @@ from supportkit.ports._storage import Timer, UnitOfWork
 from ._complaints import ComplaintPolicy
 
 if TYPE_CHECKING:
-    from supportkit._context import DeskContext
-    from supportkit.desk import SupportDesk
+    from supportkit.typing import Desk, DeskContext
 
 __all__ = [
     "FEEDBACK_NAMESPACE",
@@ -155,10 +154,10 @@ class FeedbackCollector:
         self.message_template = message_template
         self.resolved_status = resolved_status
         self.actor = actor
-        self._desk: SupportDesk | None = None
+        self._desk: Desk | None = None
 
     # -- wiring ------------------------------------------------------------------------
-    def install(self, desk: SupportDesk) -> None:
+    def install(self, desk: Desk) -> None:
         if self.complaints is not None:
             self.complaints.check(desk)
         self._desk = desk
@@ -166,7 +165,7 @@ class FeedbackCollector:
         desk.on_timer(REMINDER_TIMER, self._on_reminder)
 
     @property
-    def desk(self) -> SupportDesk:
+    def desk(self) -> Desk:
         if self._desk is None:
             raise ConfigurationError(
                 "FeedbackCollector is not installed; pass it in SupportDesk(extensions=[...])"

@@ -123,7 +123,7 @@ class StorageBackend:
         if not self.sql:
             kv = KvArticleStore(uow)
             return kv, _CatchingUp(self, kv)
-        from supportkit.storage._kb_sql import FTS_TABLE, SqlArticleStore
+        from ._kb_sql import FTS_TABLE, SqlArticleStore
 
         store = SqlArticleStore(uow)
         if not self.fts5:

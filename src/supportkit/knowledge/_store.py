@@ -9,7 +9,7 @@ reading the articles changed since the revision it has seen.
 - :class:`DictArticleStore`: the plain in-process knowledge base (no storage).
 - :class:`KvArticleStore`: any storage backend, through its key-value port
   (used for :class:`~supportkit.storage.memory.MemoryStorage`).
-- ``SqlArticleStore`` (``supportkit.storage._kb_sql``): tables of the
+- ``SqlArticleStore`` (``supportkit.knowledge._kb_sql``): tables of the
   ``knowledge`` schema component on SQLite and PostgreSQL.
 """
 

@@ -9,7 +9,12 @@ self-contained HTML page with charts. The formulas are in
 """
 
 from ._calc import MetricsCalculator, compute_metrics
-from ._complaints import ComplaintMetrics, complaint_metrics, stored_complaint_metrics
+from ._complaints import (
+    ComplaintMetrics,
+    complaint_metrics,
+    stored_complaint_metrics,
+    with_complaints,
+)
 from ._html import render_html
 from ._records import (
     DIMENSIONS,
@@ -24,7 +29,7 @@ from ._records import (
     sla_outcomes_from_clocks,
     stored_feedback,
 )
-from ._render import render, render_csv, render_json, render_table
+from ._render import FORMATS, render, render_csv, render_json, render_table
 from ._report import GroupMetrics, MetricsReport
 from ._sql import sql_metrics
 from ._stats import (
@@ -40,6 +45,7 @@ from ._stats import (
 __all__ = [
     "AGEING_BUCKETS",
     "DIMENSIONS",
+    "FORMATS",
     "RESPONSE_HISTOGRAM",
     "ComplaintMetrics",
     "CsatSummary",
@@ -69,4 +75,5 @@ __all__ = [
     "sql_metrics",
     "stored_complaint_metrics",
     "stored_feedback",
+    "with_complaints",
 ]

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from html import escape
 
+from ._columns import _COLUMNS, fmt_duration
 from ._report import GroupMetrics, MetricsReport
 
 __all__ = ["render_html"]
@@ -29,8 +30,6 @@ _GOOD, _WARN, _BAD, _INK, _MUTED, _ACCENT = (
 
 
 def _dur(seconds: float | None) -> str:
-    from ._render import fmt_duration
-
     return fmt_duration(seconds)
 
 
@@ -196,8 +195,6 @@ def _tone(pct: float | None, good: float, warn: float) -> str:
 
 
 def _table(report: MetricsReport) -> str:
-    from ._render import _COLUMNS
-
     head = "".join(f"<th>{escape(n)}</th>" for n, _ in _COLUMNS)
     body = []
     for g in (*report.groups, report.total):

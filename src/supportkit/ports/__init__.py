@@ -15,6 +15,7 @@ from ._channel import (
     is_automated_meta,
 )
 from ._clock import Clock, FakeClock, SystemClock
+from ._inbound_message import Address, InboundMessage
 from ._storage import (
     AgentStore,
     ClaimedFeedbackToken,
@@ -41,6 +42,7 @@ from ._storage import (
 
 __all__ = [
     "AUTO_SUBMITTED",
+    "Address",
     "AgentStore",
     "AttachmentStore",
     "Channel",
@@ -53,6 +55,7 @@ __all__ = [
     "DeliveryStore",
     "FakeClock",
     "FeedbackTokenStore",
+    "InboundMessage",
     "KeyValueStore",
     "MessageDelivered",
     "MessageStore",

@@ -2,7 +2,7 @@
 
 A channel plugin subclasses :class:`Channel` (like httpx's ``BaseTransport``):
 it has a ``name``, turns what arrived into an
-:class:`~supportkit.channels._inbound.InboundMessage` (:meth:`Channel.normalise`)
+:class:`~supportkit.ports.InboundMessage` (:meth:`Channel.normalise`)
 and delivers an :class:`OutboundMessage`, returning a :class:`DeliveryReceipt`
 (:meth:`Channel.deliver`). Delivery failures are told apart by type::
 
@@ -33,7 +33,7 @@ from ..domain._events import DomainEvent, register_event
 from ..domain._model import Attachment, ensure_utc
 
 if TYPE_CHECKING:
-    from ..channels._inbound import InboundMessage
+    from ._inbound_message import InboundMessage
 
 __all__ = [
     "AUTO_SUBMITTED",

@@ -14,8 +14,9 @@ from urllib.parse import unquote, urlsplit
 
 from ..domain._errors import ConfigurationError, PluginError
 from ..ports._storage import Storage
+from ._sql_schema import Migration, SchemaComponent
 
-__all__ = ["available_backends", "load_backend", "open_storage"]
+__all__ = ["Migration", "SchemaComponent", "available_backends", "load_backend", "open_storage"]
 
 GROUP = "supportkit.storage"
 

@@ -24,8 +24,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from supportkit.channels._inbound import InboundMessage
 from supportkit.domain._errors import MalformedMessage, SupportKitError
+from supportkit.ports import InboundMessage
 from supportkit.ports._channel import (
     Channel,
     ChannelRegistry,
@@ -181,7 +181,7 @@ class ChannelContract:
     # -- through a desk --------------------------------------------------------------------
     def test_a_reply_reaches_the_channel_through_the_dispatcher(self, channel: Channel) -> None:
         self.require("deliver")
-        from supportkit.channels._dispatch import OutboundDispatcher
+        from supportkit.channels import OutboundDispatcher
         from supportkit.desk import SupportDesk
         from supportkit.ports._clock import FakeClock
 

@@ -66,8 +66,8 @@ from ._smtp import SmtpSender, build_message
 from ._threading import SubjectToken, match_ticket
 
 if TYPE_CHECKING:
-    from supportkit._context import DeskContext
     from supportkit.desk import SupportDesk
+    from supportkit.typing import DeskContext
 
 __all__ = ["EmailChannel", "InboundOutcome", "guess_language"]
 

@@ -19,15 +19,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from ._sql_base import _EPOCH, from_us, to_us
-from ._sql_schema import Migration, SchemaComponent
+from ..storage.sql import Migration, SchemaComponent, from_us, to_us
 
 if TYPE_CHECKING:
-    from ..knowledge._article import Article, ArticleStatus, HelpfulnessVotes
+    from ._article import Article, ArticleStatus, HelpfulnessVotes
 
 __all__ = ["FTS_TABLE", "KNOWLEDGE_SCHEMA", "SqlArticleStore"]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 FTS_TABLE = "sk_kb_search"
 
@@ -109,7 +111,7 @@ class SqlArticleStore:
         return int(row[0])
 
     def _build(self, rows: list[Any]) -> list[Article]:
-        from ..knowledge._article import Article, ArticleStatus, ArticleVersion
+        from ._article import Article, ArticleStatus, ArticleVersion
 
         if not rows:
             return []
@@ -206,7 +208,7 @@ class SqlArticleStore:
         return self._build(rows)
 
     def add_vote(self, article_id: str, helped: bool) -> HelpfulnessVotes:
-        from ..knowledge._article import HelpfulnessVotes
+        from ._article import HelpfulnessVotes
 
         yes, no = (1, 0) if helped else (0, 1)
         row = self.uow.one(
@@ -219,7 +221,7 @@ class SqlArticleStore:
         return HelpfulnessVotes(int(row[0]), int(row[1]))
 
     def votes(self, article_id: str) -> HelpfulnessVotes:
-        from ..knowledge._article import HelpfulnessVotes
+        from ._article import HelpfulnessVotes
 
         row = self.uow.one(
             "SELECT helped, not_helped FROM sk_kb_votes WHERE article_id = ?", (article_id,)
