@@ -6,6 +6,7 @@ cases; subscribe to ``desk.signals`` for what happened.
 
 from .convert import event_from_data, event_to_data, from_data, to_data
 from .desk import (
+    Callback,
     CustomerHistory,
     CustomerNote,
     DeskSignals,
@@ -23,6 +24,7 @@ from .typing import Desk, DeskContext, Extension
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "Callback",
     "CustomerHistory",
     "CustomerNote",
     "Desk",

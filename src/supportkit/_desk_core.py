@@ -94,10 +94,11 @@ class DeskCore:
             )
         #: when each channel is open and what it does when closed (None: always open)
         self.channel_hours = channel_hours
-        if channel_hours is not None:
-            from ._out_of_hours import mark_out_of_hours
+        from ._calls import install_calls
+        from ._out_of_hours import mark_out_of_hours
 
-            self.on(TicketReceived, mark_out_of_hours)
+        self.on(TicketReceived, mark_out_of_hours)  # no-op without channel hours
+        install_calls(self)
         #: which senders are verified, and whether matching identities link profiles
         self.identity_linking = identity_linking or IdentityLinking()
         self.extensions = list(extensions)

@@ -70,37 +70,6 @@ class TicketUseCases(DeskCore):
             lambda ctx: ctx.add_message(ctx.ticket(ticket_id), Direction.NOTE, author, text)
         )
 
-    def log_call(
-        self,
-        ticket_id: str,
-        author: str,
-        *,
-        direction: str,
-        duration_seconds: int,
-        notes: str,
-    ) -> Message:
-        """Log a phone call on a ticket as a message (inbound or outbound call)."""
-        if direction not in ("inbound", "outbound"):
-            raise ValidationError(
-                f"call direction must be 'inbound' or 'outbound', not {direction!r}"
-            )
-        if duration_seconds < 0:
-            raise ValidationError(f"call duration cannot be negative ({duration_seconds}s)")
-        require_text(notes, "call notes")
-
-        def use_case(ctx: DeskContext) -> Message:
-            t = ctx.ticket(ticket_id)
-            return ctx.add_message(
-                t,
-                Direction(direction),
-                author,
-                notes,
-                channel="phone",
-                meta={"call": {"direction": direction, "duration_seconds": duration_seconds}},
-            )
-
-        return self.run(use_case)
-
     def assign(self, ticket_id: str, agent_id: str | None, *, actor: str = "system") -> Ticket:
         def use_case(ctx: DeskContext) -> Ticket:
             t = ctx.ticket(ticket_id)

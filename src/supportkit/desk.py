@@ -17,6 +17,8 @@ nor stops the other subscribers; its failure is logged and sent on
 
 from __future__ import annotations
 
+from ._calls import Callback
+from ._desk_calls import CallUseCases
 from ._desk_channels import ChannelUseCases
 from ._desk_core import DeskCore, DeskSignals
 from ._desk_customers import CustomerHistory, CustomerNote, CustomerUseCases
@@ -26,6 +28,7 @@ from ._desk_queries import TicketQueries, TicketTracking
 from ._desk_tickets import TicketUseCases
 
 __all__ = [
+    "Callback",
     "CustomerHistory",
     "CustomerNote",
     "DeskCore",
@@ -41,6 +44,7 @@ class SupportDesk(
     TicketUseCases,
     CustomerUseCases,
     IdentityUseCases,
+    CallUseCases,
     ChannelUseCases,
     TicketQueries,
 ):

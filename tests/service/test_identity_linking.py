@@ -24,6 +24,7 @@ from supportkit.channels.phone import PhoneChannel
 from supportkit.channels.webhook import WebhookInbound, signature_headers
 from supportkit.policies import IdentityLinking
 from tests.channels.test_chat import until
+from tests.service.conftest import desk_with_events
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -33,10 +34,7 @@ START = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
 
 
 def _desk(storage: Any, **kw: Any) -> tuple[SupportDesk, list[Any]]:
-    desk = SupportDesk(storage, clock=FakeClock(START), **kw)
-    seen: list[Any] = []
-    desk.signals.event.connect(lambda _s, event: seen.append(event), weak=False)
-    return desk, seen
+    return desk_with_events(storage, START, **kw)
 
 
 def test_an_email_given_in_chat_links_to_the_customer_who_wrote_from_it(storage: Any) -> None:

@@ -1,7 +1,8 @@
 """Phone: call records from a telephony system become messages on tickets.
 
 A telephony system (a PBX, a cloud call centre) reports each call as a
-record: who called, which way, how long, what the agent noted.
+record: who called, which way, how long, how it ended (answered, missed,
+voicemail, busy), what the agent noted, where the recording is and what was said.
 :class:`PhoneChannel` normalises such a record (:meth:`CallRecord.from_mapping`
 accepts the usual field names) and logs it: a call naming a ticket is
 logged on it with ``desk.log_call``; an inbound call without one opens a
@@ -24,8 +25,10 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from .._convert import dumps, unstructure
-from ..domain._errors import MalformedMessage, ValidationError
-from ..domain._model import Message, Ticket, ensure_utc
+from ..domain._call import CallOutcome, call_outcome
+from ..domain._errors import ConfigurationError, MalformedMessage, ValidationError
+from ..domain._model import Attachment, Message, Ticket, ensure_utc
+from ..ports._attachments import AttachmentStore
 from ..ports._channel import Channel, DeliveryReceipt, OutboundMessage, PermanentDeliveryError
 from ..ports._storage import RawInbound
 from ._inbound import Address, InboundMessage
@@ -41,11 +44,33 @@ _ALIASES: Mapping[str, tuple[str, ...]] = {
     "direction": ("direction",),
     "duration_seconds": ("duration_seconds", "duration", "billsec"),
     "started_at": ("started_at", "start_time", "start", "timestamp"),
-    "notes": ("notes", "summary", "comment", "transcript"),
+    "notes": ("notes", "summary", "comment"),
+    "outcome": ("outcome", "disposition", "status", "call_status"),
+    "recording_url": ("recording_url", "recording", "recordingurl", "record_url"),
+    "transcript": ("transcript", "transcription"),
     "agent": ("agent", "agent_id", "operator"),
     "ticket_number": ("ticket_number", "ticket"),
     "caller_name": ("caller_name", "name"),
 }
+
+
+_OUTCOMES = {
+    "completed": "answered",
+    "no answer": "missed",
+    "no-answer": "missed",
+    "no_answer": "missed",
+    "noanswer": "missed",
+    "canceled": "missed",
+    "cancelled": "missed",
+}
+
+
+def _outcome(value: Any) -> str | None:
+    """A telephony system's disposition (``ANSWERED``, ``NO ANSWER``, ``completed``) as an outcome."""
+    if value in (None, ""):
+        return None
+    text = str(value).strip().lower()
+    return _OUTCOMES.get(text, text)
 
 
 def _pick(data: Mapping[str, Any], field: str) -> Any:
@@ -68,6 +93,9 @@ class CallRecord:
     agent: str = ""
     ticket_number: int | None = None
     caller_name: str = ""
+    outcome: str | None = None
+    recording_url: str | None = None
+    transcript: str | None = None
 
     def __attrs_post_init__(self) -> None:
         if self.direction not in ("inbound", "outbound"):
@@ -78,6 +106,17 @@ class CallRecord:
         if self.duration_seconds < 0:
             raise MalformedMessage(
                 f"call {self.call_id!r}: duration cannot be negative ({self.duration_seconds}s)"
+            )
+        if self.outcome is not None and self.outcome not in {o.value for o in CallOutcome}:
+            raise MalformedMessage(
+                f"call {self.call_id!r}: unknown outcome {self.outcome!r}; use one of "
+                f"{[o.value for o in CallOutcome]}"
+            )
+        if self.recording_url is not None and not self.recording_url.startswith(
+            ("http://", "https://")
+        ):
+            raise MalformedMessage(
+                f"call {self.call_id!r}: recording {self.recording_url!r} is not an http(s) URL"
             )
 
     @classmethod
@@ -128,7 +167,26 @@ class CallRecord:
             agent=str(values["agent"] or ""),
             ticket_number=number,
             caller_name=str(values["caller_name"] or ""),
+            outcome=_outcome(values["outcome"]),
+            recording_url=str(values["recording_url"]) if values["recording_url"] else None,
+            transcript=str(values["transcript"]) if values["transcript"] else None,
         )
+
+    def call(self) -> dict[str, Any]:
+        """The call's facts as kept in the message meta (``meta["call"]``)."""
+        call: dict[str, Any] = {
+            "call_id": self.call_id,
+            "caller": self.caller,
+            "direction": self.direction,
+            "duration_seconds": self.duration_seconds,
+            "outcome": call_outcome(self.outcome, self.duration_seconds).value,
+            "started_at": self.started_at.isoformat(),
+        }
+        if self.recording_url:
+            call["recording_url"] = self.recording_url
+        if self.transcript:
+            call["transcript"] = self.transcript
+        return call
 
     def summary(self) -> str:
         """The text logged on the ticket: the agent's notes, or a line about the call."""
@@ -143,8 +201,9 @@ class PhoneChannel(Channel):
 
     name = "phone"
 
-    def __init__(self, desk: SupportDesk) -> None:
+    def __init__(self, desk: SupportDesk, *, attachments: AttachmentStore | None = None) -> None:
         self.desk = desk
+        self.attachments = attachments
 
     def normalise(self, payload: Any, *, received_at: datetime) -> InboundMessage:
         record = payload if isinstance(payload, CallRecord) else CallRecord.from_mapping(payload)
@@ -167,10 +226,31 @@ class PhoneChannel(Channel):
             "written channel (ChannelRegistry.add(email, also_for=['phone']))"
         )
 
-    def log(self, record: CallRecord | Mapping[str, Any]) -> Ticket:
-        """Log one call; returns its ticket. A repeated call id changes nothing."""
+    def log(
+        self,
+        record: CallRecord | Mapping[str, Any],
+        *,
+        recording: bytes | None = None,
+        recording_type: str = "audio/mpeg",
+    ) -> Ticket:
+        """Log one call; returns its ticket. A repeated call id changes nothing.
+
+        The record's ``recording_url`` is kept with the call; *recording*
+        (the audio bytes) is kept in the channel's attachment store and
+        attached to the call's message.
+        """
         if not isinstance(record, CallRecord):
             record = CallRecord.from_mapping(record)
+        attachment: Attachment | None = None
+        if recording is not None:
+            if self.attachments is None:
+                raise ConfigurationError(
+                    "a call recording needs somewhere to keep it: "
+                    "PhoneChannel(desk, attachments=FileAttachmentStore(...))"
+                )
+            attachment = self.attachments.put(
+                recording, filename=f"call-{record.call_id}.mp3", content_type=recording_type
+            )
         raw_id = self.desk.new_id()
         with self.desk.storage.unit_of_work() as uow:
             fresh = uow.add_raw_inbound(
@@ -186,20 +266,17 @@ class PhoneChannel(Channel):
         if not fresh:
             return self._already_logged(record)
         try:
-            ticket = self._log(record)
+            ticket = self._log(record, attachment)
         except Exception as exc:
             self._mark(raw_id, "failed", None, f"{type(exc).__name__}: {exc}")
             raise
         self._mark(raw_id, "processed", ticket.id, None)
         return ticket
 
-    def _log(self, record: CallRecord) -> Ticket:
-        call = {
-            "call_id": record.call_id,
-            "direction": record.direction,
-            "duration_seconds": record.duration_seconds,
-            "started_at": record.started_at.isoformat(),
-        }
+    def _log(self, record: CallRecord, recording: Attachment | None) -> Ticket:
+        call = record.call()
+        if recording is not None:
+            call["recording_sha256"] = recording.sha256
         if record.ticket_number is not None:
             ticket = self.desk.get_ticket_by_number(record.ticket_number)
             self.desk.log_call(
@@ -208,6 +285,13 @@ class PhoneChannel(Channel):
                 direction=record.direction,
                 duration_seconds=record.duration_seconds,
                 notes=record.summary(),
+                caller=record.caller,
+                outcome=record.outcome,
+                call_id=record.call_id,
+                started_at=record.started_at,
+                recording_url=record.recording_url,
+                recording=recording,
+                transcript=record.transcript,
             )
             return self.desk.get_ticket(ticket.id)
         if record.direction != "inbound":
@@ -220,6 +304,7 @@ class PhoneChannel(Channel):
             record.caller,
             record.summary(),
             sender_name=record.caller_name or None,
+            attachments=(recording,) if recording else (),
             external_id=f"phone:{record.call_id}",
             received_at=record.started_at,
             meta={"call": call},
