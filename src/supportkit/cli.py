@@ -107,6 +107,9 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--timezone", default="UTC", help="time zone of the business hours")
     rep.add_argument("--holidays", metavar="COUNTRY", help="public holidays, e.g. RU or DE")
     rep.add_argument("--series-days", type=int, default=30, help="days in the backlog chart")
+    rep.add_argument(
+        "--desk", default="default", help="the desk to report on, in a database of many desks"
+    )
     demo = sub.add_parser("demo", help="run the demo desk")
     demo.add_argument("args", nargs=argparse.REMAINDER)
     return parser
@@ -121,7 +124,7 @@ def _open(args: argparse.Namespace) -> tuple[Any, Any, str]:
     elif url.startswith(("postgresql://", "postgres://")):
         from .storage.postgres import PostgresStorage
 
-        pg = PostgresStorage(url)
+        pg = PostgresStorage(url, desk=args.desk)
         uow = pg.unit_of_work()
         uow.__enter__()
         return pg, uow, "postgresql"
@@ -133,7 +136,7 @@ def _open(args: argparse.Namespace) -> tuple[Any, Any, str]:
         )
     from .storage.sqlite import SQLiteStorage
 
-    storage = SQLiteStorage(path)
+    storage = SQLiteStorage(path, desk=args.desk)
     return storage, None, "sqlite"
 
 
@@ -172,6 +175,7 @@ def report(args: argparse.Namespace, out: Any) -> int:
         else:
             feedback = stored_feedback(uow)
         options: dict[str, Any] = {
+            "desk": args.desk,
             "dialect": dialect,
             "at": at,
             "since": since,

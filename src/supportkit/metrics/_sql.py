@@ -23,6 +23,7 @@ from typing import Any
 from ..domain._errors import ValidationError
 from ..domain._model import ensure_utc
 from ..policies._calendar import BusinessCalendar
+from ..ports._desks import DEFAULT_DESK, check_desk_key
 from ..storage.sql import qmark_to_format
 from ._calc import _EPOCH, _us, series_points
 from ._records import (
@@ -193,13 +194,16 @@ def sql_metrics(
     feedback: Iterable[FeedbackRecord] = (),
     sla_outcomes: Iterable[SlaOutcome] = (),
     series_days: int = 30,
+    desk: str = DEFAULT_DESK,
 ) -> MetricsReport:
     """The :class:`MetricsReport` of the tickets stored in *conn*, aggregated by the database.
 
     *conn* is a DB-API connection holding supportkit's tables (``sqlite3`` or
     ``psycopg``); the options mean what they mean for
-    :class:`~supportkit.metrics.MetricsCalculator`.
+    :class:`~supportkit.metrics.MetricsCalculator`. *desk*: the desk whose
+    tickets are reported (many desks may share one database).
     """
+    scope = f"t.desk = '{check_desk_key(desk)}'"  # a checked key: letters, digits, _.:-
     if group_by is not None and group_by not in DIMENSIONS:
         raise ValidationError(f"cannot group by {group_by!r}; use one of {list(DIMENSIONS)}")
     instant = at or until
@@ -222,14 +226,14 @@ def sql_metrics(
     business = calendar is not None or bool(cals)
     db = _Sql(conn, dialect)
     at_us = _us(at_)
-    where, wparams = ["1 = 1"], []
+    where, wparams = [scope], []
     if since_:
         where.append("t.received_at >= ?")
         wparams.append(_us(since_))
     if until_:
         where.append("t.received_at < ?")
         wparams.append(_us(until_))
-    q = _Query(db, group_sql(group_by, dialect), " AND ".join(where), wparams, at_us)
+    q = _Query(db, group_sql(group_by, dialect), " AND ".join(where), wparams, at_us, scope)
     acc: dict[str, _Acc] = defaultdict(_Acc)
     hist = _flow(q, {} if business else targets, acc)
     _values(q, acc)
@@ -240,7 +244,7 @@ def sql_metrics(
     start = since_ if since_ else at_ - timedelta(days=series_days)
     n = min(int((at_ - start) / timedelta(days=1)), 366) + 1
     p0 = at_us - (n - 1) * _DAY_US
-    series = _series(db, p0, n)
+    series = _series(db, p0, n, scope)
     if business:
         _business(q, waits, calendar, cals, targets, acc)
     _feedback_and_outcomes(db, group_by, feedback, sla_outcomes, since_, until_, acc)
@@ -267,8 +271,12 @@ def sql_metrics(
 
 
 class _Query:
-    def __init__(self, db: _Sql, g: str, win: str, wparams: list[Any], at_us: int) -> None:
+    def __init__(
+        self, db: _Sql, g: str, win: str, wparams: list[Any], at_us: int, scope: str = "1 = 1"
+    ) -> None:
         self.db, self.g, self.win, self.wparams, self.at_us = db, g, win, wparams, at_us
+        #: the desk's tickets only (part of ``win``; alone where the window does not apply)
+        self.scope = scope
         self.trivial = g == f"'{_TOTAL}'" and win == "1 = 1"
 
 
@@ -441,7 +449,7 @@ def _open(q: _Query, acc: dict[str, _Acc]) -> dict[str, int]:
     b = _bucket_sql(f"({q.at_us} - t.received_at)", AGEING_BUCKETS)
     sql = (
         f"SELECT {q.g}, {b}, COALESCE(t.assignee_id, '{UNASSIGNED}'), COUNT(*) "
-        f"FROM sk_tickets t WHERE {_OPEN} GROUP BY 1, 2, 3"
+        f"FROM sk_tickets t WHERE {q.scope} AND {_OPEN} GROUP BY 1, 2, 3"
     )
     load: Counter[str] = Counter()
     for g, bucket, agent, n in q.db.rows(sql, [q.at_us] * 3):
@@ -452,7 +460,7 @@ def _open(q: _Query, acc: dict[str, _Acc]) -> dict[str, int]:
     return dict(sorted(load.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
-def _series(db: _Sql, p0: int, n: int) -> list[int]:
+def _series(db: _Sql, p0: int, n: int, scope: str) -> list[int]:
     def ceil_days(col: str) -> str:
         x = f"({col} - {p0})"
         return f"(CASE WHEN {x} <= 0 THEN 0 ELSE ({x} + {_DAY_US - 1}) / {_DAY_US} END)"
@@ -466,7 +474,7 @@ def _series(db: _Sql, p0: int, n: int) -> list[int]:
         SELECT k0, k1, COUNT(*) FROM (
             SELECT {ceil_days("t.received_at")} AS k0,
                 CASE WHEN ({done}) IS NULL THEN {n} ELSE {ceil_days(done)} END AS k1
-            FROM sk_tickets t
+            FROM sk_tickets t WHERE {scope}
         ) x WHERE k0 < {n} AND k0 < k1 GROUP BY k0, k1
     """
     diff = [0] * (n + 1)

@@ -15,6 +15,7 @@ from ._channel import (
     is_automated_meta,
 )
 from ._clock import Clock, FakeClock, SystemClock
+from ._desks import DEFAULT_DESK, check_desk_key
 from ._inbound_message import Address, InboundMessage
 from ._storage import (
     AgentStore,
@@ -42,6 +43,7 @@ from ._storage import (
 
 __all__ = [
     "AUTO_SUBMITTED",
+    "DEFAULT_DESK",
     "Address",
     "AgentStore",
     "AttachmentStore",
@@ -78,5 +80,6 @@ __all__ = [
     "Transaction",
     "TransientDeliveryError",
     "UnitOfWork",
+    "check_desk_key",
     "is_automated_meta",
 ]

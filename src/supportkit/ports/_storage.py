@@ -40,6 +40,8 @@ import abc
 from collections.abc import Callable, Sequence
 from typing import Self
 
+from ..domain._errors import ConfigurationError
+from ._desks import DEFAULT_DESK
 from ._storage_records import RawInbound, StoredEvent, TicketQuery, Timer
 from ._store_deliveries import DeliveryStore, StoredDelivery
 from ._store_feedback import ClaimedFeedbackToken, FeedbackTokenStore
@@ -105,6 +107,8 @@ class Storage(abc.ABC):
     """
 
     capabilities: frozenset[str] = frozenset()
+    #: the desk whose rows this storage reads and writes (many desks may share a database)
+    desk: str = DEFAULT_DESK
 
     @abc.abstractmethod
     def unit_of_work(self) -> UnitOfWork:
@@ -122,6 +126,19 @@ class Storage(abc.ABC):
         """Deliver events held for a host's commit that has happened since; the number
         delivered. Only storages joined to a host's transaction hold any."""
         return 0
+
+    def for_desk(self, key: str) -> Storage:
+        """This storage's database seen as desk *key*: same connections, that desk's rows only.
+
+        Every row a storage writes carries its desk key and every query is
+        scoped to it, so desk A never reads, finds, counts or updates desk B's
+        tickets, customers, agents, events, timers or keyed state. Backends
+        declaring the ``"desks"`` capability implement it.
+        """
+        raise ConfigurationError(
+            f"{type(self).__name__} keeps one desk per database; use a backend with the "
+            "'desks' capability (memory, SQLite, PostgreSQL) for many desks in one database"
+        )
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections; the default has nothing to release."""

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..domain._errors import DuplicateError, StorageError
+from ..ports._desks import DEFAULT_DESK
 
 __all__ = ["SqlBase", "from_us", "qmark_to_format", "to_us"]
 
@@ -58,6 +59,9 @@ class SqlBase:
     #: exception classes of the driver meaning "unique constraint violated"
     integrity_errors: tuple[type[BaseException], ...] = ()
     driver_errors: tuple[type[BaseException], ...] = ()
+    #: the desk every statement is scoped to (``desk = ?`` in each WHERE, a column of
+    #: each INSERT); a backend sets it from its storage's desk key
+    desk: str = DEFAULT_DESK
 
     def __init__(self) -> None:
         self._cur: Any = None

@@ -30,16 +30,17 @@ class SqlRawInboundStore(SqlBase, RawInboundStore):
     def add_raw_inbound(self, raw: RawInbound) -> bool:
         if raw.external_id is not None:
             row = self.one(
-                "SELECT 1 FROM sk_raw_inbound WHERE channel = ? AND external_id = ?",
-                (raw.channel, raw.external_id),
+                "SELECT 1 FROM sk_raw_inbound WHERE desk = ? AND channel = ? AND external_id = ?",
+                (self.desk, raw.channel, raw.external_id),
             )
             if row is not None:
                 return False
         try:
             self.x(
-                "INSERT INTO sk_raw_inbound (id, channel, external_id, received_at, raw, status, "
-                "ticket_id, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO sk_raw_inbound (desk, id, channel, external_id, received_at, raw, "
+                "status, ticket_id, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
+                    self.desk,
                     raw.id,
                     raw.channel,
                     raw.external_id,
@@ -58,8 +59,9 @@ class SqlRawInboundStore(SqlBase, RawInboundStore):
         self, raw_id: str, status: str, ticket_id: str | None = None, error: str | None = None
     ) -> None:
         cur = self.x(
-            "UPDATE sk_raw_inbound SET status = ?, ticket_id = ?, error = ? WHERE id = ?",
-            (status, ticket_id, error, raw_id),
+            "UPDATE sk_raw_inbound SET status = ?, ticket_id = ?, error = ? "
+            "WHERE desk = ? AND id = ?",
+            (status, ticket_id, error, self.desk, raw_id),
         )
         if cur.rowcount != 1:
             raise NotFound("raw inbound message", raw_id)
@@ -68,13 +70,15 @@ class SqlRawInboundStore(SqlBase, RawInboundStore):
         cols = "id, channel, received_at, raw, external_id, status, ticket_id, error"
         if status is None:
             rows = self.all(
-                f"SELECT {cols} FROM sk_raw_inbound ORDER BY received_at, id LIMIT ?", (limit,)
+                f"SELECT {cols} FROM sk_raw_inbound WHERE desk = ? ORDER BY received_at, id "
+                "LIMIT ?",
+                (self.desk, limit),
             )
         else:
             rows = self.all(
-                f"SELECT {cols} FROM sk_raw_inbound WHERE status = ? ORDER BY received_at, id "
-                "LIMIT ?",
-                (status, limit),
+                f"SELECT {cols} FROM sk_raw_inbound WHERE desk = ? AND status = ? "
+                "ORDER BY received_at, id LIMIT ?",
+                (self.desk, status, limit),
             )
         return [
             RawInbound(r[0], r[1], from_us(r[2]), bytes(r[3]), r[4], r[5], r[6], r[7])  # type: ignore[arg-type]
@@ -129,17 +133,21 @@ class SqlKeyValueStore(SqlBase, KeyValueStore):
     """JSON values in ``sk_kv`` under (namespace, key)."""
 
     def kv_get(self, namespace: str, key: str) -> Any | None:
-        row = self.one("SELECT value FROM sk_kv WHERE namespace = ? AND key = ?", (namespace, key))
+        row = self.one(
+            "SELECT value FROM sk_kv WHERE desk = ? AND namespace = ? AND key = ?",
+            (self.desk, namespace, key),
+        )
         return None if row is None else json.loads(row[0])
 
     def kv_put(self, namespace: str, key: str, value: Any) -> None:
         self.x(
-            self.upsert_sql("sk_kv", ("namespace", "key"), ("value",)),
-            (namespace, key, dumps(value)),
+            self.upsert_sql("sk_kv", ("desk", "namespace", "key"), ("value",)),
+            (self.desk, namespace, key, dumps(value)),
         )
 
     def kv_items(self, namespace: str) -> list[tuple[str, Any]]:
         rows = self.all(
-            "SELECT key, value FROM sk_kv WHERE namespace = ? ORDER BY key", (namespace,)
+            "SELECT key, value FROM sk_kv WHERE desk = ? AND namespace = ? ORDER BY key",
+            (self.desk, namespace),
         )
         return [(r[0], json.loads(r[1])) for r in rows]

@@ -46,8 +46,10 @@ class SqlMessageStore(SqlBase, MessageStore):
         m = message
         try:
             self.x(
-                f"INSERT INTO sk_messages ({_MSG_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO sk_messages (desk, {_MSG_COLS}) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
+                    self.desk,
                     m.id,
                     m.ticket_id,
                     m.direction.value,
@@ -70,20 +72,24 @@ class SqlMessageStore(SqlBase, MessageStore):
 
     def messages_for(self, ticket_id: str) -> list[Message]:
         rows = self.all(
-            f"SELECT {_MSG_COLS} FROM sk_messages WHERE ticket_id = ? ORDER BY seq", (ticket_id,)
+            f"SELECT {_MSG_COLS} FROM sk_messages WHERE desk = ? AND ticket_id = ? ORDER BY seq",
+            (self.desk, ticket_id),
         )
         return [_row_to_message(r) for r in rows]
 
     def find_message_by_external_id(self, external_id: str) -> Message | None:
-        row = self.one(f"SELECT {_MSG_COLS} FROM sk_messages WHERE external_id = ?", (external_id,))
+        row = self.one(
+            f"SELECT {_MSG_COLS} FROM sk_messages WHERE desk = ? AND external_id = ?",
+            (self.desk, external_id),
+        )
         return None if row is None else _row_to_message(row)
 
     def set_message_external_id(self, message_id: str, external_id: str) -> None:
         try:
             row = self.one(
-                "UPDATE sk_messages SET external_id = ? WHERE id = ? AND external_id IS NULL "
-                "RETURNING seq",
-                (external_id, message_id),
+                "UPDATE sk_messages SET external_id = ? WHERE desk = ? AND id = ? "
+                "AND external_id IS NULL RETURNING seq",
+                (external_id, self.desk, message_id),
             )
         except DuplicateError as exc:
             raise DuplicateError(
@@ -92,7 +98,9 @@ class SqlMessageStore(SqlBase, MessageStore):
             ) from exc.__cause__
         if row is not None:
             return
-        found = self.one("SELECT external_id FROM sk_messages WHERE id = ?", (message_id,))
+        found = self.one(
+            "SELECT external_id FROM sk_messages WHERE desk = ? AND id = ?", (self.desk, message_id)
+        )
         if found is None:
             raise NotFound("message", message_id)
         if found[0] != external_id:
@@ -104,15 +112,24 @@ class SqlMessageStore(SqlBase, MessageStore):
     def add_history(self, entry: HistoryEntry) -> None:
         e = entry
         self.x(
-            "INSERT INTO sk_history (ticket_id, at, actor, event, from_status, to_status, reason) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (e.ticket_id, to_us(e.at), e.actor, e.event, e.from_status, e.to_status, e.reason),
+            "INSERT INTO sk_history (desk, ticket_id, at, actor, event, from_status, to_status, "
+            "reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                self.desk,
+                e.ticket_id,
+                to_us(e.at),
+                e.actor,
+                e.event,
+                e.from_status,
+                e.to_status,
+                e.reason,
+            ),
         )
 
     def history_for(self, ticket_id: str) -> list[HistoryEntry]:
         rows = self.all(
             "SELECT ticket_id, at, actor, event, from_status, to_status, reason FROM sk_history "
-            "WHERE ticket_id = ? ORDER BY seq",
-            (ticket_id,),
+            "WHERE desk = ? AND ticket_id = ? ORDER BY seq",
+            (self.desk, ticket_id),
         )
         return [HistoryEntry(r[0], from_us(r[1]), r[2], r[3], r[4], r[5], r[6]) for r in rows]  # type: ignore[arg-type]

@@ -21,16 +21,16 @@ class SqlOutboxStore(SqlBase, OutboxStore):
         rows: list[Any] = []
         for e in events:
             data = event_to_data(e)
-            rows.extend((e.ticket_id, data["type"], to_us(e.at), dumps(data)))
+            rows.extend((self.desk, e.ticket_id, data["type"], to_us(e.at), dumps(data)))
         if not rows:
             return []
         seqs: list[int] = []
-        per = 4 * 200  # parameters per statement, well under every driver's limit
+        per = 5 * 200  # parameters per statement, well under every driver's limit
         for i in range(0, len(rows), per):
             chunk = rows[i : i + per]
-            values = ", ".join(["(?, ?, ?, ?, 0)"] * (len(chunk) // 4))
+            values = ", ".join(["(?, ?, ?, ?, ?, 0)"] * (len(chunk) // 5))
             got = self.all(
-                "INSERT INTO sk_events (ticket_id, type, at, payload, published) "
+                "INSERT INTO sk_events (desk, ticket_id, type, at, payload, published) "
                 f"VALUES {values} RETURNING seq",
                 chunk,
             )
@@ -43,9 +43,9 @@ class SqlOutboxStore(SqlBase, OutboxStore):
     def pending_events(self, limit: int = 1000) -> list[StoredEvent]:
         return self._stored(
             self.all(
-                "SELECT seq, payload, published FROM sk_events WHERE published = 0 "
+                "SELECT seq, payload, published FROM sk_events WHERE desk = ? AND published = 0 "
                 "ORDER BY seq LIMIT ?",
-                (limit,),
+                (self.desk, limit),
             )
         )
 
@@ -54,22 +54,25 @@ class SqlOutboxStore(SqlBase, OutboxStore):
         for i in range(0, len(ids), 500):
             chunk = ids[i : i + 500]
             self.x(
-                f"UPDATE sk_events SET published = 1 WHERE seq IN ({', '.join('?' * len(chunk))})",
-                chunk,
+                "UPDATE sk_events SET published = 1 WHERE desk = ? AND "
+                f"seq IN ({', '.join('?' * len(chunk))})",
+                (self.desk, *chunk),
             )
 
     def events_for(self, ticket_id: str) -> list[StoredEvent]:
         return self._stored(
             self.all(
-                "SELECT seq, payload, published FROM sk_events WHERE ticket_id = ? ORDER BY seq",
-                (ticket_id,),
+                "SELECT seq, payload, published FROM sk_events WHERE desk = ? AND ticket_id = ? "
+                "ORDER BY seq",
+                (self.desk, ticket_id),
             )
         )
 
     def events_since(self, seq: int, limit: int = 1000) -> list[StoredEvent]:
         return self._stored(
             self.all(
-                "SELECT seq, payload, published FROM sk_events WHERE seq > ? ORDER BY seq LIMIT ?",
-                (seq, limit),
+                "SELECT seq, payload, published FROM sk_events WHERE desk = ? AND seq > ? "
+                "ORDER BY seq LIMIT ?",
+                (self.desk, seq, limit),
             )
         )

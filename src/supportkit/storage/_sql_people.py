@@ -20,17 +20,14 @@ class SqlCustomerStore(SqlBase, CustomerStore):
     def add_customer(self, customer: Customer) -> None:
         try:
             self.x(
-                "INSERT INTO sk_customers (id, data) VALUES (?, ?)",
-                (customer.id, dumps(unstructure(customer))),
+                "INSERT INTO sk_customers (desk, id, data) VALUES (?, ?, ?)",
+                (self.desk, customer.id, dumps(unstructure(customer))),
             )
         except DuplicateError as exc:
             raise DuplicateError(f"customer id {customer.id!r} exists already") from exc.__cause__
         for ident in customer.identities:
             try:
-                self.x(
-                    "INSERT INTO sk_identities (channel, address, customer_id) VALUES (?, ?, ?)",
-                    (ident.channel, ident.address, customer.id),
-                )
+                self._put_identity(ident, customer.id)
             except DuplicateError as exc:
                 raise DuplicateError(
                     f"identity {ident.channel}:{ident.address} belongs to another customer "
@@ -39,17 +36,20 @@ class SqlCustomerStore(SqlBase, CustomerStore):
 
     def _identity_owner(self, ident: Identity) -> str | None:
         row = self.one(
-            "SELECT customer_id FROM sk_identities WHERE channel = ? AND address = ?",
-            (ident.channel, ident.address),
+            "SELECT customer_id FROM sk_identities WHERE desk = ? AND channel = ? AND address = ?",
+            (self.desk, ident.channel, ident.address),
         )
         return None if row is None else str(row[0])
 
+    def _put_identity(self, ident: Identity, customer_id: str) -> None:
+        self.x(
+            "INSERT INTO sk_identities (desk, channel, address, customer_id) VALUES (?, ?, ?, ?)",
+            (self.desk, ident.channel, ident.address, customer_id),
+        )
+
     def _put_identities(self, customer: Customer) -> None:
         for ident in customer.identities:
-            self.x(
-                "INSERT INTO sk_identities (channel, address, customer_id) VALUES (?, ?, ?)",
-                (ident.channel, ident.address, customer.id),
-            )
+            self._put_identity(ident, customer.id)
 
     def save_customer(self, customer: Customer) -> None:
         for ident in customer.identities:
@@ -59,16 +59,20 @@ class SqlCustomerStore(SqlBase, CustomerStore):
                     f"identity {ident.channel}:{ident.address} belongs to customer {owner!r}"
                 )
         cur = self.x(
-            "UPDATE sk_customers SET data = ? WHERE id = ?",
-            (dumps(unstructure(customer)), customer.id),
+            "UPDATE sk_customers SET data = ? WHERE desk = ? AND id = ?",
+            (dumps(unstructure(customer)), self.desk, customer.id),
         )
         if cur.rowcount != 1:
             raise NotFound("customer", customer.id)
-        self.x("DELETE FROM sk_identities WHERE customer_id = ?", (customer.id,))
+        self.x(
+            "DELETE FROM sk_identities WHERE desk = ? AND customer_id = ?", (self.desk, customer.id)
+        )
         self._put_identities(customer)
 
     def get_customer(self, customer_id: str) -> Customer:
-        row = self.one("SELECT data FROM sk_customers WHERE id = ?", (customer_id,))
+        row = self.one(
+            "SELECT data FROM sk_customers WHERE desk = ? AND id = ?", (self.desk, customer_id)
+        )
         if row is None:
             raise NotFound("customer", customer_id)
         return structure(json.loads(row[0]), Customer)
@@ -82,13 +86,18 @@ class SqlAgentStore(SqlBase, AgentStore):
     """Agents and teams as JSON rows in ``sk_agents`` and ``sk_teams``."""
 
     def _upsert_json(self, table: str, key: str, data: Any) -> None:
-        self.x(self.upsert_sql(table, ("id",), ("data",)), (key, dumps(unstructure(data))))
+        self.x(
+            self.upsert_sql(table, ("desk", "id"), ("data",)),
+            (self.desk, key, dumps(unstructure(data))),
+        )
 
     def save_agent(self, agent: Agent) -> None:
         self._upsert_json("sk_agents", agent.id, agent)
 
     def get_agent(self, agent_id: str) -> Agent:
-        row = self.one("SELECT data FROM sk_agents WHERE id = ?", (agent_id,))
+        row = self.one(
+            "SELECT data FROM sk_agents WHERE desk = ? AND id = ?", (self.desk, agent_id)
+        )
         if row is None:
             raise NotFound("agent", agent_id, "add it with SupportDesk.add_agent()")
         return structure(json.loads(row[0]), Agent)
@@ -96,7 +105,7 @@ class SqlAgentStore(SqlBase, AgentStore):
     def list_agents(self) -> list[Agent]:
         return [
             structure(json.loads(r[0]), Agent)
-            for r in self.all("SELECT data FROM sk_agents ORDER BY id")
+            for r in self.all("SELECT data FROM sk_agents WHERE desk = ? ORDER BY id", (self.desk,))
         ]
 
     def save_team(self, team: Team) -> None:
@@ -105,5 +114,5 @@ class SqlAgentStore(SqlBase, AgentStore):
     def list_teams(self) -> list[Team]:
         return [
             structure(json.loads(r[0]), Team)
-            for r in self.all("SELECT data FROM sk_teams ORDER BY id")
+            for r in self.all("SELECT data FROM sk_teams WHERE desk = ? ORDER BY id", (self.desk,))
         ]

@@ -30,14 +30,16 @@ class SqlSlaClockStore(SqlBase, SlaClockStore):
     """Clocks in ``sk_sla_clocks``, keyed by ``key``, indexed by ticket."""
 
     def get_sla_clock(self, key: str) -> SlaClockRecord | None:
-        row = self.one(f"SELECT {_CLOCK_COLS} FROM sk_sla_clocks WHERE key = ?", (key,))
+        row = self.one(
+            f"SELECT {_CLOCK_COLS} FROM sk_sla_clocks WHERE desk = ? AND key = ?", (self.desk, key)
+        )
         return None if row is None else _clock(row)
 
     def sla_clocks_for(self, ticket_id: str) -> list[SlaClockRecord]:
         rows = self.all(
-            f"SELECT {_CLOCK_COLS} FROM sk_sla_clocks WHERE ticket_id = ? AND archived = 0 "
-            "ORDER BY key",
-            (ticket_id,),
+            f"SELECT {_CLOCK_COLS} FROM sk_sla_clocks WHERE desk = ? AND ticket_id = ? "
+            "AND archived = 0 ORDER BY key",
+            (self.desk, ticket_id),
         )
         return [_clock(r) for r in rows]
 
@@ -45,15 +47,26 @@ class SqlSlaClockStore(SqlBase, SlaClockStore):
         r = record
         self.x(
             self.upsert_sql(
-                "sk_sla_clocks", ("key",), ("ticket_id", "kind", "archived", "excluded", "data")
+                "sk_sla_clocks",
+                ("desk", "key"),
+                ("ticket_id", "kind", "archived", "excluded", "data"),
             ),
-            (r.key, r.ticket_id, r.kind, int(r.archived), int(r.excluded), dumps(dict(r.data))),
+            (
+                self.desk,
+                r.key,
+                r.ticket_id,
+                r.kind,
+                int(r.archived),
+                int(r.excluded),
+                dumps(dict(r.data)),
+            ),
         )
 
     def sla_clocks_after(self, key: str | None, limit: int = 500) -> list[SlaClockRecord]:
         rows = self.all(
-            f"SELECT {_CLOCK_COLS} FROM sk_sla_clocks WHERE key > ? ORDER BY key LIMIT ?",
-            (key or "", limit),
+            f"SELECT {_CLOCK_COLS} FROM sk_sla_clocks WHERE desk = ? AND key > ? "
+            "ORDER BY key LIMIT ?",
+            (self.desk, key or "", limit),
         )
         return [_clock(r) for r in rows]
 
@@ -63,26 +76,30 @@ class SqlDeliveryStore(SqlBase, DeliveryStore):
 
     def get_delivery(self, delivery_id: str) -> StoredDelivery | None:
         row = self.one(
-            "SELECT id, ticket_id, status, data FROM sk_deliveries WHERE id = ?", (delivery_id,)
+            "SELECT id, ticket_id, status, data FROM sk_deliveries WHERE desk = ? AND id = ?",
+            (self.desk, delivery_id),
         )
         return None if row is None else StoredDelivery(row[0], row[1], row[2], json.loads(row[3]))
 
     def put_delivery(self, delivery: StoredDelivery) -> None:
         d = delivery
         self.x(
-            self.upsert_sql("sk_deliveries", ("id",), ("ticket_id", "status", "data")),
-            (d.id, d.ticket_id, d.status, dumps(d.data)),
+            self.upsert_sql("sk_deliveries", ("desk", "id"), ("ticket_id", "status", "data")),
+            (self.desk, d.id, d.ticket_id, d.status, dumps(d.data)),
         )
 
     def index_external_id(self, external_id: str, ticket_id: str, delivery_id: str) -> None:
         self.x(
-            self.upsert_sql("sk_delivery_ids", ("external_id",), ("ticket_id", "delivery_id")),
-            (external_id, ticket_id, delivery_id),
+            self.upsert_sql(
+                "sk_delivery_ids", ("desk", "external_id"), ("ticket_id", "delivery_id")
+            ),
+            (self.desk, external_id, ticket_id, delivery_id),
         )
 
     def ticket_for_external_id(self, external_id: str) -> str | None:
         row = self.one(
-            "SELECT ticket_id FROM sk_delivery_ids WHERE external_id = ?", (external_id,)
+            "SELECT ticket_id FROM sk_delivery_ids WHERE desk = ? AND external_id = ?",
+            (self.desk, external_id),
         )
         return None if row is None else str(row[0])
 
@@ -92,15 +109,18 @@ class SqlFeedbackTokenStore(SqlBase, FeedbackTokenStore):
 
     def claim_feedback_token(self, token_id: str, ticket_id: str, at: datetime) -> bool:
         cur = self.x(
-            self.insert_ignore_sql("sk_feedback_tokens", ("token_id",), ("ticket_id", "used_at")),
-            (token_id, ticket_id, to_us(at)),
+            self.insert_ignore_sql(
+                "sk_feedback_tokens", ("desk", "token_id"), ("ticket_id", "used_at")
+            ),
+            (self.desk, token_id, ticket_id, to_us(at)),
         )
         return bool(cur.rowcount == 1)
 
     def get_feedback_token(self, token_id: str) -> ClaimedFeedbackToken | None:
         row = self.one(
-            "SELECT token_id, ticket_id, used_at FROM sk_feedback_tokens WHERE token_id = ?",
-            (token_id,),
+            "SELECT token_id, ticket_id, used_at FROM sk_feedback_tokens "
+            "WHERE desk = ? AND token_id = ?",
+            (self.desk, token_id),
         )
         if row is None:
             return None

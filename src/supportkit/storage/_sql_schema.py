@@ -14,7 +14,7 @@ from typing import Any
 
 import attrs
 
-from ._sql_schema_records import core_v2
+from ._sql_schema_records import DESK, core_v2
 
 __all__ = ["CORE_MIGRATIONS", "Migration", "SchemaComponent"]
 
@@ -54,6 +54,7 @@ def _core_v1(dialect: str) -> list[str]:
     stmts = [
         f"""CREATE TABLE sk_tickets (
             {ticket_keys},
+            {DESK},
             subject TEXT NOT NULL,
             customer_id TEXT NOT NULL,
             channel TEXT NOT NULL,
@@ -89,6 +90,7 @@ def _core_v1(dialect: str) -> list[str]:
         "CREATE INDEX sk_tickets_received ON sk_tickets (received_at)",
         f"""CREATE TABLE sk_messages (
             seq {pk_seq},
+            {DESK},
             id TEXT NOT NULL UNIQUE,
             ticket_id TEXT NOT NULL,
             direction TEXT NOT NULL,
@@ -104,10 +106,11 @@ def _core_v1(dialect: str) -> list[str]:
         )""",
         "CREATE INDEX sk_messages_ticket ON sk_messages (ticket_id, seq)",
         # partial: replies without an external id do not touch it
-        "CREATE UNIQUE INDEX sk_messages_external ON sk_messages (external_id) "
+        "CREATE UNIQUE INDEX sk_messages_external ON sk_messages (desk, external_id) "
         "WHERE external_id IS NOT NULL",
         f"""CREATE TABLE sk_history (
             seq {pk_seq},
+            {DESK},
             ticket_id TEXT NOT NULL,
             at {big} NOT NULL,
             actor TEXT NOT NULL,
@@ -119,6 +122,7 @@ def _core_v1(dialect: str) -> list[str]:
         "CREATE INDEX sk_history_ticket ON sk_history (ticket_id, seq)",
         f"""CREATE TABLE sk_events (
             seq {pk_seq},
+            {DESK},
             ticket_id TEXT NOT NULL,
             type TEXT NOT NULL,
             at {big} NOT NULL,
@@ -127,30 +131,37 @@ def _core_v1(dialect: str) -> list[str]:
         )""",
         "CREATE INDEX sk_events_ticket ON sk_events (ticket_id, seq)",
         "CREATE INDEX sk_events_unpublished ON sk_events (seq) WHERE published = 0",
-        """CREATE TABLE sk_customers (
+        f"""CREATE TABLE sk_customers (
             id TEXT PRIMARY KEY,
+            {DESK},
             data TEXT NOT NULL
         )""",
-        """CREATE TABLE sk_identities (
+        f"""CREATE TABLE sk_identities (
+            {DESK},
             channel TEXT NOT NULL,
             address TEXT NOT NULL,
             customer_id TEXT NOT NULL,
-            PRIMARY KEY (channel, address)
+            PRIMARY KEY (desk, channel, address)
         )""",
         "CREATE INDEX sk_identities_customer ON sk_identities (customer_id)",
-        "CREATE TABLE sk_agents (id TEXT PRIMARY KEY, data TEXT NOT NULL)",
-        "CREATE TABLE sk_teams (id TEXT PRIMARY KEY, data TEXT NOT NULL)",
+        f"CREATE TABLE sk_agents ({DESK}, id TEXT NOT NULL, data TEXT NOT NULL, "
+        "PRIMARY KEY (desk, id))",
+        f"CREATE TABLE sk_teams ({DESK}, id TEXT NOT NULL, data TEXT NOT NULL, "
+        "PRIMARY KEY (desk, id))",
         f"""CREATE TABLE sk_timers (
-            key TEXT PRIMARY KEY,
+            {DESK},
+            key TEXT NOT NULL,
             due_at {big} NOT NULL,
             kind TEXT NOT NULL,
             ticket_id TEXT NOT NULL,
-            payload TEXT NOT NULL
+            payload TEXT NOT NULL,
+            PRIMARY KEY (desk, key)
         )""",
-        "CREATE INDEX sk_timers_due ON sk_timers (due_at, key)",
+        "CREATE INDEX sk_timers_due ON sk_timers (desk, due_at, key)",
         "CREATE INDEX sk_timers_ticket ON sk_timers (ticket_id)",
         f"""CREATE TABLE sk_raw_inbound (
             id TEXT PRIMARY KEY,
+            {DESK},
             channel TEXT NOT NULL,
             external_id TEXT,
             received_at {big} NOT NULL,
@@ -158,14 +169,15 @@ def _core_v1(dialect: str) -> list[str]:
             status TEXT NOT NULL,
             ticket_id TEXT,
             error TEXT,
-            UNIQUE (channel, external_id)
+            UNIQUE (desk, channel, external_id)
         )""",
         "CREATE INDEX sk_raw_inbound_status ON sk_raw_inbound (status, received_at)",
-        """CREATE TABLE sk_kv (
+        f"""CREATE TABLE sk_kv (
+            {DESK},
             namespace TEXT NOT NULL,
             key TEXT NOT NULL,
             value TEXT NOT NULL,
-            PRIMARY KEY (namespace, key)
+            PRIMARY KEY (desk, namespace, key)
         )""",
     ]
     if dialect == "sqlite":

@@ -118,7 +118,8 @@ class SqlTicketStore(SqlBase, TicketStore):
         params = _ticket_row(ticket)
         try:
             self.x(
-                f"INSERT INTO sk_tickets ({_TICKET_COLS}) VALUES ({', '.join('?' * 27)})", params
+                f"INSERT INTO sk_tickets (desk, {_TICKET_COLS}) VALUES ({', '.join('?' * 28)})",
+                (self.desk, *params),
             )
         except DuplicateError as exc:
             ticket.version = 0
@@ -130,14 +131,20 @@ class SqlTicketStore(SqlBase, TicketStore):
             self.bump_ticket_counter(ticket.number)
 
     def get_ticket(self, ticket_id: str) -> Ticket:
-        row = self.one(f"SELECT {_TICKET_COLS} FROM sk_tickets WHERE id = ?", (ticket_id,))
+        row = self.one(
+            f"SELECT {_TICKET_COLS} FROM sk_tickets WHERE desk = ? AND id = ?",
+            (self.desk, ticket_id),
+        )
         if row is None:
             raise TicketNotFound(ticket_id)
         self._loaded[ticket_id] = tuple(row)
         return _row_to_ticket(row)
 
     def get_ticket_by_number(self, number: int) -> Ticket:
-        row = self.one(f"SELECT {_TICKET_COLS} FROM sk_tickets WHERE number = ?", (number,))
+        row = self.one(
+            f"SELECT {_TICKET_COLS} FROM sk_tickets WHERE desk = ? AND number = ?",
+            (self.desk, number),
+        )
         if row is None:
             raise TicketNotFound(f"#{number}")
         self._loaded[row[0]] = tuple(row)
@@ -154,11 +161,13 @@ class SqlTicketStore(SqlBase, TicketStore):
         else:
             changed = [i for i in range(2, len(row)) if i != 15]
         sets = ", ".join(f"{_TICKET_NAMES[i]} = ?" for i in changed)
-        sql = f"UPDATE sk_tickets SET {sets + ', ' if sets else ''}version = ? WHERE id = ? AND version = ?"
-        params = (*(row[i] for i in changed), new_version, ticket.id, expected_version)
+        sql = f"UPDATE sk_tickets SET {sets + ', ' if sets else ''}version = ? WHERE desk = ? AND id = ? AND version = ?"
+        params = (*(row[i] for i in changed), new_version, self.desk, ticket.id, expected_version)
         cur = self.x(sql, params)
         if cur.rowcount != 1:
-            found = self.one("SELECT version FROM sk_tickets WHERE id = ?", (ticket.id,))
+            found = self.one(
+                "SELECT version FROM sk_tickets WHERE desk = ? AND id = ?", (self.desk, ticket.id)
+            )
             if found is None:
                 raise TicketNotFound(ticket.id)
             raise ConcurrencyConflict("ticket", ticket.id, expected_version, int(found[0]))
@@ -166,8 +175,8 @@ class SqlTicketStore(SqlBase, TicketStore):
         self._loaded[ticket.id] = (*row[:15], new_version, *row[16:])
 
     def _where(self, q: TicketQuery) -> tuple[str, list[Any]]:
-        clauses: list[str] = []
-        params: list[Any] = []
+        clauses: list[str] = ["desk = ?"]
+        params: list[Any] = [self.desk]
         statuses = q.statuses()
         if statuses is not None:
             clauses.append(f"status IN ({', '.join('?' * len(statuses))})" if statuses else "1=0")
@@ -189,7 +198,7 @@ class SqlTicketStore(SqlBase, TicketStore):
             clauses.append("LOWER(subject) LIKE ? ESCAPE '\\'")
             escaped = q.text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             params.append(f"%{escaped}%")
-        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+        return " WHERE " + " AND ".join(clauses), params
 
     def find_tickets(self, query: TicketQuery) -> list[Ticket]:
         where, params = self._where(query)

@@ -18,12 +18,21 @@ class SqlTimerStore(SqlBase, TimerStore):
 
     def schedule_timer(self, timer: Timer) -> None:
         self.x(
-            self.upsert_sql("sk_timers", ("key",), ("due_at", "kind", "ticket_id", "payload")),
-            (timer.key, to_us(timer.due_at), timer.kind, timer.ticket_id, dumps(timer.payload)),
+            self.upsert_sql(
+                "sk_timers", ("desk", "key"), ("due_at", "kind", "ticket_id", "payload")
+            ),
+            (
+                self.desk,
+                timer.key,
+                to_us(timer.due_at),
+                timer.kind,
+                timer.ticket_id,
+                dumps(timer.payload),
+            ),
         )
 
     def cancel_timer(self, key: str) -> None:
-        self.x("DELETE FROM sk_timers WHERE key = ?", (key,))
+        self.x("DELETE FROM sk_timers WHERE desk = ? AND key = ?", (self.desk, key))
 
     def _timers(self, rows: list[Any]) -> list[Timer]:
         return [Timer(r[0], from_us(r[1]), r[2], r[3], json.loads(r[4])) for r in rows]  # type: ignore[arg-type]
@@ -31,17 +40,17 @@ class SqlTimerStore(SqlBase, TimerStore):
     def due_timers(self, now: datetime, limit: int = 1000) -> list[Timer]:
         return self._timers(
             self.all(
-                "SELECT key, due_at, kind, ticket_id, payload FROM sk_timers WHERE due_at <= ? "
-                "ORDER BY due_at, key LIMIT ?",
-                (to_us(now), limit),
+                "SELECT key, due_at, kind, ticket_id, payload FROM sk_timers WHERE desk = ? "
+                "AND due_at <= ? ORDER BY due_at, key LIMIT ?",
+                (self.desk, to_us(now), limit),
             )
         )
 
     def timers_for(self, ticket_id: str) -> list[Timer]:
         return self._timers(
             self.all(
-                "SELECT key, due_at, kind, ticket_id, payload FROM sk_timers WHERE ticket_id = ? "
-                "ORDER BY due_at, key",
-                (ticket_id,),
+                "SELECT key, due_at, kind, ticket_id, payload FROM sk_timers WHERE desk = ? "
+                "AND ticket_id = ? ORDER BY due_at, key",
+                (self.desk, ticket_id),
             )
         )

@@ -35,6 +35,7 @@ from typing import Any
 
 from .._convert import event_from_data
 from ..domain._errors import ConfigurationError, StorageError
+from ..ports._desks import DEFAULT_DESK, check_desk_key, desk_view
 from ..ports._storage import Storage, StoredEvent
 from ._host_conn import HostConnection, adapt
 from ._migrate import migrate
@@ -54,7 +55,7 @@ class HostStorage(Storage):
     the host's (a Django migration calling :func:`install_schema`) has done it.
     """
 
-    capabilities = frozenset({"transactions", "durable", "sql", "host_transactions"})
+    capabilities = frozenset({"transactions", "durable", "sql", "host_transactions", "desks"})
 
     def __init__(
         self,
@@ -62,7 +63,9 @@ class HostStorage(Storage):
         *,
         components: Sequence[SchemaComponent] = (),
         install_schema: bool = True,
+        desk: str = DEFAULT_DESK,
     ) -> None:
+        self.desk = check_desk_key(desk)
         self.host: HostConnection = adapt(connection)
         self.dialect = self.host.dialect
         self.components: tuple[SchemaComponent, ...] = (CORE_MIGRATIONS, *components)
@@ -111,6 +114,10 @@ class HostStorage(Storage):
 
     def unit_of_work(self) -> HostUnitOfWork:
         return HostUnitOfWork(self)
+
+    def for_desk(self, key: str) -> HostStorage:
+        """The same host connection, scoped to desk *key* (see :meth:`Storage.for_desk`)."""
+        return desk_view(self, key)
 
     def connection(self) -> Any:
         """The DB-API connection statements run on (the host's)."""
@@ -179,6 +186,7 @@ class HostUnitOfWork(SqlUnitOfWork):
 
     def __init__(self, storage: HostStorage) -> None:
         super().__init__()
+        self.desk = storage.desk
         self._host = storage.host
         self.dialect = storage.dialect
         self.paramstyle = "qmark" if storage.dialect == "sqlite" else "format"

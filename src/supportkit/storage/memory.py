@@ -27,6 +27,7 @@ from ..domain._errors import (
 )
 from ..domain._events import DomainEvent
 from ..domain._model import Agent, Customer, HistoryEntry, Identity, Message, Team, Ticket
+from ..ports._desks import DEFAULT_DESK, check_desk_key, desk_view
 from ..ports._storage import RawInbound, Storage, StoredEvent, TicketQuery, Timer, UnitOfWork
 from ..ports._store_inbound import CLAIMABLE_STATUSES
 from ._memory_records import MemoryRecordStores, RecordData
@@ -87,11 +88,20 @@ class _Data(RecordData):
 class MemoryStorage(Storage):
     """Everything in process memory; gone when the process ends."""
 
-    capabilities = frozenset({"transactions"})
+    capabilities = frozenset({"transactions", "desks"})
 
-    def __init__(self) -> None:
-        self._data = _Data()
+    def __init__(self, *, desk: str = DEFAULT_DESK) -> None:
+        self.desk = check_desk_key(desk)
+        #: every desk of this in-memory "database", each with data of its own
+        self._desks: dict[str, _Data] = {self.desk: _Data()}
+        self._data = self._desks[self.desk]
         self._lock = threading.RLock()
+
+    def for_desk(self, key: str) -> MemoryStorage:
+        """The same in-memory database, scoped to desk *key* (see :meth:`Storage.for_desk`)."""
+        view = desk_view(self, key)
+        view._data = self._desks.setdefault(view.desk, _Data())
+        return view
 
     def unit_of_work(self) -> MemoryUnitOfWork:
         return MemoryUnitOfWork(self._data, self._lock)

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..domain._errors import ConfigurationError, StorageError
+from ..ports._desks import DEFAULT_DESK, check_desk_key, desk_view
 from ..ports._storage import Storage
 from ._migrate import migrate
 from ._sql import SqlUnitOfWork
@@ -40,7 +41,7 @@ class PostgresStorage(Storage):
     """PostgreSQL storage; ``conninfo`` like ``"postgresql://user@127.0.0.1:5432/db"``."""
 
     capabilities = frozenset(
-        {"transactions", "durable", "concurrent_writers", "concurrent_processes", "sql"}
+        {"transactions", "durable", "concurrent_writers", "concurrent_processes", "sql", "desks"}
     )
     dialect = "postgresql"
 
@@ -51,7 +52,9 @@ class PostgresStorage(Storage):
         connect: Callable[[], Any] | None = None,
         components: Sequence[SchemaComponent] = (),
         pool_size: int = 8,
+        desk: str = DEFAULT_DESK,
     ) -> None:
+        self.desk = check_desk_key(desk)
         psycopg = _psycopg()
         self._psycopg = psycopg
         if connect is None:
@@ -110,6 +113,10 @@ class PostgresStorage(Storage):
     def unit_of_work(self) -> PostgresUnitOfWork:
         return PostgresUnitOfWork(self)
 
+    def for_desk(self, key: str) -> PostgresStorage:
+        """The same database and pool, scoped to desk *key* (see :meth:`Storage.for_desk`)."""
+        return desk_view(self, key)
+
     def close(self) -> None:
         with self._lock:
             for conn in self._pool:
@@ -123,6 +130,7 @@ class PostgresUnitOfWork(SqlUnitOfWork):
 
     def __init__(self, storage: PostgresStorage) -> None:
         super().__init__()
+        self.desk = storage.desk
         self._storage = storage
         psycopg = storage._psycopg
         self.integrity_errors = (psycopg.errors.UniqueViolation,)

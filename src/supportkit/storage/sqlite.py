@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..domain._errors import StorageError
+from ..ports._desks import DEFAULT_DESK, check_desk_key, desk_view
 from ..ports._storage import Storage
 from ._migrate import migrate
 from ._sql import SqlUnitOfWork
@@ -44,7 +45,7 @@ class SQLiteStorage(Storage):
 
     #: write transactions are serialised (BEGIN IMMEDIATE), so two units of work never
     #: interleave; a stale write from an earlier read still raises ConcurrencyConflict.
-    capabilities = frozenset({"transactions", "durable", "serialized_writers", "sql"})
+    capabilities = frozenset({"transactions", "durable", "serialized_writers", "sql", "desks"})
     dialect = "sqlite"
 
     def __init__(
@@ -56,7 +57,9 @@ class SQLiteStorage(Storage):
         synchronous: str = "NORMAL",
         background_checkpoint: float | None = 0.25,
         page_size: int | None = 2048,
+        desk: str = DEFAULT_DESK,
     ) -> None:
+        self.desk = check_desk_key(desk)
         self.path = os.fspath(path)
         if page_size is not None and (
             page_size < 512 or page_size > 65536 or page_size & (page_size - 1)
@@ -118,7 +121,13 @@ class SQLiteStorage(Storage):
         return conn
 
     def unit_of_work(self) -> SQLiteUnitOfWork:
-        return SQLiteUnitOfWork(self.connection())
+        uow = SQLiteUnitOfWork(self.connection())
+        uow.desk = self.desk
+        return uow
+
+    def for_desk(self, key: str) -> SQLiteStorage:
+        """The same file and connections, scoped to desk *key* (see :meth:`Storage.for_desk`)."""
+        return desk_view(self, key)
 
     def close(self) -> None:
         if self._checkpointer is not None:

@@ -17,6 +17,7 @@ at once from two threads) skips, saying why, on a backend without it.
 
 from __future__ import annotations
 
+from ._contract_desks import DeskContract
 from ._contract_outbox import OutboxContract
 from ._contract_raw_claims import RawInboundClaimsContract
 from ._contract_records import RecordContract
@@ -27,6 +28,11 @@ __all__ = ["StorageContract"]
 
 
 class StorageContract(
-    TicketContract, RecordContract, OutboxContract, TypedRecordContract, RawInboundClaimsContract
+    TicketContract,
+    RecordContract,
+    OutboxContract,
+    TypedRecordContract,
+    RawInboundClaimsContract,
+    DeskContract,
 ):
     """Base class of a backend's contract tests; override the ``storage`` fixture."""
