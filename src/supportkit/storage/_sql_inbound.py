@@ -87,19 +87,22 @@ class SqlRawInboundStore(SqlBase, RawInboundStore):
 
     def claim_raw_inbound(self, raw_id: str, now: datetime, until: datetime) -> RawInbound | None:
         cur = self.x(
-            f"UPDATE sk_raw_inbound SET claimed_until = ?, status = 'pending' WHERE id = ? "
-            f"AND {_FREE}",
-            (to_us(until), raw_id, to_us(now)),
+            "UPDATE sk_raw_inbound SET claimed_until = ?, status = 'pending' "
+            f"WHERE desk = ? AND id = ? AND {_FREE}",
+            (to_us(until), self.desk, raw_id, to_us(now)),
         )
         if cur.rowcount != 1:
             return None
-        row = self.one(f"SELECT {_RAW_COLS} FROM sk_raw_inbound WHERE id = ?", (raw_id,))
+        row = self.one(
+            f"SELECT {_RAW_COLS} FROM sk_raw_inbound WHERE desk = ? AND id = ?", (self.desk, raw_id)
+        )
         return _raw_row(row)
 
     def raw_inbound_by_key(self, channel: str, external_id: str) -> RawInbound | None:
         row = self.one(
-            f"SELECT {_RAW_COLS} FROM sk_raw_inbound WHERE channel = ? AND external_id = ?",
-            (channel, external_id),
+            f"SELECT {_RAW_COLS} FROM sk_raw_inbound WHERE desk = ? AND channel = ? "
+            "AND external_id = ?",
+            (self.desk, channel, external_id),
         )
         return None if row is None else _raw_row(row)
 
@@ -107,9 +110,9 @@ class SqlRawInboundStore(SqlBase, RawInboundStore):
         self, now: datetime, channel_prefix: str = "", limit: int = 100
     ) -> list[RawInbound]:
         rows = self.all(
-            f"SELECT {_RAW_COLS} FROM sk_raw_inbound WHERE {_FREE} AND channel LIKE ? "
-            "ESCAPE '\\' ORDER BY received_at, id LIMIT ?",
-            (to_us(now), _like_prefix(channel_prefix), limit),
+            f"SELECT {_RAW_COLS} FROM sk_raw_inbound WHERE desk = ? AND {_FREE} "
+            "AND channel LIKE ? ESCAPE '\\' ORDER BY received_at, id LIMIT ?",
+            (self.desk, to_us(now), _like_prefix(channel_prefix), limit),
         )
         return [_raw_row(r) for r in rows]
 

@@ -189,3 +189,16 @@ class DeskContract(ContractBase):
             token = uow.get_feedback_token("tok")
             assert token is not None
             assert token.ticket_id == "t1"
+
+    def test_raw_inbound_claims_are_per_desk(self, storage: Storage) -> None:
+        a, b = self._two(storage)
+        self._fill(a, "a", 1)
+        with b.unit_of_work() as uow:
+            assert uow.claimable_raw_inbound(_at(1)) == []
+            assert uow.claim_raw_inbound("a-r", _at(1), _at(2)) is None
+            assert uow.raw_inbound_by_key("email", "<same@mail>") is None
+            uow.commit()
+        with a.unit_of_work() as uow:
+            claimed = uow.claim_raw_inbound("a-r", _at(1), _at(2))
+            assert claimed is not None
+            assert claimed.id == "a-r"
