@@ -28,6 +28,7 @@ from .domain._model import (
 )
 from .policies._channel_hours import ChannelHours
 from .policies._identity_linking import IdentityLinking
+from .policies._kinds import DEFAULT_KINDS, kinds_of
 from .policies._tiers import TierLadder
 from .ports._clock import Clock, SystemClock
 from .ports._storage import Storage, StoredEvent, Timer
@@ -60,6 +61,7 @@ class DeskCore:
         extensions: Iterable[Extension] = (),
         channel_hours: ChannelHours | None = None,
         identity_linking: IdentityLinking | None = None,
+        kinds: Iterable[str] = DEFAULT_KINDS,
     ) -> None:
         if storage is None:
             from .storage.memory import MemoryStorage
@@ -99,6 +101,8 @@ class DeskCore:
 
         self.on(TicketReceived, mark_out_of_hours)  # no-op without channel hours
         install_calls(self)
+        #: the kinds of support this desk offers (``ticket.kind`` is one of them)
+        self.kinds: tuple[str, ...] = kinds_of(kinds)
         #: which senders are verified, and whether matching identities link profiles
         self.identity_linking = identity_linking or IdentityLinking()
         self.extensions = list(extensions)

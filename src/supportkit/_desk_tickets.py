@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from ._context import DeskContext
 from ._desk_core import DeskCore, require_text
+from ._kinds import set_kind_in
 from .domain._errors import (
     ValidationError,
 )
@@ -171,6 +172,17 @@ class TicketUseCases(DeskCore):
         def use_case(ctx: DeskContext) -> Ticket:
             t = ctx.ticket(ticket_id)
             ctx.escalate(t, to_tier, actor=actor, reason=reason, policy=policy)
+            return t
+
+        return self.run(use_case)
+
+    def set_kind(self, ticket_id: str, kind: str, *, actor: str) -> Ticket:
+        """Set the kind of support the request needs (one of the desk's ``kinds``);
+        routing re-chooses required skills, metrics group by it."""
+
+        def use_case(ctx: DeskContext) -> Ticket:
+            t = ctx.ticket(ticket_id)
+            set_kind_in(ctx, t, kind, actor=actor)
             return t
 
         return self.run(use_case)

@@ -148,6 +148,10 @@ class Desk(Protocol):
     def channel_hours(self) -> ChannelHours | None:
         """When each channel is open (None: always)."""
 
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """The kinds of support the desk offers."""
+
     def new_id(self) -> str:
         """A fresh id from the desk's id generator."""
 

@@ -62,6 +62,8 @@ def drive(desk: SupportDesk, clock: FakeClock, history: Sequence[Op]) -> list[st
         if kind == "new":
             n = len(tickets)
             t = desk.receive(op[1], f"c{n}@example.com", "help", priority=op[2])
+            if n % 3:  # some tickets have a kind of support, some none
+                desk.set_kind(t.id, ("technical", "customer")[n % 2], actor="ann")
             tickets.append(t.id)
             clock.advance(minutes=1)
             continue

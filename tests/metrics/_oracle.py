@@ -49,6 +49,7 @@ def key_of(t: Ticket, by: str | None) -> str:
         "team": t.team_id or "(no team)",
         "agent": t.assignee_id or "(unassigned)",
         "priority": t.priority.name.lower(),
+        "kind": t.kind or "(no kind)",
         "day": d.isoformat(),
         "week": (d - timedelta(days=d.weekday())).isoformat(),
         "month": d.strftime("%Y-%m"),

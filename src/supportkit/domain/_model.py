@@ -227,6 +227,13 @@ class Ticket:
         self.events.append(event)
 
     @property
+    def kind(self) -> str | None:
+        """The kind of support the request needs (technical, customer, training, ...),
+        set by triage or an agent (``desk.set_kind``); kept in ``custom_fields["kind"]``."""
+        value = self.custom_fields.get("kind")
+        return value if isinstance(value, str) else None
+
+    @property
     def age_reference(self) -> datetime:
         return self.registered_at or self.received_at
 

@@ -24,6 +24,7 @@ __all__ = [
     "KindSet",
     "ReceivedOutOfHours",
     "TrainingOffered",
+    "TrainingSignedUp",
 ]
 
 
@@ -142,3 +143,11 @@ class TrainingOffered(DomainEvent):
     reference: str  # the article id, or the session id
     url: str
     starts_at: datetime | None = None
+
+
+@register_event("ticket.training_signed_up")
+@attrs.frozen
+class TrainingSignedUp(DomainEvent):
+    """The customer signed up for the offered session through their signed link."""
+
+    session_id: str

@@ -84,7 +84,8 @@ class DeskRouting:
     defaults to least-loaded with the default filters; *escalation* is any
     :class:`EscalationPolicy` (e.g. ``EscalationChain.default(...)``), or
     None for manual escalation only. *skills_by_category* gives the
-    required skills of each ticket category.
+    required skills of each ticket category, *skills_by_kind* those of each
+    kind of support (``{"training": {"onboarding"}}``).
     """
 
     def __init__(
@@ -96,6 +97,7 @@ class DeskRouting:
         router: Router | None = None,
         escalation: EscalationPolicy | None = None,
         skills_by_category: Mapping[str, Iterable[str]] | None = None,
+        skills_by_kind: Mapping[str, Iterable[str]] | None = None,
         done_statuses: Iterable[str] = ("resolved",),
         actor: str = "routing",
     ) -> None:
@@ -112,6 +114,7 @@ class DeskRouting:
         self.router = router if router is not None else Router()
         self.escalation = escalation
         self.skills_by_category = {k: frozenset(v) for k, v in (skills_by_category or {}).items()}
+        self.skills_by_kind = {k: frozenset(v) for k, v in (skills_by_kind or {}).items()}
         self.done_statuses = frozenset(done_statuses)
         self.actor = actor
         self.index = AgentIndex(roster=self.roster)
@@ -234,7 +237,10 @@ class DeskRouting:
 
     def request_for(self, ticket: Ticket, previous: Iterable[str] = ()) -> RoutingRequest:
         return RoutingRequest.for_ticket(
-            ticket, skills_by_category=self.skills_by_category, previous_agents=previous
+            ticket,
+            skills_by_category=self.skills_by_category,
+            skills_by_kind=self.skills_by_kind,
+            previous_agents=previous,
         )
 
     # -- routing --------------------------------------------------------------------

@@ -55,6 +55,7 @@ from ._macros import (
 from ._search import BM25Parameters, IndexedDocument, MemorySearchIndex, SearchHit, SearchIndex
 from ._stem import Analyzer
 from ._store import ArticleStore
+from ._training import TrainingOffers, TrainingSession, TrainingSignupRefused
 
 __all__ = [
     "COMPLAINT_LIFECYCLE",
@@ -108,6 +109,9 @@ __all__ = [
     "SetCategory",
     "SetCustomField",
     "SetPriority",
+    "TrainingOffers",
+    "TrainingSession",
+    "TrainingSignupRefused",
     "TriageOnRegistration",
     "apply_field_actions",
     "complaint_lifecycle",

@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from supportkit._kinds import set_kind_in
+from supportkit.domain._errors import ConfigurationError
 from supportkit.domain._events import MessageAdded, TicketReceived
 from supportkit.domain._model import Direction, Message, Ticket
 from supportkit.policies._triage import Triage
@@ -42,6 +44,12 @@ class TriageOnRegistration:
         self.actor = actor
 
     def install(self, desk: Desk) -> None:
+        for rule in self.triage.rules:
+            if rule.kind is not None and rule.kind not in desk.kinds:
+                raise ConfigurationError(
+                    f"triage rule {rule.name!r} sets kind {rule.kind!r}, which the desk does "
+                    f"not offer (kinds: {list(desk.kinds)}); pass SupportDesk(kinds=...)"
+                )
         desk.on(TicketReceived, self._on_received)
 
     def _on_received(self, ctx: DeskContext, event: TicketReceived) -> None:
@@ -63,6 +71,8 @@ class TriageOnRegistration:
             changes["tags"] = ticket.tags | result.tags
         if changes:
             ctx.update(ticket, self.actor, **changes)
+        if result.kind is not None and ticket.kind is None:
+            set_kind_in(ctx, ticket, result.kind, actor=self.actor)
 
 
 class BotOnInbound:

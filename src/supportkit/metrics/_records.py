@@ -35,9 +35,10 @@ __all__ = [
 ]
 
 #: What a report can be grouped by.
-DIMENSIONS = ("channel", "tier", "team", "agent", "priority", "day", "week", "month")
+DIMENSIONS = ("channel", "tier", "team", "agent", "priority", "kind", "day", "week", "month")
 NO_TEAM = "(no team)"
 UNASSIGNED = "(unassigned)"
+NO_KIND = "(no kind)"
 SLA_TARGETS = ("first_response", "next_response", "resolution")
 
 
@@ -101,6 +102,7 @@ class TicketFacts:
     outbound_count: int = 0
     waits: tuple[tuple[datetime, datetime | None], ...] = ()
     escalated_from: frozenset[str] = frozenset()
+    kind: str | None = None
 
     @property
     def done_at(self) -> datetime | None:
@@ -167,6 +169,7 @@ def facts_of(
         outbound_count=sum(1 for m in messages if m.direction is Direction.OUTBOUND),
         waits=response_waits(messages),
         escalated_from=frozenset(escalated_from),
+        kind=ticket.kind,
     )
 
 
@@ -217,6 +220,8 @@ def group_key(facts: TicketFacts, by: str | None) -> str:
         return facts.assignee_id or UNASSIGNED
     if by == "priority":
         return priority_name(facts.priority)
+    if by == "kind":
+        return facts.kind or NO_KIND
     if by in ("day", "week", "month"):
         return period_key(facts.received_at, by)
     raise ValidationError(f"cannot group by {by!r}; use one of {list(DIMENSIONS)}")

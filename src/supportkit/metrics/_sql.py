@@ -28,6 +28,7 @@ from ..storage.sql import qmark_to_format
 from ._calc import _EPOCH, _us, series_points
 from ._records import (
     DIMENSIONS,
+    NO_KIND,
     NO_TEAM,
     SLA_TARGETS,
     UNASSIGNED,
@@ -84,6 +85,12 @@ def group_sql(by: str | None, dialect: str, alias: str = "t") -> str:
             f"CASE {a}.priority WHEN 1 THEN 'low' WHEN 2 THEN 'normal' WHEN 3 THEN 'high' "
             f"WHEN 4 THEN 'urgent' ELSE CAST({a}.priority AS TEXT) END"
         )
+    if by == "kind":  # custom_fields["kind"], as Ticket.kind reads it
+        if dialect == "sqlite":
+            kind = f"json_extract({a}.custom_fields, '$.kind')"
+        else:
+            kind = f"(CAST({a}.custom_fields AS jsonb) ->> 'kind')"
+        return f"COALESCE({kind}, '{NO_KIND}')"
     if by in ("day", "week", "month"):
         return _day(f"{a}.received_at", dialect, by)
     raise ValidationError(f"cannot group by {by!r}; use one of {list(DIMENSIONS)}")

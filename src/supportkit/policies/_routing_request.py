@@ -40,12 +40,16 @@ class RoutingRequest:
         skills_by_category: Mapping[str, Iterable[str]] | None = None,
         previous_agents: Iterable[str] = (),
         excluded_agents: Iterable[str] = (),
+        skills_by_kind: Mapping[str, Iterable[str]] | None = None,
     ) -> RoutingRequest:
-        """The request for *ticket*; its category's required skills come from
-        *skills_by_category* (``{"billing": {"payments"}}``)."""
+        """The request for *ticket*; its required skills are those of its category
+        (*skills_by_category*, ``{"billing": {"payments"}}``) and of its kind of
+        support (*skills_by_kind*, ``{"training": {"onboarding"}}``)."""
         skills: frozenset[str] = frozenset()
         if skills_by_category and ticket.category is not None:
             skills = frozenset(skills_by_category.get(ticket.category, ()))
+        if skills_by_kind and ticket.kind is not None:
+            skills |= frozenset(skills_by_kind.get(ticket.kind, ()))
         return cls(
             ticket_id=ticket.id,
             tier=ticket.tier,

@@ -6,7 +6,8 @@ is one of its channels, the customer segment is one of its segments. An
 empty condition always holds. :class:`Triage` evaluates the rules in order:
 
 * ``MatchMode.ALL`` (default): every matching rule contributes. The
-  category comes from the first matching rule that sets one, the priority
+  category (and the kind of support, ``kind=``) comes from the first matching
+  rule that sets one, the priority
   is the highest any matching rule sets, the tags are the union.
 * ``MatchMode.FIRST``: only the first matching rule applies.
 
@@ -63,6 +64,7 @@ class TriageRule:
     category: str | None = None
     priority: Priority | None = None
     tags: frozenset[str] = attrs.field(default=frozenset(), converter=_frozen_strs)
+    kind: str | None = None
 
     def __attrs_post_init__(self) -> None:
         if not (self.keywords or self.channels or self.segments):
@@ -70,9 +72,9 @@ class TriageRule:
                 f"triage rule {self.name!r} has no condition; give it keywords, channels "
                 "or segments (a rule that always matches is a default, set it on the desk)"
             )
-        if self.category is None and self.priority is None and not self.tags:
+        if self.category is None and self.priority is None and not self.tags and not self.kind:
             raise ConfigurationError(
-                f"triage rule {self.name!r} changes nothing; set a category, priority or tags"
+                f"triage rule {self.name!r} changes nothing; set a category, priority, tags or kind"
             )
 
 
@@ -84,6 +86,7 @@ class TriageResult:
     priority: Priority | None = None
     tags: frozenset[str] = frozenset()
     matched_rules: tuple[str, ...] = ()
+    kind: str | None = None
 
     def apply_to(self, ticket: Ticket) -> None:
         """Set the decided fields on *ticket* (a registration use case calls this)."""
@@ -143,6 +146,7 @@ class Triage:
         """Triage a new ticket from its subject, first message, channel and customer segment."""
         words = [*self._terms(subject), "\x00", *self._terms(text)]
         category: str | None = None
+        kind: str | None = None
         priority: Priority | None = None
         tags: set[str] = set()
         matched: list[str] = []
@@ -152,12 +156,14 @@ class Triage:
             matched.append(rule.name)
             if category is None:
                 category = rule.category
+            if kind is None:
+                kind = rule.kind
             if rule.priority is not None and (priority is None or rule.priority > priority):
                 priority = rule.priority
             tags |= rule.tags
             if self.mode is MatchMode.FIRST:
                 break
-        return TriageResult(category, priority, frozenset(tags), tuple(matched))
+        return TriageResult(category, priority, frozenset(tags), tuple(matched), kind)
 
 
 def _contains(words: Sequence[str], phrase: tuple[str, ...]) -> bool:
