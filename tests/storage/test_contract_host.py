@@ -4,7 +4,7 @@ The host commits after every unit of work here (as a web host commits after
 each request), so the suite sees what a host's committed transactions hold.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -42,17 +42,42 @@ class TestHostSQLiteContract(StorageContract):
         storage.close()
         conn.close()
 
+    @pytest.fixture
+    def storage_opener(self, tmp_path: Path) -> Callable[[], HostStorage]:
+        import sqlite3
+
+        def reopen() -> HostStorage:  # a new host connection on the same file
+            return _CommittingHost(
+                sqlite3.connect(tmp_path / "host.sqlite3", check_same_thread=False)
+            )
+
+        return reopen
+
 
 @pytest.mark.postgres
 class TestHostPostgresContract(StorageContract):
     max_examples = 20
 
     @pytest.fixture
-    def storage(self) -> Iterator[HostStorage]:
+    def pg_url(self) -> Iterator[str]:
+        with pg_schema() as url:
+            yield url
+
+    @pytest.fixture
+    def storage(self, pg_url: str) -> Iterator[HostStorage]:
         import psycopg
 
-        with pg_schema() as url, psycopg.connect(url) as conn:
+        with psycopg.connect(pg_url) as conn:
             storage = _CommittingHost(conn)
             conn.commit()
             yield storage
             storage.close()
+
+    @pytest.fixture
+    def storage_opener(self, pg_url: str) -> Callable[[], HostStorage]:
+        import psycopg
+
+        def reopen() -> HostStorage:  # a new host connection on the same schema
+            return _CommittingHost(psycopg.connect(pg_url))
+
+        return reopen

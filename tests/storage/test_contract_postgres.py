@@ -1,6 +1,7 @@
 """The storage contract on a real PostgreSQL server (skips locally without one; fails in CI)."""
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -14,6 +15,15 @@ pytestmark = pytest.mark.postgres
 
 class TestPostgresStorageContract(StorageContract):
     @pytest.fixture
-    def storage(self) -> Iterator[PostgresStorage]:
-        with pg_schema() as url, PostgresStorage(url) as s:
+    def storage(self, pg_url: str) -> Iterator[PostgresStorage]:
+        with PostgresStorage(pg_url) as s:
             yield s
+
+    @pytest.fixture
+    def pg_url(self) -> Iterator[str]:
+        with pg_schema() as url:
+            yield url
+
+    @pytest.fixture
+    def storage_opener(self, pg_url: str) -> Callable[[], PostgresStorage]:
+        return functools.partial(PostgresStorage, pg_url)

@@ -1,6 +1,7 @@
 """The storage contract on the SQLite backend (a real file, WAL)."""
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,10 @@ class TestSQLiteStorageContract(StorageContract):
     def storage(self, tmp_path: Path) -> Iterator[SQLiteStorage]:
         with SQLiteStorage(tmp_path / "contract.sqlite3") as s:
             yield s
+
+    @pytest.fixture
+    def storage_opener(self, tmp_path: Path) -> Callable[[], SQLiteStorage]:
+        return functools.partial(SQLiteStorage, tmp_path / "contract.sqlite3")
 
 
 def test_a_new_database_takes_the_page_size_asked_for(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from importlib.metadata import entry_points
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from ..domain._errors import ConfigurationError, PluginError
 from ..ports._storage import Storage
@@ -47,27 +47,29 @@ def load_backend(name: str) -> type[Storage]:
 
 
 def open_storage(url: str) -> Storage:
-    """Open a storage from a URL: ``memory://``, ``sqlite:///path/to/file.sqlite3``
-    (or a bare file path), ``postgresql://user@host:5432/db``."""
+    """Open a storage from a URL.
+
+    - ``memory://``: a :class:`~supportkit.storage.memory.MemoryStorage`.
+    - ``sqlite:///relative/path.db`` (three slashes: relative to the working
+      directory) or ``sqlite:////absolute/path.db`` (four slashes), as in
+      SQLAlchemy; ``?synchronous=normal`` opts out of syncing every commit.
+      A bare file path works too.
+    - ``postgresql://user@host:5432/db`` (or ``postgres://``).
+    - any other scheme names an installed plugin (:func:`load_backend`), whose
+      class is called with the URL as its first argument: ``Backend(url)``.
+    """
     if "://" not in url:
         from .sqlite import SQLiteStorage
 
         return SQLiteStorage(url)
-    scheme = urlsplit(url).scheme.lower()
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
     if scheme == "memory":
         from .memory import MemoryStorage
 
         return MemoryStorage()
     if scheme == "sqlite":
-        from .sqlite import SQLiteStorage
-
-        path = unquote(url.split("://", 1)[1])
-        path = path[1:] if path.startswith("/") else path  # sqlite:///rel, sqlite:////abs
-        if not path:
-            raise ConfigurationError(
-                f"no file in {url!r}; write sqlite:///relative.db or sqlite:////abs/path.db"
-            )
-        return SQLiteStorage(path)
+        return _open_sqlite(url)
     if scheme in ("postgresql", "postgres"):
         from .postgres import PostgresStorage
 
@@ -76,3 +78,27 @@ def open_storage(url: str) -> Storage:
         return load_backend(scheme)(url)  # type: ignore[call-arg]
     except TypeError as exc:
         raise PluginError(f"storage plugin {scheme!r} cannot be opened from a URL: {exc}") from exc
+
+
+def _open_sqlite(url: str) -> Storage:
+    from .sqlite import SQLiteStorage
+
+    parts = urlsplit(url)
+    if parts.netloc:
+        raise ConfigurationError(
+            f"{url!r} names a host ({parts.netloc!r}); SQLite URLs have none: write "
+            "sqlite:///relative.db or sqlite:////absolute/path.db"
+        )
+    path = unquote(parts.path)
+    path = path[1:] if path.startswith("/") else path  # sqlite:///rel, sqlite:////abs
+    if not path:
+        raise ConfigurationError(
+            f"no file in {url!r}; write sqlite:///relative.db or sqlite:////abs/path.db"
+        )
+    options = dict(parse_qsl(parts.query, keep_blank_values=True))
+    unknown = set(options) - {"synchronous"}
+    if unknown:
+        raise ConfigurationError(
+            f"unknown option(s) {sorted(unknown)} in {url!r}; SQLite URLs take ?synchronous="
+        )
+    return SQLiteStorage(path, synchronous=options.get("synchronous", "FULL"))

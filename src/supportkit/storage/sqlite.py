@@ -1,6 +1,8 @@
 """The embedded default: SQLite through the standard library's ``sqlite3``.
 
-One file, WAL journal, ``synchronous=NORMAL``; each thread gets its own
+One file, WAL journal, ``synchronous=FULL`` (every commit is on disk before
+it returns; ``synchronous="NORMAL"`` is the documented opt-in that trades the
+last commits before a power loss for speed); each thread gets its own
 connection, every unit of work is a ``BEGIN IMMEDIATE`` transaction (writers
 queue on SQLite's lock with a busy timeout instead of failing half-way), and
 the schema is versioned and migrated when the storage is opened.
@@ -19,7 +21,7 @@ import weakref
 from collections.abc import Sequence
 from typing import Any
 
-from ..domain._errors import StorageError
+from ..domain._errors import ConfigurationError, StorageError
 from ..ports._desks import DEFAULT_DESK, check_desk_key, desk_view
 from ..ports._storage import Storage
 from ._migrate import migrate
@@ -40,12 +42,20 @@ class SQLiteStorage(Storage):
     half SQLite's 4 KiB: a use case dirties a handful of pages in several
     indexes, and every dirty page is written whole to the WAL at commit, so
     smaller pages make each commit cheaper (see benchmarks/README.md); ``None``
-    leaves SQLite's default.
+    leaves SQLite's default. *synchronous*: ``"FULL"`` (default) syncs the WAL at
+    every commit, so a committed use case survives a power loss, and the storage
+    declares the ``durable`` capability; ``"NORMAL"`` skips that sync (faster;
+    the database stays consistent but the last commits before a power loss or
+    OS crash may be lost, so ``durable`` is not declared); ``"EXTRA"`` and
+    ``"OFF"`` are accepted too. From a URL: ``sqlite:///desk.db?synchronous=normal``.
     """
 
     #: write transactions are serialised (BEGIN IMMEDIATE), so two units of work never
     #: interleave; a stale write from an earlier read still raises ConcurrencyConflict.
-    capabilities = frozenset({"transactions", "durable", "serialized_writers", "sql", "desks"})
+    #: ``durable`` is added only with ``synchronous`` FULL or EXTRA (see __init__).
+    capabilities = frozenset(
+        {"transactions", "serialized_writers", "concurrent_processes", "sql", "desks"}
+    )
     dialect = "sqlite"
 
     def __init__(
@@ -54,7 +64,7 @@ class SQLiteStorage(Storage):
         *,
         components: Sequence[SchemaComponent] = (),
         busy_timeout_ms: int = 10_000,
-        synchronous: str = "NORMAL",
+        synchronous: str = "FULL",
         background_checkpoint: float | None = 0.25,
         page_size: int | None = 2048,
         desk: str = DEFAULT_DESK,
@@ -74,8 +84,15 @@ class SQLiteStorage(Storage):
             )
         self._busy = busy_timeout_ms
         if synchronous.upper() not in ("OFF", "NORMAL", "FULL", "EXTRA"):
-            raise StorageError(f"unknown synchronous mode {synchronous!r}")
+            raise ConfigurationError(
+                f"unknown synchronous mode {synchronous!r}; use FULL (the default), NORMAL, "
+                "EXTRA or OFF"
+            )
         self._sync = synchronous.upper()
+        if self._sync in ("FULL", "EXTRA"):
+            # WAL with NORMAL may lose the last commits on power loss (the database stays
+            # consistent); only FULL and EXTRA sync the WAL at every commit
+            self.capabilities = type(self).capabilities | {"durable"}
         self._autocheckpoint = 20_000 if background_checkpoint is not None else 1000
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []

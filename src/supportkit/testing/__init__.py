@@ -14,9 +14,11 @@
 
 from ._attachments import AttachmentStoreContract
 from ._contract import StorageContract
+from ._contract_guarantees import STORAGE_CAPABILITIES
 from ._stateful import DeskStateMachine, desk_state_machine
 
 __all__ = [
+    "STORAGE_CAPABILITIES",
     "AttachmentStoreContract",
     "DeskStateMachine",
     "StorageContract",

@@ -10,14 +10,19 @@ fixture, ``storage``, yielding a fresh, empty backend::
             yield s
             s.close()
 
-Optional behaviour is keyed on ``Storage.capabilities``: a test needing
-``"transactions"`` (rollback) or ``"concurrent_writers"`` (two units of work
-at once from two threads) skips, saying why, on a backend without it.
+Transactions, rollback and conflict detection are guarantees, tested on every
+backend. Only the optional capabilities named in
+:data:`~supportkit.testing.STORAGE_CAPABILITIES` (``durable``,
+``concurrent_writers``, ``concurrent_processes``, ``sql``, ...) skip, with the
+reason, on a backend that does not declare them. ``durable`` and
+``concurrent_processes`` are checked by opening the same data again: override
+the ``storage_opener`` fixture with a picklable callable that does.
 """
 
 from __future__ import annotations
 
 from ._contract_desks import DeskContract
+from ._contract_guarantees import GuaranteeContract
 from ._contract_outbox import OutboxContract
 from ._contract_raw_claims import RawInboundClaimsContract
 from ._contract_records import RecordContract
@@ -34,5 +39,6 @@ class StorageContract(
     TypedRecordContract,
     RawInboundClaimsContract,
     DeskContract,
+    GuaranteeContract,
 ):
     """Base class of a backend's contract tests; override the ``storage`` fixture."""

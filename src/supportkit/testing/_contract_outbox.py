@@ -56,7 +56,6 @@ class OutboxContract(ContractBase):
             assert uow.pending_events() == []
 
     def test_rolled_back_marking_leaves_events_pending_in_order(self, storage: Storage) -> None:
-        self.require(storage, "transactions")
         with storage.unit_of_work() as uow:
             seqs = uow.add_events([_event("t1", n) for n in range(4)])
             uow.commit()

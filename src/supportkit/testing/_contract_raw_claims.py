@@ -59,7 +59,6 @@ class RawInboundClaimsContract(ContractBase):
             uow.commit()
 
     def test_a_rolled_back_claim_is_not_held(self, storage: Storage) -> None:
-        self.require(storage, "transactions")
         _stored(storage, RawInbound("r1", "email", _at(1), b"one"))
         with storage.unit_of_work() as uow:
             assert uow.claim_raw_inbound("r1", _at(2), _at(2) + _LEASE) is not None

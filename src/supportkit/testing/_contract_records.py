@@ -146,7 +146,6 @@ class RecordContract(ContractBase):
             uow.set_message_external_id("no-such-message", "<x@desk>")
 
     def test_a_rolled_back_external_id_is_forgotten(self, storage: Storage) -> None:
-        self.require(storage, "transactions")
         with storage.unit_of_work() as uow:
             uow.add_message(_message("t1", 1))
             uow.commit()

@@ -143,7 +143,6 @@ class TicketContract(ContractBase):
 
     # -- rollback ---------------------------------------------------------------------------
     def test_rollback_discards_everything(self, storage: Storage) -> None:
-        self.require(storage, "transactions")
         t = self.add(storage)
         with storage.unit_of_work() as uow:
             uow.add_customer(Customer("c-keep", "Kept", [Identity("email", "keep@example.com")]))
@@ -198,7 +197,6 @@ class TicketContract(ContractBase):
             assert uow.add_raw_inbound(RawInbound("r1", "email", T0, b"raw", "<raw@x>"))
 
     def test_an_exception_in_the_block_rolls_back(self, storage: Storage) -> None:
-        self.require(storage, "transactions")
 
         class Boom(Exception):
             pass
@@ -214,7 +212,6 @@ class TicketContract(ContractBase):
             uow.get_ticket("boom")
 
     def test_explicit_rollback_discards_writes(self, storage: Storage) -> None:
-        self.require(storage, "transactions")
         with storage.unit_of_work() as uow:
             uow.kv_put("ns", "k", 1)
             uow.rollback()
