@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
@@ -87,6 +88,8 @@ class DeskCore:
         )
         self._timer_handlers: dict[str, TimerHandler] = {}
         self._to_mark: list[int] = []
+        #: the threads sharing this desk (a WSGI server's) take and return marks under it
+        self._marks_lock = threading.Lock()
         if outbox_mark_batch < 1:
             raise ConfigurationError("outbox_mark_batch must be at least 1")
         self.outbox_mark_batch = outbox_mark_batch
@@ -166,23 +169,39 @@ class DeskCore:
         Public so that extensions can add use cases with the same guarantees.
         *now* overrides the clock for this use case (``tick`` passes its instant).
         """
-        marking = self._to_mark if len(self._to_mark) >= self.outbox_mark_batch else []
-        with self.storage.unit_of_work() as uow:
-            if marking:
-                uow.mark_published(marking)
-            ctx = DeskContext(self, uow, ensure_utc(now or self.clock.now()))
-            result = use_case(ctx)
-            ctx.flush()
-            uow.commit()
-        if marking:
-            self._to_mark = []
+        marking = self._take_marks(self.outbox_mark_batch)
+        try:
+            with self.storage.unit_of_work() as uow:
+                if marking:
+                    uow.mark_published(marking)
+                ctx = DeskContext(self, uow, ensure_utc(now or self.clock.now()))
+                result = use_case(ctx)
+                ctx.flush()
+                uow.commit()
+        except BaseException:
+            self._return_marks(marking)
+            raise
         self.storage.when_committed(ctx.stored, self._publish)
         return result
+
+    def _take_marks(self, at_least: int) -> list[int]:
+        """The delivered events' sequence numbers to mark published, if at least *at_least*."""
+        with self._marks_lock:
+            if not self._to_mark or len(self._to_mark) < at_least:
+                return []
+            marks, self._to_mark = self._to_mark, []
+            return marks
+
+    def _return_marks(self, marks: list[int]) -> None:
+        if marks:
+            with self._marks_lock:
+                self._to_mark[:0] = marks
 
     def _publish(self, stored: Sequence[StoredEvent]) -> None:
         for se in stored:
             self._deliver(se.event)
-            self._to_mark.append(se.seq)
+            with self._marks_lock:
+                self._to_mark.append(se.seq)
 
     def _deliver(self, event: DomainEvent) -> None:
         typed = self.signals.typed.get(event_type(event))
@@ -211,12 +230,16 @@ class DeskCore:
         delivery is at least once: after a crash a subscriber may see up to one
         batch again. Returns the number published.
         """
-        with self.storage.unit_of_work() as uow:
-            if self._to_mark:
-                uow.mark_published(self._to_mark)
-            pending = uow.pending_events(limit)
-            uow.commit()
-        self._to_mark = []
+        marking = self._take_marks(1)
+        try:
+            with self.storage.unit_of_work() as uow:
+                if marking:
+                    uow.mark_published(marking)
+                pending = uow.pending_events(limit)
+                uow.commit()
+        except BaseException:
+            self._return_marks(marking)
+            raise
         for se in pending:
             self._deliver(se.event)
         with self.storage.unit_of_work() as uow:
@@ -237,11 +260,15 @@ class DeskCore:
 
     def flush_outbox(self) -> None:
         """Mark delivered events as published now (otherwise done with the next use case)."""
-        if self._to_mark:
-            with self.storage.unit_of_work() as uow:
-                uow.mark_published(self._to_mark)
-                uow.commit()
-            self._to_mark = []
+        marking = self._take_marks(1)
+        if marking:
+            try:
+                with self.storage.unit_of_work() as uow:
+                    uow.mark_published(marking)
+                    uow.commit()
+            except BaseException:
+                self._return_marks(marking)
+                raise
 
     # ------------------------------------------------------------------ time
     def tick(self, now: datetime | None = None, *, limit: int = 1000) -> int:

@@ -7,7 +7,6 @@ Locally the test skips when Chromium is not installed; under CI=true it must run
 
 from __future__ import annotations
 
-import importlib.util
 import socket
 import threading
 import time
@@ -21,18 +20,14 @@ import uvicorn
 from supportkit import SupportDesk
 from supportkit.policies import always_open
 
+from . import load_example
 from .cdp import Browser, find_chromium, in_ci
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "webhook_app.py"
 
 
 def _example() -> ModuleType:  # a fresh module: it reads SUPPORTKIT_BASE_URL at import
-    spec = importlib.util.spec_from_file_location("webhook_app_browser", EXAMPLE)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_example(EXAMPLE, "webhook_app_browser")
 
 
 @pytest.fixture
