@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import tomllib
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
 from supportkit.knowledge import KnowledgeBase, SearchIndex
@@ -27,10 +29,33 @@ def load_articles() -> list[dict[str, Any]]:
     return articles
 
 
-def load_questions() -> list[dict[str, str]]:
-    with (DATA / "questions.toml").open("rb") as f:
-        questions: list[dict[str, str]] = tomllib.load(f)["question"]
-    return questions
+@attrs.frozen
+class Question:
+    """A labelled customer question: the articles that answer it (none: nothing does)."""
+
+    locale: str
+    text: str
+    answers: frozenset[str]
+
+    @property
+    def half(self) -> str:
+        """``dev`` or ``test``: fixed by a hash of the text, never chosen by hand."""
+        digest = hashlib.sha256(f"{self.locale}\n{self.text}".encode()).digest()
+        return "dev" if digest[0] % 2 == 0 else "test"
+
+
+def load_questions(*, answerable: bool = True) -> list[Question]:
+    """The labelled questions (only answerable ones unless *answerable* is false)."""
+    questions: dict[tuple[str, str], set[str]] = {}
+    for locale in ("en", "ru"):
+        with (DATA / f"questions_{locale}.toml").open("rb") as f:
+            for key, texts in tomllib.load(f)["answers"].items():
+                for text in texts:
+                    found = questions.setdefault((locale, text), set())
+                    if key != "none":
+                        found.add(key)
+    out = [Question(loc, text, frozenset(keys)) for (loc, text), keys in questions.items()]
+    return [q for q in out if q.answers] if answerable else out
 
 
 def key_source() -> Callable[[], str]:
