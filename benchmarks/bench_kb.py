@@ -6,20 +6,22 @@ with its sentences shuffled, a product name added to the title and a few
 words from the rest of the corpus mixed into the body), it times:
 
 - ``fts5-index``: ``FTS5SearchIndex.search(question, locale, 10)``: the
-  whole path: Snowball analysis of the question, the MATCH query with the
-  locale filter and weighted ``bm25()``, hit objects.
+  whole path: analysis of the question (lemmas, stems), typo correction
+  against the index vocabulary, synonym expansion (the starter list), roots,
+  the MATCH query with the locale filter and weighted ``bm25()``, hit objects.
 - ``kb-fts5``: ``KnowledgeBase.search`` over that index (adds the article
   look-up per hit).
-- ``raw-fts5`` (the floor): ``SELECT rowid FROM kb_search WHERE
-  kb_search MATCH ? ORDER BY bm25(kb_search) LIMIT 10`` on the same rows,
-  with the MATCH expression (the stemmed terms OR-ed) prepared outside the
-  timing; no locale filter, no weights, no id look-up.
+- ``raw-fts5`` (the floor the issue names): a plain FTS5 table of Snowball
+  stems of title, tags and body (no stop-word removal, no roots) on the same
+  articles, ``SELECT rowid FROM plain WHERE plain MATCH ? ORDER BY bm25(plain)
+  LIMIT 10`` with the MATCH expression (the question's stems OR-ed) prepared
+  outside the timing; no locale filter, no weights, no id look-up.
 - ``memory-bm25``: ``MemorySearchIndex.search`` (pure Python) on the same articles.
 
-Queries are the 67 test questions (English and Russian), repeated for
+Queries are the labelled questions of ``tests/data/kb/questions_*.toml``
+(English and Russian, with the unanswerable ones), repeated for
 ``--rounds`` rounds after a warm-up. The database is a file in WAL mode,
-warm in the page cache. Targets: fts5-index p95 within 2x of the floor and
-under 5 ms.
+warm in the page cache. Target: fts5-index p95 within 2x of the floor.
 
     .venv/bin/python benchmarks/bench_kb.py                # 1k and 10k
     .venv/bin/python benchmarks/bench_kb.py --sizes 1000 --rounds 5
@@ -66,8 +68,11 @@ def load() -> tuple[list[dict[str, object]], list[dict[str, str]]]:
     for locale in ("en", "ru"):
         with (DATA / f"articles_{locale}.toml").open("rb") as f:
             articles += [{**a, "locale": locale} for a in tomllib.load(f)["article"]]
-    with (DATA / "questions.toml").open("rb") as f:
-        questions = tomllib.load(f)["question"]
+    questions = []
+    for locale in ("en", "ru"):
+        with (DATA / f"questions_{locale}.toml").open("rb") as f:
+            for texts in tomllib.load(f)["answers"].values():
+                questions += [{"text": t, "locale": locale} for t in texts]
     return articles, questions
 
 
@@ -147,7 +152,7 @@ def run(
     _, questions = load()
     queries = [(q["text"], q["locale"]) for q in questions]
     docs = generate(n)
-    analyzer = Analyzer()
+    analyzer = Analyzer()  # lemmas when pymorphy3 is installed
     with tempfile.TemporaryDirectory() as tmp:
         conn = sqlite3.connect(Path(tmp) / "kb.sqlite", isolation_level=None)
         conn.execute("PRAGMA journal_mode=WAL")
@@ -167,13 +172,21 @@ def run(
         conn.execute(f"INSERT INTO {index.table}({index.table}) VALUES ('optimize')")
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
-        memory = MemorySearchIndex(analyzer)
+        memory = MemorySearchIndex(analyzer, planner=index.planner)
         for d in docs:
             memory.add(d)
 
-        prepared = {q: fts5_query(analyzer.terms(q)) for q, _ in queries}
-        t = index.table
-        sql = f"SELECT rowid FROM {t} WHERE {t} MATCH ? ORDER BY bm25({t}) LIMIT 10"
+        plain = Analyzer(stop_words=(), lemmas=False, root_length=0)
+        conn.execute("CREATE VIRTUAL TABLE plain USING fts5(text)")
+        conn.execute("BEGIN")
+        for d in docs:
+            text = " ".join(plain.terms(f"{d.title} {' '.join(d.tags)} {d.body}"))
+            conn.execute("INSERT INTO plain (text) VALUES (?)", (text,))
+        conn.execute("COMMIT")
+        conn.execute("INSERT INTO plain(plain) VALUES ('optimize')")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        prepared = {q: fts5_query(plain.terms(q) or ["none"]) for q, _ in queries}
+        sql = "SELECT rowid FROM plain WHERE plain MATCH ? ORDER BY bm25(plain) LIMIT 10"
         results = compare(
             {
                 "fts5-index": lambda q, loc: index.search(q, loc, 10),
@@ -194,7 +207,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000])
-    parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument(
         "--clock",
         choices=["wall", "cpu"],
@@ -207,10 +220,12 @@ def main() -> None:
     print(
         f"# KB search latency (ms), Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}"
     )
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    n_questions = len(load()[1])
+    load_avg = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(
-        f"# {args.clock} clock, median of {args.rounds} rounds, each 67 questions per backend; "
-        f"{os.cpu_count()} CPUs, load average {load:.2f} at start\n"
+        f"# {args.clock} clock, median of {args.rounds} rounds, each {n_questions} questions "
+        "per backend; "
+        f"{os.cpu_count()} CPUs, load average {load_avg:.2f} at start\n"
     )
     print("| articles | backend | p50 | p95 | p99 | mean | p95 / floor p95 |")
     print("|---:|---|---:|---:|---:|---:|---:|")
@@ -225,10 +240,10 @@ def main() -> None:
                 f"{f['mean']:.3f} | {f['p95'] / floor:.2f}x |"
             )
         p95 = r["fts5-index"]["p95"]
-        ok = p95 <= 2 * floor and p95 < 5.0
+        ok = p95 <= 2 * floor
         verdicts.append(
             f"{n:,} articles: fts5-index p95 {p95:.3f} ms vs floor {floor:.3f} ms "
-            f"({p95 / floor:.2f}x) -> {'meets' if ok else 'MISSES'} target (<=2x and <5 ms); "
+            f"({p95 / floor:.2f}x) -> {'meets' if ok else 'MISSES'} target (<=2x); "
             f"index build {build_s:.2f} s"
         )
     print()

@@ -37,6 +37,8 @@ def any_index(request: pytest.FixtureRequest) -> Iterator[SearchIndex]:
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     lines = config.stash.get(QUALITY_KEY, [])
     if lines:
-        terminalreporter.section("knowledge base search quality (expected article in top 3)")
+        terminalreporter.section(
+            "knowledge base search quality (labelled question set, dev and test halves)"
+        )
         for line in lines:
             terminalreporter.write_line(line)

@@ -11,7 +11,13 @@ import pytest
 from kb_testdata import QUALITY_KEY, T0, key_source, load_questions, seed
 
 from supportkit.domain import ConfigurationError
-from supportkit.knowledge import KNOWLEDGE_SCHEMA, ArticleNotFound, KnowledgeBase
+from supportkit.knowledge import (
+    KNOWLEDGE_SCHEMA,
+    Analyzer,
+    ArticleNotFound,
+    KnowledgeBase,
+    Synonyms,
+)
 from supportkit.storage.memory import MemoryStorage
 from supportkit.storage.sqlite import SQLiteStorage
 from tests.pg import pg_schema
@@ -124,9 +130,9 @@ def test_search_quality_on_the_persistent_sqlite_index(
 ) -> None:
     storage = SQLiteStorage(tmp_path / "kb.sqlite3", components=[KNOWLEDGE_SCHEMA])
     kb = seed(KnowledgeBase.on(storage, id_source=key_source()))
-    questions = [q for q in load_questions() if q["locale"] == locale]
+    questions = [q for q in load_questions() if q.locale == locale]
     hits = sum(
-        q["expected"] in [m.article.id for m in kb.search(q["text"], locale=locale, limit=3)]
+        bool(q.answers & {m.article.id for m in kb.search(q.text, locale=locale, limit=3)})
         for q in questions
     )
     figure = (
@@ -135,4 +141,32 @@ def test_search_quality_on_the_persistent_sqlite_index(
     print(figure)
     request.config.stash.setdefault(QUALITY_KEY, []).append(figure)
     assert hits / len(questions) >= 0.90, figure
+    storage.close()
+
+
+def test_desk_synonyms_are_stored_and_used_by_every_process(make_storage: Any) -> None:
+    kb = KnowledgeBase.on(make_storage(), synonyms=Synonyms())
+    kb.create(title="Reimbursement", body="Ask finance.", locale="en", at=T0, publish=True)
+    assert kb.search("refund", locale="en") == []
+    kb.set_synonyms(Synonyms([["refund", "reimbursement"]]))
+    assert [m.article.title for m in kb.search("refund", locale="en")] == ["Reimbursement"]
+    # another process (a new knowledge base on the same database) reads the stored list
+    other = KnowledgeBase.on(make_storage(), synonyms=Synonyms())
+    assert other.synonyms() == Synonyms([["refund", "reimbursement"]])
+    assert [m.article.title for m in other.search("refund", locale="en")] == ["Reimbursement"]
+    # an edit there reaches the first one at its next search, without re-indexing
+    other.set_synonyms(Synonyms())
+    assert kb.search("refund", locale="en") == []
+
+
+def test_sqlite_index_made_by_an_older_analyzer_is_rebuilt_on_first_use(tmp_path: Path) -> None:
+    path = tmp_path / "kb.sqlite3"
+    storage = SQLiteStorage(path, components=[KNOWLEDGE_SCHEMA])
+    kb = KnowledgeBase.on(storage, analyzer=Analyzer(lemmas=False, root_length=0))
+    kb.create(title="Люди", body="Сотрудники поддержки.", locale="ru", at=T0, publish=True)
+    storage.close()
+    # reopened with lemmas and roots: "человек" is the lemma of "люди", found after the rebuild
+    storage = SQLiteStorage(path, components=[KNOWLEDGE_SCHEMA])
+    kb = KnowledgeBase.on(storage, analyzer=Analyzer(lemmas=True), synonyms=Synonyms())
+    assert [m.article.title for m in kb.search("человек", locale="ru")] == ["Люди"]
     storage.close()

@@ -17,6 +17,7 @@ from supportkit.knowledge import (
     MemorySearchIndex,
     SearchIndex,
 )
+from supportkit.knowledge._stem import ENGLISH_STOP_WORDS, RUSSIAN_STOP_WORDS
 
 
 def doc(article_id: str, title: str, body: str, locale: str = "en", tags=()) -> IndexedDocument:
@@ -31,11 +32,21 @@ def test_analyzer_stems_english_and_russian_by_script_of_each_token() -> None:
     assert terms == ["password", "парол", "api", "ключ", "deliveri", "доставк"]
 
 
-def test_analyzer_drops_stop_words_in_both_languages_and_folds_yo() -> None:
-    assert Analyzer().terms("How do I get my ещё не пришедший счёт?") == [
+def test_analyzer_drops_russian_stop_words_keeps_english_ones_and_folds_yo() -> None:
+    # measured on the question set's development half: see docs/knowledge-base.md
+    assert Analyzer(lemmas=False).terms("How do I get my ещё не пришедший счёт?") == [
+        "how",
+        "do",
+        "get",
+        "my",
         "пришедш",
         "счет",
     ]
+
+
+def test_analyzer_drops_the_stop_words_it_is_given() -> None:
+    analyzer = Analyzer(stop_words=ENGLISH_STOP_WORDS | RUSSIAN_STOP_WORDS, lemmas=False)
+    assert analyzer.terms("How do I get my ещё не пришедший счёт?") == ["пришедш", "счет"]
 
 
 def test_analyzer_keeps_numbers_such_as_http_status_codes() -> None:
@@ -92,8 +103,8 @@ def test_removed_documents_are_no_longer_found_and_unknown_ids_are_ignored(
 
 
 def test_query_of_stop_words_only_finds_nothing(any_index: SearchIndex) -> None:
-    any_index.add(doc("a", "The", "and or the"))
-    assert any_index.search("the and", "en") == []
+    any_index.add(doc("a", "И", "и в на", "ru"))
+    assert any_index.search("и на", "ru") == []
 
 
 def test_limit_must_be_positive(any_index: SearchIndex) -> None:
@@ -142,10 +153,10 @@ def test_fts5_index_survives_reopening_the_same_database(tmp_path) -> None:
 def test_fts5_and_memory_give_the_same_top_three_for_every_test_question(
     memory_kb: KnowledgeBase, fts5_kb: KnowledgeBase
 ) -> None:
-    for q in load_questions():
-        mem = memory_kb.search(q["text"], locale=q["locale"], limit=3)
-        fts = fts5_kb.search(q["text"], locale=q["locale"], limit=3)
-        assert [m.article.id for m in mem] == [m.article.id for m in fts], q["text"]
+    for q in load_questions(answerable=False):
+        mem = memory_kb.search(q.text, locale=q.locale, limit=3)
+        fts = fts5_kb.search(q.text, locale=q.locale, limit=3)
+        assert [m.article.id for m in mem] == [m.article.id for m in fts], q.text
         assert [m.score for m in mem] == pytest.approx([m.score for m in fts])
 
 

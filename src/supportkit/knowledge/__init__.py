@@ -52,9 +52,17 @@ from ._macros import (
     SetPriority,
     apply_field_actions,
 )
-from ._search import BM25Parameters, IndexedDocument, MemorySearchIndex, SearchHit, SearchIndex
-from ._stem import Analyzer
+from ._search import (
+    BM25Parameters,
+    IndexedDocument,
+    MemorySearchIndex,
+    QueryPlanner,
+    SearchHit,
+    SearchIndex,
+)
+from ._stem import Analyzer, lemmas_available
 from ._store import ArticleStore
+from ._synonyms import Synonyms
 from ._training import TrainingOffers, TrainingSession, TrainingSignupRefused
 
 __all__ = [
@@ -102,6 +110,7 @@ __all__ = [
     "MacroContext",
     "MacroResult",
     "MemorySearchIndex",
+    "QueryPlanner",
     "RemoveTags",
     "RetrievalAnswerer",
     "SearchHit",
@@ -109,11 +118,13 @@ __all__ = [
     "SetCategory",
     "SetCustomField",
     "SetPriority",
+    "Synonyms",
     "TrainingOffers",
     "TrainingSession",
     "TrainingSignupRefused",
     "TriageOnRegistration",
     "apply_field_actions",
     "complaint_lifecycle",
+    "lemmas_available",
     "open_complaint_ticket",
 ]

@@ -15,6 +15,8 @@ import attrs
 from supportkit.domain._errors import ValidationError
 from supportkit.domain._model import ensure_utc
 
+from ._search import IndexedDocument
+
 __all__ = ["Article", "ArticleStatus", "ArticleVersion", "HelpfulnessVotes"]
 
 MAX_TITLE = 300
@@ -130,3 +132,8 @@ class Article:
     @property
     def is_published(self) -> bool:
         return self.status is ArticleStatus.PUBLISHED
+
+
+def indexed_document(article: Article) -> IndexedDocument:
+    """What the search index keeps of a published article (its current version)."""
+    return IndexedDocument(article.id, article.locale, article.title, article.body, article.tags)

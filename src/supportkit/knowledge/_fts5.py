@@ -1,9 +1,12 @@
 """A :class:`~supportkit.knowledge.SearchIndex` on SQLite FTS5 (stdlib ``sqlite3``).
 
 FTS5's own stemmer (``porter``) is English-only, so the table stores text
-already analysed by :class:`~supportkit.knowledge.Analyzer` (Snowball stems
-for English and Russian) and the query is analysed the same way. Ranking is
-FTS5's ``bm25()`` with the same field weights as the in-memory index.
+already analysed by :class:`~supportkit.knowledge.Analyzer` (lemmas and
+Snowball stems for English and Russian, plus the roots column) and the
+question is planned by the same :class:`~supportkit.knowledge.QueryPlanner`
+as in memory (synonyms, typo correction against the table's vocabulary,
+read through an ``fts5vocab`` table). Ranking is FTS5's ``bm25()`` with the
+same field weights as the in-memory index.
 The locale is an indexed column holding one token (weight 0), so the locale
 filter is part of the MATCH and never reads stored rows; that token counts
 in the document length, which the in-memory index mirrors.
@@ -16,11 +19,20 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from collections.abc import Iterable
 
 from supportkit.domain._errors import ConfigurationError, StorageError
 
-from ._search import BM25Parameters, IndexedDocument, SearchHit, check_limit
-from ._stem import Analyzer
+from ._search import (
+    BM25Parameters,
+    IndexedDocument,
+    QueryPlanner,
+    SearchHit,
+    check_limit,
+    document_fields,
+)
+from ._stem import ROOT_MARK, Analyzer
+from ._synonyms import Synonyms
 
 __all__ = ["FTS5SearchIndex", "fts5_query", "fts5_schema", "locale_token"]
 
@@ -32,14 +44,18 @@ def locale_token(locale: str) -> str:
     return "l" + locale.strip().lower().encode("utf-8").hex()
 
 
+COLUMNS = ("title", "tags", "body", "roots", "locale")
+
+
 def fts5_schema(table: str) -> list[str]:
     """The statements creating the index tables (a storage schema component runs them)."""
     return [
         f"CREATE TABLE IF NOT EXISTS {table}_docs "
         "(rid INTEGER PRIMARY KEY, article_id TEXT NOT NULL UNIQUE)",
         f"CREATE VIRTUAL TABLE IF NOT EXISTS {table} USING fts5("
-        "title, tags, body, locale, "
-        "tokenize = 'unicode61 remove_diacritics 0')",
+        f"{', '.join(COLUMNS)}, "
+        f"tokenize = \"unicode61 remove_diacritics 0 tokenchars '{ROOT_MARK}'\")",
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS {table}_vocab USING fts5vocab({table}, 'row')",
     ]
 
 
@@ -63,6 +79,8 @@ class FTS5SearchIndex:
         table: str = "kb_search",
         analyzer: Analyzer | None = None,
         params: BM25Parameters | None = None,
+        synonyms: Synonyms | None = None,
+        planner: QueryPlanner | None = None,
         create: bool = True,
     ) -> None:
         if not _IDENTIFIER.fullmatch(table):
@@ -74,6 +92,7 @@ class FTS5SearchIndex:
         self.table = table
         self.analyzer = analyzer or Analyzer()
         self.params = params or BM25Parameters()
+        self.planner = planner or QueryPlanner(self.analyzer, synonyms)
         p = self.params
         if (p.k1, p.b) != (1.2, 0.75):
             raise ConfigurationError(
@@ -85,17 +104,46 @@ class FTS5SearchIndex:
         # in the ranking query would read every matching row's content.
         self._search_sql = (
             f"SELECT d.article_id, r.rank FROM (SELECT rowid AS rid, "
-            f"bm25({table}, ?, ?, ?, 0.0) AS rank FROM {table} WHERE {table} MATCH ? "
+            f"bm25({table}, ?, ?, ?, ?, 0.0) AS rank FROM {table} WHERE {table} MATCH ? "
             f"ORDER BY rank LIMIT ?) AS r JOIN {table}_docs AS d ON d.rid = r.rid "
             "ORDER BY r.rank"
         )
-        self._weights = (p.title_weight, p.tags_weight, p.body_weight)
+        self._weights = p.weights
         if create:
             self._create()
+
+    def known(self, terms: Iterable[str]) -> set[str]:
+        """Which of *terms* some indexed article contains (typo correction's vocabulary)."""
+        wanted = list(dict.fromkeys(terms))
+        if not wanted:
+            return set()
+        marks = ", ".join("?" * len(wanted))
+        rows = self._read(f"SELECT term FROM {self.table}_vocab WHERE term IN ({marks})", wanted)
+        return {str(r[0]) for r in rows}
+
+    def starting_with(self, head: str) -> list[tuple[str, int]]:
+        """Indexed terms starting with *head*, with their article counts."""
+        rows = self._read(
+            f"SELECT term, doc FROM {self.table}_vocab WHERE term >= ? AND term < ?",
+            (head, head + "\U0010ffff"),
+        )
+        return [(str(r[0]), int(r[1])) for r in rows]  # type: ignore[call-overload]
+
+    def _read(self, sql: str, params: Iterable[object]) -> list[tuple[object, ...]]:
+        try:
+            return list(self.connection.execute(sql, tuple(params)).fetchall())
+        except sqlite3.Error as exc:
+            raise StorageError(f"could not read the search vocabulary: {exc}") from exc
 
     def _create(self) -> None:
         t = self.table
         try:
+            columns = [r[1] for r in self.connection.execute(f"PRAGMA table_info({t})")]
+            if columns and tuple(columns) != COLUMNS:
+                raise ConfigurationError(
+                    f"FTS5 table {t!r} was made by an older supportkit (columns {columns}); "
+                    f"drop {t} and {t}_docs and index the articles again"
+                )
             for statement in fts5_schema(t):
                 self.connection.execute(statement)
         except sqlite3.Error as exc:
@@ -105,13 +153,8 @@ class FTS5SearchIndex:
             ) from exc
 
     def add(self, document: IndexedDocument) -> None:
-        a = self.analyzer
-        row = (
-            " ".join(a.terms(document.title)),
-            " ".join(a.terms(" ".join(document.tags))),
-            " ".join(a.terms(document.body)),
-            locale_token(document.locale),
-        )
+        fields = document_fields(self.analyzer, document)
+        row = (*(" ".join(f) for f in fields), locale_token(document.locale))
         t = self.table
         try:
             self._remove(document.article_id)
@@ -119,7 +162,7 @@ class FTS5SearchIndex:
                 f"INSERT INTO {t}_docs (article_id) VALUES (?)", (document.article_id,)
             )
             self.connection.execute(
-                f"INSERT INTO {t} (rowid, title, tags, body, locale) VALUES (?, ?, ?, ?, ?)",
+                f"INSERT INTO {t} (rowid, {', '.join(COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?)",
                 (cur.lastrowid, *row),
             )
         except sqlite3.Error as exc:
@@ -142,10 +185,18 @@ class FTS5SearchIndex:
 
     def search(self, query: str, locale: str | None = None, limit: int = 10) -> list[SearchHit]:
         check_limit(limit)
-        terms = self.analyzer.terms(query)
-        if not terms:
+        plan = self.planner.plan(query, self)
+        hits = self._run(query, plan, locale, limit)
+        if not hits:
+            retry = self.planner.retry_plan(query, self, plan)
+            if retry is not None:
+                hits = self._run(query, retry, locale, limit)
+        return hits
+
+    def _run(self, query: str, plan: list[str], locale: str | None, limit: int) -> list[SearchHit]:
+        if not plan:
             return []
-        match = "{title tags body} : (" + fts5_query(terms) + ")"
+        match = "{title tags body roots} : (" + fts5_query(plan) + ")"
         if locale is not None:
             match = f"locale : {locale_token(locale)} AND {match}"
         try:

@@ -15,13 +15,14 @@ from typing import TYPE_CHECKING, Protocol
 
 import attrs
 
-from supportkit.domain._errors import NotFound, ValidationError
+from supportkit.domain._errors import ConfigurationError, NotFound, ValidationError
 from supportkit.domain._model import ensure_utc
 
-from ._article import Article, ArticleStatus, ArticleVersion, HelpfulnessVotes
-from ._search import BM25Parameters, IndexedDocument, MemorySearchIndex, SearchIndex
+from ._article import Article, ArticleStatus, ArticleVersion, HelpfulnessVotes, indexed_document
+from ._search import BM25Parameters, MemorySearchIndex, QueryPlanner, SearchIndex
 from ._stem import Analyzer
 from ._store import ArticleStore, DictArticleStore
+from ._synonyms import Synonyms
 
 if TYPE_CHECKING:
     from supportkit.ports._storage import Storage
@@ -66,15 +67,38 @@ def _found(store: ArticleStore, article_id: str) -> Article:
 
 
 class _Backend(Protocol):
+    default_synonyms: Synonyms
+
     def session(self) -> AbstractContextManager[tuple[ArticleStore, SearchIndex]]: ...
+
+    def use_synonyms(self, synonyms: Synonyms) -> None: ...
+
+
+def _planner(index: SearchIndex) -> QueryPlanner:
+    planner = getattr(index, "planner", None)
+    if not isinstance(planner, QueryPlanner):
+        raise ConfigurationError(
+            f"{type(index).__name__} has no QueryPlanner, so it cannot use a synonym list; "
+            "use MemorySearchIndex or FTS5SearchIndex, or give the index a 'planner' attribute"
+        )
+    return planner
 
 
 class _InProcess:
     """The plain knowledge base: articles in a dict, the index updated directly."""
 
-    def __init__(self, index: SearchIndex) -> None:
+    def __init__(self, index: SearchIndex, synonyms: Synonyms | None) -> None:
         self.store = DictArticleStore()
         self.index = index
+        planner = getattr(index, "planner", None)
+        if synonyms is not None:
+            _planner(index).synonyms = synonyms
+        self.default_synonyms = (
+            planner.synonyms if isinstance(planner, QueryPlanner) else Synonyms()
+        )
+
+    def use_synonyms(self, synonyms: Synonyms) -> None:
+        _planner(self.index).synonyms = synonyms
 
     @contextmanager
     def session(self) -> Iterator[tuple[ArticleStore, SearchIndex]]:
@@ -90,7 +114,8 @@ class KnowledgeBase:
 
     *id_source* makes article ids (default: ``kb-1``, ``kb-2``, ... from the
     knowledge base's revision counter, so ids stay unique across restarts of
-    a stored knowledge base).
+    a stored knowledge base). *synonyms*: the desk's synonym list until
+    :meth:`set_synonyms` stores another (default: :meth:`Synonyms.starter`).
     """
 
     def __init__(
@@ -98,10 +123,11 @@ class KnowledgeBase:
         index: SearchIndex | None = None,
         *,
         id_source: Callable[[], str] | None = None,
+        synonyms: Synonyms | None = None,
     ) -> None:
         self.index: SearchIndex = index if index is not None else MemorySearchIndex()
         self._ids = id_source
-        self._backend: _Backend = _InProcess(self.index)
+        self._backend: _Backend = _InProcess(self.index, synonyms)
 
     @classmethod
     def on(
@@ -111,6 +137,7 @@ class KnowledgeBase:
         id_source: Callable[[], str] | None = None,
         analyzer: Analyzer | None = None,
         params: BM25Parameters | None = None,
+        synonyms: Synonyms | None = None,
     ) -> KnowledgeBase:
         """A knowledge base kept in *storage* (memory, SQLite or PostgreSQL).
 
@@ -119,7 +146,7 @@ class KnowledgeBase:
         """
         from ._kb_storage import StorageBackend
 
-        backend = StorageBackend(storage, analyzer=analyzer, params=params)
+        backend = StorageBackend(storage, analyzer=analyzer, params=params, synonyms=synonyms)
         kb = cls(backend.memory_index, id_source=id_source)
         kb._backend = backend
         return kb
@@ -166,7 +193,7 @@ class KnowledgeBase:
             )
         store.save(article, revision)
         if article.is_published:
-            index.add(self._document(article))
+            index.add(indexed_document(article))
 
     def _change(
         self, article_id: str, change: Callable[[Article], None], *, reindex: bool
@@ -178,7 +205,7 @@ class KnowledgeBase:
             store.save(article, revision)
             if reindex:
                 if article.is_published:
-                    index.add(self._document(article))
+                    index.add(indexed_document(article))
                 else:
                     index.remove(article.id)
         return article
@@ -267,6 +294,25 @@ class KnowledgeBase:
         query = f"{subject}\n{text[:MAX_SUGGEST_QUERY]}"
         return self.search(query, locale=locale, limit=limit)
 
+    # -- synonyms -----------------------------------------------------------
+
+    def synonyms(self) -> Synonyms:
+        """The desk's synonym list: the stored one, else the one the KB was built with."""
+        with self._backend.session() as (store, _):
+            groups = store.synonyms()
+        return self._backend.default_synonyms if groups is None else Synonyms(groups)
+
+    def set_synonyms(self, synonyms: Synonyms) -> None:
+        """Store the desk's synonym list; searches use it from now on (no re-indexing).
+
+        >>> kb = KnowledgeBase()
+        >>> kb.set_synonyms(Synonyms.starter().with_group("invoice", "bill", "счёт"))
+        """
+        with self._backend.session() as (store, _):
+            store.next_revision()
+            store.save_synonyms([list(g) for g in synonyms.groups])
+        self._backend.use_synonyms(synonyms)
+
     # -- did this help? -----------------------------------------------------
 
     def record_vote(self, article_id: str, *, helped: bool) -> HelpfulnessVotes:
@@ -279,9 +325,3 @@ class KnowledgeBase:
         with self._backend.session() as (store, _):
             _found(store, article_id)
             return store.votes(article_id)
-
-    @staticmethod
-    def _document(article: Article) -> IndexedDocument:
-        return IndexedDocument(
-            article.id, article.locale, article.title, article.body, article.tags
-        )

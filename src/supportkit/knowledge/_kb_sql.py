@@ -32,6 +32,8 @@ __all__ = ["FTS_TABLE", "KNOWLEDGE_SCHEMA", "SqlArticleStore"]
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 FTS_TABLE = "sk_kb_search"
+NS_META = "kb"  # the key-value namespace KvArticleStore uses too
+KEY_SYNONYMS = "synonyms"
 
 
 def _v1(dialect: str) -> list[str]:
@@ -78,6 +80,24 @@ def _v1(dialect: str) -> list[str]:
     return stmts
 
 
+def _v2(dialect: str) -> list[str]:
+    # the index gains a roots column and a vocabulary (typo tolerance); the
+    # 'analyzer' mark 0 makes the knowledge base index every article again
+    stmts = ["INSERT INTO sk_kb_meta (name, value) VALUES ('analyzer', 0)"]
+    if dialect == "sqlite":  # the same tables FTS5SearchIndex(create=True) makes
+        stmts = [
+            f"DROP TABLE {FTS_TABLE}",
+            f"DROP TABLE {FTS_TABLE}_docs",
+            f"CREATE TABLE {FTS_TABLE}_docs "
+            "(rid INTEGER PRIMARY KEY, article_id TEXT NOT NULL UNIQUE)",
+            f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5(title, tags, body, roots, locale, "
+            "tokenize = \"unicode61 remove_diacritics 0 tokenchars '~'\")",
+            f"CREATE VIRTUAL TABLE {FTS_TABLE}_vocab USING fts5vocab({FTS_TABLE}, 'row')",
+            *stmts,
+        ]
+    return stmts
+
+
 KNOWLEDGE_SCHEMA = SchemaComponent(
     name="knowledge",
     migrations=(
@@ -86,6 +106,12 @@ KNOWLEDGE_SCHEMA = SchemaComponent(
             "knowledge base articles, versions, votes (and the FTS5 index on SQLite)",
             _v1("sqlite"),
             _v1("postgresql"),
+        ),
+        Migration(
+            2,
+            "search roots, vocabulary and the analyzer mark (the FTS5 index is rebuilt)",
+            _v2("sqlite"),
+            _v2("postgresql"),
         ),
     ),
 )
@@ -199,6 +225,26 @@ class SqlArticleStore:
                         v.editor,
                     ),
                 )
+
+    def analyzer_mark(self) -> int:
+        row = self.uow.one("SELECT value FROM sk_kb_meta WHERE name = 'analyzer'")
+        return 0 if row is None else int(row[0])
+
+    def set_analyzer_mark(self, mark: int) -> None:
+        self.uow.x("UPDATE sk_kb_meta SET value = ? WHERE name = 'analyzer'", (mark,))
+
+    def synonyms(self) -> list[list[str]] | None:
+        row = self.uow.one(
+            "SELECT value FROM sk_kv WHERE namespace = ? AND key = ?", (NS_META, KEY_SYNONYMS)
+        )
+        return None if row is None else list(json.loads(row[0]))
+
+    def save_synonyms(self, groups: list[list[str]]) -> None:
+        self.uow.x(
+            "INSERT INTO sk_kv (namespace, key, value) VALUES (?, ?, ?) "
+            "ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value",
+            (NS_META, KEY_SYNONYMS, json.dumps(groups, ensure_ascii=False)),
+        )
 
     def changed_since(self, revision: int, upto: int) -> list[Article]:
         rows = self.uow.all(

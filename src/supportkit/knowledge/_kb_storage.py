@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -28,10 +29,19 @@ from typing import Any
 from supportkit.domain._errors import ConfigurationError, StorageError
 from supportkit.ports._storage import Storage
 
+from ._article import ArticleStatus, indexed_document
 from ._fts5 import FTS5SearchIndex
-from ._search import BM25Parameters, IndexedDocument, MemorySearchIndex, SearchHit, SearchIndex
+from ._search import (
+    BM25Parameters,
+    IndexedDocument,
+    MemorySearchIndex,
+    QueryPlanner,
+    SearchHit,
+    SearchIndex,
+)
 from ._stem import Analyzer
 from ._store import ArticleStore, KvArticleStore
+from ._synonyms import Synonyms
 
 __all__ = ["StorageBackend"]
 
@@ -60,15 +70,7 @@ class _CatchingUp:
             if upto != b.seen:
                 for article in self.store.changed_since(b.seen, upto):
                     if article.is_published:
-                        b.memory_index.add(
-                            IndexedDocument(
-                                article.id,
-                                article.locale,
-                                article.title,
-                                article.body,
-                                article.tags,
-                            )
-                        )
+                        b.memory_index.add(indexed_document(article))
                     else:
                         b.memory_index.remove(article.id)
                 b.seen = upto
@@ -82,12 +84,17 @@ class StorageBackend:
         *,
         analyzer: Analyzer | None = None,
         params: BM25Parameters | None = None,
+        synonyms: Synonyms | None = None,
     ) -> None:
         self.storage = storage
         self.analyzer = analyzer or Analyzer()
         self.params = params or BM25Parameters()
-        self.memory_index = MemorySearchIndex(self.analyzer, self.params)
+        self.planner = QueryPlanner(self.analyzer, synonyms)
+        self.default_synonyms = self.planner.synonyms
+        self.memory_index = MemorySearchIndex(self.analyzer, self.params, planner=self.planner)
         self.seen = 0
+        self.synonyms_seen = -1
+        self.fts5_checked = False
         self.lock = threading.Lock()
         dialect = getattr(storage, "dialect", None)
         self.sql = dialect in ("sqlite", "postgresql")
@@ -119,7 +126,37 @@ class StorageBackend:
             yield self._pair(uow)
             uow.commit()
 
+    def use_synonyms(self, synonyms: Synonyms) -> None:
+        with self.lock:
+            self.planner.synonyms = synonyms
+
     def _pair(self, uow: Any) -> tuple[ArticleStore, SearchIndex]:
+        store, index = self._open(uow)
+        self._sync(store, index)
+        return store, index
+
+    def _sync(self, store: ArticleStore, index: SearchIndex) -> None:
+        """Rebuild an FTS5 index made by another analyzer; pick up edited synonyms."""
+        if self.fts5 and not self.fts5_checked:
+            from supportkit.storage._kb_sql import SqlArticleStore
+
+            assert isinstance(store, SqlArticleStore)
+            mark = zlib.crc32(self.analyzer.fingerprint.encode())
+            if store.analyzer_mark() != mark:
+                for article in store.list_articles(None, ArticleStatus.PUBLISHED):
+                    index.add(indexed_document(article))
+                store.set_analyzer_mark(mark)
+            self.fts5_checked = True
+        revision = store.revision()
+        if revision != self.synonyms_seen:
+            groups = store.synonyms()
+            wanted = self.default_synonyms if groups is None else Synonyms(groups)
+            with self.lock:
+                if wanted != self.planner.synonyms:
+                    self.planner.synonyms = wanted
+                self.synonyms_seen = revision
+
+    def _open(self, uow: Any) -> tuple[ArticleStore, SearchIndex]:
         if not self.sql:
             kv = KvArticleStore(uow)
             return kv, _CatchingUp(self, kv)
@@ -133,6 +170,7 @@ class StorageBackend:
             table=FTS_TABLE,
             analyzer=self.analyzer,
             params=self.params,
+            planner=self.planner,
             create=False,
         )
         return store, fts

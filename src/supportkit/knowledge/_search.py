@@ -6,12 +6,20 @@ SQLite one lives in ``_fts5.py``. Both rank with the same BM25 variant as
 SQLite FTS5's ``bm25()`` (per-column weights added into the term frequency,
 document length over all columns, FTS5's IDF floor), so the same question
 gets the same top articles from either.
+
+One definition of what is indexed and what is searched serves every index:
+:func:`document_fields` turns an article into its weighted fields (title,
+tags, body and the roots of all three), and :class:`QueryPlanner` turns a
+question into the terms to look up: analysed terms, unknown ones corrected
+to the nearest indexed term (typo tolerance), the desk's synonyms added,
+then the roots of them all.
 """
 
 from __future__ import annotations
 
 import heapq
 import math
+from collections.abc import Iterable
 from typing import Protocol, runtime_checkable
 
 import attrs
@@ -19,11 +27,14 @@ import attrs
 from supportkit.domain._errors import ValidationError
 
 from ._stem import Analyzer
+from ._synonyms import CompiledSynonyms, Synonyms
+from ._typos import Vocabulary, correct
 
 __all__ = [
     "BM25Parameters",
     "IndexedDocument",
     "MemorySearchIndex",
+    "QueryPlanner",
     "SearchHit",
     "SearchIndex",
 ]
@@ -57,6 +68,12 @@ class BM25Parameters:
     title_weight: float = 3.0
     tags_weight: float = 2.0
     body_weight: float = 1.0
+    roots_weight: float = 0.5
+
+    @property
+    def weights(self) -> tuple[float, float, float, float]:
+        """Weights of the fields in :func:`document_fields` order."""
+        return (self.title_weight, self.tags_weight, self.body_weight, self.roots_weight)
 
 
 @runtime_checkable
@@ -72,6 +89,67 @@ class SearchIndex(Protocol):
     def search(self, query: str, locale: str | None = None, limit: int = 10) -> list[SearchHit]:
         """Best matches for *query* in *locale* (all locales when None), best first."""
         ...
+
+
+def document_fields(analyzer: Analyzer, document: IndexedDocument) -> list[list[str]]:
+    """The terms of the indexed fields: title, tags, body, and the roots of all three."""
+    title = analyzer.terms(document.title)
+    tags = analyzer.terms(" ".join(document.tags))
+    body = analyzer.terms(document.body)
+    return [title, tags, body, analyzer.roots(title + tags + body)]
+
+
+class QueryPlanner:
+    """Turns a question into the terms an index looks up (one definition for every index).
+
+    *synonyms*: the desk's synonym list (None: the shipped starter list;
+    ``Synonyms()`` for none). *typos*: correct terms no article contains.
+    """
+
+    def __init__(
+        self, analyzer: Analyzer, synonyms: Synonyms | None = None, *, typos: bool = True
+    ) -> None:
+        self.analyzer = analyzer
+        self.typos = typos
+        self.synonyms = synonyms if synonyms is not None else Synonyms.starter()
+
+    @property
+    def synonyms(self) -> Synonyms:
+        return self._synonyms
+
+    @synonyms.setter
+    def synonyms(self, synonyms: Synonyms) -> None:
+        self._synonyms = synonyms
+        self._compiled: CompiledSynonyms = synonyms.compile(self.analyzer)
+
+    def plan(self, query: str, vocabulary: Vocabulary, *, fallback: bool = False) -> list[str]:
+        """The unique terms and roots to search for *query*, in a stable order.
+
+        *fallback*: the question found nothing; correct every unknown term.
+        """
+        a = self.analyzer
+        tokens = a.content_tokens(query)
+        terms = [a.stem(t) for t in tokens]
+        extra, matched = self._compiled.expand(terms)
+        if self.typos:
+            suspects = {
+                term
+                for token, term in zip(tokens, terms, strict=True)
+                if term not in matched and (fallback or a.misspelt(token))
+            }
+            if suspects:
+                terms = correct(terms, vocabulary, suspects)
+                more, _ = self._compiled.expand(terms)
+                extra += more
+        terms += extra
+        return list(dict.fromkeys(terms + a.roots(terms)))
+
+    def retry_plan(self, query: str, vocabulary: Vocabulary, first: list[str]) -> list[str] | None:
+        """The plan for a question whose first plan found nothing, or None if it would not differ."""
+        if not self.typos:
+            return None
+        again = self.plan(query, vocabulary, fallback=True)
+        return again if again != first else None
 
 
 def check_limit(limit: int) -> None:
@@ -100,12 +178,19 @@ class MemorySearchIndex:
     """
 
     def __init__(
-        self, analyzer: Analyzer | None = None, params: BM25Parameters | None = None
+        self,
+        analyzer: Analyzer | None = None,
+        params: BM25Parameters | None = None,
+        *,
+        synonyms: Synonyms | None = None,
+        planner: QueryPlanner | None = None,
     ) -> None:
         self.analyzer = analyzer or Analyzer()
         self.params = params or BM25Parameters()
+        self.planner = planner or QueryPlanner(self.analyzer, synonyms)
         self._docs: dict[str, _Doc] = {}
         self._postings: dict[str, dict[str, float]] = {}
+        self._by_head: dict[str, set[str]] = {}
         self._total_length = 0
 
     def __len__(self) -> int:
@@ -116,25 +201,22 @@ class MemorySearchIndex:
 
     def add(self, document: IndexedDocument) -> None:
         self.remove(document.article_id)
-        p = self.params
-        title = self.analyzer.terms(document.title)
-        tags = self.analyzer.terms(" ".join(document.tags))
-        body = self.analyzer.terms(document.body)
+        fields = document_fields(self.analyzer, document)
         weighted: dict[str, float] = {}
-        for terms, weight in (
-            (title, p.title_weight),
-            (tags, p.tags_weight),
-            (body, p.body_weight),
-        ):
+        for terms, weight in zip(fields, self.params.weights, strict=True):
             for term in terms:
                 weighted[term] = weighted.get(term, 0.0) + weight
         # +1: the locale token, as in the FTS5 table (a column of weight 0)
         locale = document.locale.strip().lower()
-        doc = _Doc(locale, len(title) + len(tags) + len(body) + 1, dict(weighted))
+        doc = _Doc(locale, sum(map(len, fields)) + 1, weighted)
         self._docs[document.article_id] = doc
         self._total_length += doc.length
         for term, tf in doc.weighted_tf.items():
-            self._postings.setdefault(term, {})[document.article_id] = tf
+            posting = self._postings.get(term)
+            if posting is None:
+                posting = self._postings[term] = {}
+                self._by_head.setdefault(term[0], set()).add(term)
+            posting[document.article_id] = tf
 
     def remove(self, article_id: str) -> None:
         doc = self._docs.pop(article_id, None)
@@ -146,18 +228,41 @@ class MemorySearchIndex:
             del posting[article_id]
             if not posting:
                 del self._postings[term]
+                self._by_head[term[0]].discard(term)
+
+    def known(self, terms: Iterable[str]) -> set[str]:
+        """Which of *terms* some indexed article contains (typo correction's vocabulary)."""
+        return {t for t in terms if t in self._postings}
+
+    def starting_with(self, head: str) -> list[tuple[str, int]]:
+        """Indexed terms starting with *head* (one letter), with their article counts."""
+        return [
+            (t, len(self._postings[t]))
+            for t in self._by_head.get(head[:1], ())
+            if t.startswith(head)
+        ]
 
     def search(self, query: str, locale: str | None = None, limit: int = 10) -> list[SearchHit]:
         check_limit(limit)
         n_docs = len(self._docs)
         if n_docs == 0:
             return []
-        k1, b = self.params.k1, self.params.b
-        avgdl = self._total_length / n_docs or 1.0
         if locale is not None:
             locale = locale.strip().lower()
+        plan = self.planner.plan(query, self)
+        hits = self._score(plan, locale, limit)
+        if not hits:
+            retry = self.planner.retry_plan(query, self, plan)
+            if retry is not None:
+                hits = self._score(retry, locale, limit)
+        return hits
+
+    def _score(self, plan: list[str], locale: str | None, limit: int) -> list[SearchHit]:
+        n_docs = len(self._docs)
+        k1, b = self.params.k1, self.params.b
+        avgdl = self._total_length / n_docs or 1.0
         scores: dict[str, float] = {}
-        for term in dict.fromkeys(self.analyzer.terms(query)):
+        for term in plan:
             posting = self._postings.get(term)
             if not posting:
                 continue

@@ -34,6 +34,7 @@ __all__ = [
 NS_ARTICLES = "kb-articles"
 NS_VOTES = "kb-votes"
 NS_META = "kb"
+KEY_SYNONYMS = "synonyms"
 
 
 class ArticleStore(Protocol):
@@ -63,6 +64,13 @@ class ArticleStore(Protocol):
     def add_vote(self, article_id: str, helped: bool) -> HelpfulnessVotes: ...
 
     def votes(self, article_id: str) -> HelpfulnessVotes: ...
+
+    def synonyms(self) -> list[list[str]] | None:
+        """The desk's stored synonym groups (None: never set)."""
+        ...
+
+    def save_synonyms(self, groups: list[list[str]]) -> None:
+        """Store the desk's synonym groups (after taking a revision)."""
 
 
 def article_to_dict(article: Article) -> dict[str, Any]:
@@ -119,6 +127,7 @@ class DictArticleStore:
         self.articles: dict[str, Article] = {}
         self._votes: dict[str, HelpfulnessVotes] = {}
         self._revision = 0
+        self._synonyms: list[list[str]] | None = None
 
     def next_revision(self) -> int:
         self._revision += 1
@@ -145,6 +154,12 @@ class DictArticleStore:
 
     def changed_since(self, revision: int, upto: int) -> list[Article]:
         return []  # the in-process index is updated directly
+
+    def synonyms(self) -> list[list[str]] | None:
+        return self._synonyms
+
+    def save_synonyms(self, groups: list[list[str]]) -> None:
+        self._synonyms = groups
 
     def add_vote(self, article_id: str, helped: bool) -> HelpfulnessVotes:
         new = _counted(self._votes.get(article_id, HelpfulnessVotes()), helped)
@@ -209,6 +224,13 @@ class KvArticleStore:
             for _, v in self.uow.kv_items(NS_ARTICLES)
             if revision < int(v.get("revision", 0)) <= upto
         ]
+
+    def synonyms(self) -> list[list[str]] | None:
+        value = self.uow.kv_get(NS_META, KEY_SYNONYMS)
+        return None if value is None else list(value)
+
+    def save_synonyms(self, groups: list[list[str]]) -> None:
+        self.uow.kv_put(NS_META, KEY_SYNONYMS, groups)
 
     def add_vote(self, article_id: str, helped: bool) -> HelpfulnessVotes:
         new = _counted(self.votes(article_id), helped)
