@@ -32,7 +32,6 @@ __all__ = ["FTS_TABLE", "KNOWLEDGE_SCHEMA", "SqlArticleStore"]
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 FTS_TABLE = "sk_kb_search"
-NS_META = "kb"  # the key-value namespace KvArticleStore uses too
 KEY_SYNONYMS = "synonyms"
 
 
@@ -82,8 +81,12 @@ def _v1(dialect: str) -> list[str]:
 
 def _v2(dialect: str) -> list[str]:
     # the index gains a roots column and a vocabulary (typo tolerance); the
-    # 'analyzer' mark 0 makes the knowledge base index every article again
-    stmts = ["INSERT INTO sk_kb_meta (name, value) VALUES ('analyzer', 0)"]
+    # 'analyzer' mark 0 makes the knowledge base index every article again;
+    # settings hold the desk's synonym list (JSON)
+    stmts = [
+        "INSERT INTO sk_kb_meta (name, value) VALUES ('analyzer', 0)",
+        "CREATE TABLE sk_kb_settings (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    ]
     if dialect == "sqlite":  # the same tables FTS5SearchIndex(create=True) makes
         stmts = [
             f"DROP TABLE {FTS_TABLE}",
@@ -109,7 +112,7 @@ KNOWLEDGE_SCHEMA = SchemaComponent(
         ),
         Migration(
             2,
-            "search roots, vocabulary and the analyzer mark (the FTS5 index is rebuilt)",
+            "search roots, vocabulary, analyzer mark (the FTS5 index is rebuilt), settings",
             _v2("sqlite"),
             _v2("postgresql"),
         ),
@@ -234,16 +237,14 @@ class SqlArticleStore:
         self.uow.x("UPDATE sk_kb_meta SET value = ? WHERE name = 'analyzer'", (mark,))
 
     def synonyms(self) -> list[list[str]] | None:
-        row = self.uow.one(
-            "SELECT value FROM sk_kv WHERE namespace = ? AND key = ?", (NS_META, KEY_SYNONYMS)
-        )
+        row = self.uow.one("SELECT value FROM sk_kb_settings WHERE name = ?", (KEY_SYNONYMS,))
         return None if row is None else list(json.loads(row[0]))
 
     def save_synonyms(self, groups: list[list[str]]) -> None:
         self.uow.x(
-            "INSERT INTO sk_kv (namespace, key, value) VALUES (?, ?, ?) "
-            "ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value",
-            (NS_META, KEY_SYNONYMS, json.dumps(groups, ensure_ascii=False)),
+            "INSERT INTO sk_kb_settings (name, value) VALUES (?, ?) "
+            "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            (KEY_SYNONYMS, json.dumps(groups, ensure_ascii=False)),
         )
 
     def changed_since(self, revision: int, upto: int) -> list[Article]:

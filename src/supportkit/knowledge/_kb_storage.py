@@ -138,7 +138,7 @@ class StorageBackend:
     def _sync(self, store: ArticleStore, index: SearchIndex) -> None:
         """Rebuild an FTS5 index made by another analyzer; pick up edited synonyms."""
         if self.fts5 and not self.fts5_checked:
-            from supportkit.storage._kb_sql import SqlArticleStore
+            from ._kb_sql import SqlArticleStore
 
             assert isinstance(store, SqlArticleStore)
             mark = zlib.crc32(self.analyzer.fingerprint.encode())
