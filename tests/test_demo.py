@@ -52,3 +52,21 @@ def test_demo_collects_feedback_and_reports_csat(tmp_path: Path) -> None:
     assert "CSAT 2/5" in text
     assert "used twice is refused" in text
     assert "CSAT: 66.7% satisfied" in text
+
+
+def test_demo_tells_the_service_description_story(tmp_path: Path) -> None:
+    out = io.StringIO()
+    desk = run_demo(tmp_path / "demo.sqlite3", out=out)
+    text = out.getvalue()
+    assert "Our chat is closed now; it opens Tue 03 Mar 2026 09:00" in text
+    assert "recognised as Ann Lee" in text
+    ann_tickets = desk.customer_history(desk.find_customer("email", "ann@example.com").id)  # type: ignore[union-attr]
+    assert {t.channel for t in ann_tickets.tickets} == {"email", "chat"}
+    complaints = [t for t in desk.find_tickets(limit=100) if t.lifecycle == "complaint"]
+    assert len(complaints) == 1
+    assert complaints[0].tier == "L2"
+    assert "on the complaint lifecycle" in text
+    assert "recording https://pbx.example.com/rec/cb-0312.mp3" in text
+    assert "callback done" in text
+    assert "answered with the guide 'Export your data to CSV'" in text
+    assert "complaints: 1 of 12 tickets" in text

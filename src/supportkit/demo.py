@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
+from ._demo_service import complaint_summary, service_day, service_night
 from .channels import ChannelRegistry, MemoryChannel, OutboundDispatcher
 from .desk import SupportDesk
 from .domain._events import DomainEvent, TicketAssigned, TicketEscalated, TicketQueued
@@ -31,6 +32,7 @@ from .extensions import DeskRouting, SlaBreachRecorded, SlaExtension, SlaWarning
 from .knowledge import (
     KNOWLEDGE_SCHEMA,
     BotOnInbound,
+    ComplaintIntake,
     ComplaintPolicy,
     FeedbackCollector,
     FeedbackRequested,
@@ -38,6 +40,7 @@ from .knowledge import (
     KnowledgeBase,
     RetrievalAnswerer,
     TriageOnRegistration,
+    complaint_lifecycle,
 )
 from .metrics import compute_metrics, iter_ticket_facts, render_table, stored_feedback
 from .policies import (
@@ -53,6 +56,7 @@ from .policies import (
     TriageRule,
     always_open,
     office_hours,
+    service_hours,
 )
 from .ports._clock import FakeClock
 from .storage.sqlite import SQLiteStorage
@@ -172,6 +176,7 @@ def _build_desk(
                     keywords=("invoice", "charge", "refund"),
                     category="billing",
                     tags={"billing"},
+                    kind="customer",
                 ),
                 TriageRule(
                     "outage",
@@ -179,7 +184,9 @@ def _build_desk(
                     category="api",
                     priority=Priority.URGENT,
                     tags={"outage"},
+                    kind="technical",
                 ),
+                TriageRule("how-to", keywords=("how do i", "how can i"), kind="training"),
             ]
         )
     )
@@ -204,7 +211,17 @@ def _build_desk(
     desk = SupportDesk(
         storage,
         clock=clock,
-        extensions=[triage, routing, sla, bot, feedback, OutboundDispatcher(registry)],
+        channel_hours=service_hours("Europe/Berlin", country="DE"),  # the seed's table
+        lifecycles=[complaint_lifecycle()],
+        extensions=[
+            triage,
+            routing,
+            sla,
+            bot,
+            feedback,
+            ComplaintIntake(supervisor_tier="L2"),
+            OutboundDispatcher(registry),
+        ],
     )
     return desk, outboxes, feedback, sla
 
@@ -416,6 +433,7 @@ def run_demo(
     desk.resolve(phone.id, actor="olga", resolution="Cleared stale session")
     p.say(f"call logged on #{phone.number}, resolved on first contact")
 
+    service_day(desk, p, clock)
     for scene in extra_scenes or ():
         scene(desk, p)
 
@@ -444,6 +462,7 @@ def run_demo(
     for tk in desk.find_tickets(status="resolved", limit=50):
         desk.close(tk.id, actor="system", reason="resolved for the rest of the day")
     p.say("resolved tickets closed at the end of the day")
+    service_night(desk, p, clock)
 
     p.scene("Where every ticket stands")
     for tk in desk.find_tickets(limit=50, oldest_first=True):
@@ -476,6 +495,7 @@ def run_demo(
             sla_outcomes=outcomes,
         )
     print("  " + render_table(report).replace("\n", "\n  ").rstrip(), file=out)
+    print(f"\n  {complaint_summary(desk, day_start)}", file=out)
     desk.flush_outbox()
     return desk
 
