@@ -16,7 +16,10 @@ from typing import Any
 from ..domain._errors import DuplicateError, StorageError
 from ..ports._desks import DEFAULT_DESK
 
-__all__ = ["SqlBase", "from_us", "qmark_to_format", "to_us"]
+__all__ = ["KEY", "SqlBase", "from_us", "qmark_to_format", "to_us"]
+
+#: the ``key`` column, quoted: KEY is reserved in MySQL/MariaDB (which read it with ANSI_QUOTES)
+KEY = '"key"'
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -82,7 +85,8 @@ class SqlBase:
     def x(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """Execute *sql*; returns the cursor. Maps driver errors to supportkit's."""
         try:
-            return self._cur.execute(self.q(sql), params)
+            self._cur.execute(self.q(sql), params)  # DB-API leaves execute's result undefined
+            return self._cur
         except self.integrity_errors as exc:
             raise DuplicateError(f"a unique value is stored already: {exc}") from exc
         except self.driver_errors as exc:

@@ -19,7 +19,7 @@ from .._convert import dumps
 from ..domain._errors import DuplicateError, NotFound
 from ..ports._storage import KeyValueStore, RawInbound, RawInboundStore
 from ..ports._store_inbound import CLAIMABLE_STATUSES
-from ._sql_base import SqlBase, from_us, to_us
+from ._sql_base import KEY, SqlBase, from_us, to_us
 
 __all__ = ["SqlKeyValueStore", "SqlRawInboundStore"]
 
@@ -137,20 +137,20 @@ class SqlKeyValueStore(SqlBase, KeyValueStore):
 
     def kv_get(self, namespace: str, key: str) -> Any | None:
         row = self.one(
-            "SELECT value FROM sk_kv WHERE desk = ? AND namespace = ? AND key = ?",
+            'SELECT value FROM sk_kv WHERE desk = ? AND namespace = ? AND "key" = ?',
             (self.desk, namespace, key),
         )
         return None if row is None else json.loads(row[0])
 
     def kv_put(self, namespace: str, key: str, value: Any) -> None:
         self.x(
-            self.upsert_sql("sk_kv", ("desk", "namespace", "key"), ("value",)),
+            self.upsert_sql("sk_kv", ("desk", "namespace", KEY), ("value",)),
             (self.desk, namespace, key, dumps(value)),
         )
 
     def kv_items(self, namespace: str) -> list[tuple[str, Any]]:
         rows = self.all(
-            "SELECT key, value FROM sk_kv WHERE desk = ? AND namespace = ? ORDER BY key",
+            'SELECT "key", value FROM sk_kv WHERE desk = ? AND namespace = ? ORDER BY "key"',
             (self.desk, namespace),
         )
         return [(r[0], json.loads(r[1])) for r in rows]

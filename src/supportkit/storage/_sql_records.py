@@ -15,11 +15,11 @@ from ..ports._storage import (
     SlaClockStore,
     StoredDelivery,
 )
-from ._sql_base import SqlBase, from_us, to_us
+from ._sql_base import KEY, SqlBase, from_us, to_us
 
 __all__ = ["SqlDeliveryStore", "SqlFeedbackTokenStore", "SqlSlaClockStore"]
 
-_CLOCK_COLS = "key, ticket_id, kind, archived, excluded, data"
+_CLOCK_COLS = '"key", ticket_id, kind, archived, excluded, data'
 
 
 def _clock(r: Any) -> SlaClockRecord:
@@ -31,14 +31,15 @@ class SqlSlaClockStore(SqlBase, SlaClockStore):
 
     def get_sla_clock(self, key: str) -> SlaClockRecord | None:
         row = self.one(
-            f"SELECT {_CLOCK_COLS} FROM sk_sla_clocks WHERE desk = ? AND key = ?", (self.desk, key)
+            f'SELECT {_CLOCK_COLS} FROM sk_sla_clocks WHERE desk = ? AND "key" = ?',
+            (self.desk, key),
         )
         return None if row is None else _clock(row)
 
     def sla_clocks_for(self, ticket_id: str) -> list[SlaClockRecord]:
         rows = self.all(
             f"SELECT {_CLOCK_COLS} FROM sk_sla_clocks WHERE desk = ? AND ticket_id = ? "
-            "AND archived = 0 ORDER BY key",
+            'AND archived = 0 ORDER BY "key"',
             (self.desk, ticket_id),
         )
         return [_clock(r) for r in rows]
@@ -48,7 +49,7 @@ class SqlSlaClockStore(SqlBase, SlaClockStore):
         self.x(
             self.upsert_sql(
                 "sk_sla_clocks",
-                ("desk", "key"),
+                ("desk", KEY),
                 ("ticket_id", "kind", "archived", "excluded", "data"),
             ),
             (
@@ -64,8 +65,8 @@ class SqlSlaClockStore(SqlBase, SlaClockStore):
 
     def sla_clocks_after(self, key: str | None, limit: int = 500) -> list[SlaClockRecord]:
         rows = self.all(
-            f"SELECT {_CLOCK_COLS} FROM sk_sla_clocks WHERE desk = ? AND key > ? "
-            "ORDER BY key LIMIT ?",
+            f'SELECT {_CLOCK_COLS} FROM sk_sla_clocks WHERE desk = ? AND "key" > ? '
+            'ORDER BY "key" LIMIT ?',
             (self.desk, key or "", limit),
         )
         return [_clock(r) for r in rows]

@@ -8,7 +8,7 @@ from typing import Any
 
 from .._convert import dumps
 from ..ports._storage import Timer, TimerStore
-from ._sql_base import SqlBase, from_us, to_us
+from ._sql_base import KEY, SqlBase, from_us, to_us
 
 __all__ = ["SqlTimerStore"]
 
@@ -18,9 +18,7 @@ class SqlTimerStore(SqlBase, TimerStore):
 
     def schedule_timer(self, timer: Timer) -> None:
         self.x(
-            self.upsert_sql(
-                "sk_timers", ("desk", "key"), ("due_at", "kind", "ticket_id", "payload")
-            ),
+            self.upsert_sql("sk_timers", ("desk", KEY), ("due_at", "kind", "ticket_id", "payload")),
             (
                 self.desk,
                 timer.key,
@@ -32,7 +30,7 @@ class SqlTimerStore(SqlBase, TimerStore):
         )
 
     def cancel_timer(self, key: str) -> None:
-        self.x("DELETE FROM sk_timers WHERE desk = ? AND key = ?", (self.desk, key))
+        self.x('DELETE FROM sk_timers WHERE desk = ? AND "key" = ?', (self.desk, key))
 
     def _timers(self, rows: list[Any]) -> list[Timer]:
         return [Timer(r[0], from_us(r[1]), r[2], r[3], json.loads(r[4])) for r in rows]  # type: ignore[arg-type]
@@ -40,8 +38,8 @@ class SqlTimerStore(SqlBase, TimerStore):
     def due_timers(self, now: datetime, limit: int = 1000) -> list[Timer]:
         return self._timers(
             self.all(
-                "SELECT key, due_at, kind, ticket_id, payload FROM sk_timers WHERE desk = ? "
-                "AND due_at <= ? ORDER BY due_at, key LIMIT ?",
+                'SELECT "key", due_at, kind, ticket_id, payload FROM sk_timers WHERE desk = ? '
+                'AND due_at <= ? ORDER BY due_at, "key" LIMIT ?',
                 (self.desk, to_us(now), limit),
             )
         )
@@ -49,8 +47,8 @@ class SqlTimerStore(SqlBase, TimerStore):
     def timers_for(self, ticket_id: str) -> list[Timer]:
         return self._timers(
             self.all(
-                "SELECT key, due_at, kind, ticket_id, payload FROM sk_timers WHERE desk = ? "
-                "AND ticket_id = ? ORDER BY due_at, key",
+                'SELECT "key", due_at, kind, ticket_id, payload FROM sk_timers WHERE desk = ? '
+                'AND ticket_id = ? ORDER BY due_at, "key"',
                 (self.desk, ticket_id),
             )
         )

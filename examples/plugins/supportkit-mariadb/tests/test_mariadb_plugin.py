@@ -1,0 +1,102 @@
+"""The plugin as supportkit sees it: found by entry point, opened from a URL, a desk on it."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from _mariadb_server import fresh_database
+from supportkit_mariadb import MariaDBStorage, connect_args
+
+from supportkit import ConfigurationError, FakeClock, SupportDesk
+from supportkit.storage import available_backends, load_backend, open_storage
+from supportkit.storage.sqlite import SQLiteStorage
+
+
+def test_registered_under_both_names_and_opened_from_a_url() -> None:
+    assert {"mariadb", "mysql"} <= set(available_backends())
+    assert load_backend("mariadb") is MariaDBStorage
+    with fresh_database() as url:
+        storage = open_storage(url)
+        try:
+            assert isinstance(storage, MariaDBStorage)
+            desk = SupportDesk(storage, clock=FakeClock())
+            t = desk.receive("email", "ann@example.com", "My invoice is wrong", subject="Inv")
+            desk.reply(t.id, "agent-1", "Fixed")
+            desk.resolve(t.id, actor="agent-1", resolution="done")
+            assert desk.get_ticket(t.id).status == "resolved"
+            assert [m.text for m in desk.messages(t.id)] == ["My invoice is wrong", "Fixed"]
+        finally:
+            storage.close()
+
+
+def test_reopening_keeps_the_schema_version_and_the_data() -> None:
+    with fresh_database() as url:
+        with MariaDBStorage(url) as first:
+            t = SupportDesk(first, clock=FakeClock()).receive("chat", "v1", "Hello")
+            version = first.schema_version
+        with MariaDBStorage(url) as again:
+            assert again.schema_version == version
+            assert SupportDesk(again).get_ticket(t.id).subject == t.subject
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("postgresql://x/y", "not a mariadb"),
+        ("mariadb://root@127.0.0.1:3306/", "names no database"),
+        ("mariadb://root@127.0.0.1/db?charset=latin1", "unknown option"),
+    ],
+)
+def test_a_bad_url_says_what_to_write(url: str, message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        connect_args(url)
+
+
+def test_the_schema_has_every_table_and_column_of_supportkits_core(tmp_path: Path) -> None:
+    """When supportkit's core schema grows, this names what the MariaDB schema lacks."""
+    with SQLiteStorage(tmp_path / "core.db"):
+        pass
+    core = sqlite3.connect(tmp_path / "core.db")
+    tables = [
+        r[0]
+        for r in core.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'sk_%' "
+            "AND name NOT IN ('sk_counters', 'sk_schema')"
+        )
+    ]
+    expected = {t: {r[1] for r in core.execute(f"PRAGMA table_info({t})")} for t in tables}
+    with fresh_database() as url, MariaDBStorage(url) as storage, storage.unit_of_work() as uow:
+        cur = uow.raw_connection().cursor()
+        cur.execute(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = DATABASE()"
+        )
+        found: dict[str, set[str]] = {}
+        for table, column in cur.fetchall():
+            found.setdefault(table, set()).add(column)
+    missing = {
+        t: sorted(cols - found.get(t, set()))
+        for t, cols in expected.items()
+        if cols - found.get(t, set())
+    }
+    assert not missing, f"add to supportkit_mariadb/_schema.py: {missing}"
+
+
+def test_the_plugin_uses_only_public_supportkit_names() -> None:
+    import ast
+
+    import supportkit_mariadb
+
+    private = []
+    for path in Path(supportkit_mariadb.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("supportkit."):
+                module = node.module or ""
+                names = [a.name for a in node.names]
+                if any(p.startswith("_") for p in module.split(".")) or any(
+                    n.startswith("_") for n in names
+                ):
+                    private.append((path.name, module, names))
+    assert not private, f"private supportkit names used: {private}"
