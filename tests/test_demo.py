@@ -70,3 +70,5 @@ def test_demo_tells_the_service_description_story(tmp_path: Path) -> None:
     assert "callback done" in text
     assert "answered with the guide 'Export your data to CSV'" in text
     assert "complaints: 1 of 12 tickets" in text
+    assert "Topics over time" in text
+    assert "top growing: kind training +3" in text

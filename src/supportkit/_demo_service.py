@@ -11,10 +11,10 @@ from typing import Any, Protocol
 
 from .desk import SupportDesk
 from .knowledge import KnowledgeBase, TrainingOffers
-from .metrics import stored_complaint_metrics
+from .metrics import stored_complaint_metrics, stored_topics
 from .ports._clock import FakeClock
 
-__all__ = ["complaint_summary", "service_day", "service_night"]
+__all__ = ["complaint_summary", "service_day", "service_night", "topics_summary"]
 
 
 class _Say(Protocol):
@@ -144,6 +144,12 @@ def complaint_summary(desk: SupportDesk, since: datetime) -> str:
     """The day's complaint figures, as the report prints them."""
     with desk.storage.unit_of_work() as uow:
         return stored_complaint_metrics(uow, since=since).describe()
+
+
+def topics_summary(desk: SupportDesk, at: datetime) -> str:
+    """The topics view (category, tag and kind per week) the report ends with."""
+    with desk.storage.unit_of_work() as uow:
+        return stored_topics(uow, at=at, weeks=2).render()
 
 
 def _local(at: Any) -> str:

@@ -108,6 +108,9 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--holidays", metavar="COUNTRY", help="public holidays, e.g. RU or DE")
     rep.add_argument("--series-days", type=int, default=30, help="days in the backlog chart")
     rep.add_argument(
+        "--topic-weeks", type=int, default=4, help="weeks in the topics view (at least 2)"
+    )
+    rep.add_argument(
         "--desk", default="default", help="the desk to report on, in a database of many desks"
     )
     demo = sub.add_parser("demo", help="run the demo desk")
@@ -146,7 +149,9 @@ def report(args: argparse.Namespace, out: Any) -> int:
         sql_metrics,
         stored_complaint_metrics,
         stored_feedback,
+        stored_topics,
         with_complaints,
+        with_topics,
     )
 
     since = parse_instant(args.since) if args.since else None
@@ -187,10 +192,12 @@ def report(args: argparse.Namespace, out: Any) -> int:
         }
         result = sql_metrics(conn, group_by=args.group_by, **options)
         if uow is None:
-            with storage.unit_of_work() as c_uow:
+            with storage.for_desk(args.desk).unit_of_work() as c_uow:
                 complaints = stored_complaint_metrics(c_uow, since=since, until=until)
+                topics = stored_topics(c_uow, at=at, weeks=args.topic_weeks)
         else:
             complaints = stored_complaint_metrics(uow, since=since, until=until)
+            topics = stored_topics(uow, at=at, weeks=args.topic_weeks)
         by_channel = None
         if args.format == "html" and args.group_by != "channel":
             by_channel = sql_metrics(conn, group_by="channel", **options)
@@ -198,9 +205,8 @@ def report(args: argparse.Namespace, out: Any) -> int:
         if uow is not None:
             uow.__exit__(None, None, None)
         storage.close()
-    text = with_complaints(
-        render(result, args.format, by_channel=by_channel), args.format, complaints
-    )
+    text = render(result, args.format, by_channel=by_channel)
+    text = with_topics(with_complaints(text, args.format, complaints), args.format, topics)
     if args.output:
         with open(args.output, "w", encoding="utf-8") as f:
             f.write(text)

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
-from ._demo_service import complaint_summary, service_day, service_night
+from ._demo_service import complaint_summary, service_day, service_night, topics_summary
 from .channels import ChannelRegistry, MemoryChannel, OutboundDispatcher
 from .desk import SupportDesk
 from .domain._events import DomainEvent, TicketAssigned, TicketEscalated, TicketQueued
@@ -496,6 +496,8 @@ def run_demo(
         )
     print("  " + render_table(report).replace("\n", "\n  ").rstrip(), file=out)
     print(f"\n  {complaint_summary(desk, day_start)}", file=out)
+    p.scene("Topics over time: what customers ask about")
+    print("  " + topics_summary(desk, clock.now()).replace("\n", "\n  "), file=out)
     desk.flush_outbox()
     return desk
 

@@ -41,12 +41,21 @@ from ._stats import (
     Rate,
     percentile,
 )
+from ._topics import (
+    TOPIC_DIMENSIONS,
+    TopicsView,
+    TopicTrend,
+    stored_topics,
+    topics_over_time,
+    with_topics,
+)
 
 __all__ = [
     "AGEING_BUCKETS",
     "DIMENSIONS",
     "FORMATS",
     "RESPONSE_HISTOGRAM",
+    "TOPIC_DIMENSIONS",
     "ComplaintMetrics",
     "CsatSummary",
     "DurationSummary",
@@ -58,6 +67,8 @@ __all__ = [
     "Rate",
     "SlaOutcome",
     "TicketFacts",
+    "TopicTrend",
+    "TopicsView",
     "complaint_metrics",
     "compute_metrics",
     "facts_of",
@@ -75,5 +86,8 @@ __all__ = [
     "sql_metrics",
     "stored_complaint_metrics",
     "stored_feedback",
+    "stored_topics",
+    "topics_over_time",
     "with_complaints",
+    "with_topics",
 ]

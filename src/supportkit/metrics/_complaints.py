@@ -16,6 +16,7 @@ import attrs
 
 from ..domain._model import Ticket, ensure_utc, is_complaint
 from ..ports._storage import TicketQuery
+from ._sections import add_section
 from ._stats import DurationSummary, Rate
 
 __all__ = [
@@ -86,7 +87,8 @@ def complaint_metrics(
     return ComplaintMetrics(complaints, total, len(durations), DurationSummary.of(durations))
 
 
-def _all_tickets(uow: Any, page: int = 500) -> Iterator[Ticket]:
+def all_tickets(uow: Any, page: int = 500) -> Iterator[Ticket]:
+    """Every stored ticket, oldest first, read one page at a time."""
     offset = 0
     while True:
         batch = uow.find_tickets(TicketQuery(limit=page, offset=offset, oldest_first=True))
@@ -104,24 +106,16 @@ def stored_complaint_metrics(
     lifecycle: str = "complaint",
 ) -> ComplaintMetrics:
     """:func:`complaint_metrics` over every ticket stored (read a page at a time)."""
-    return complaint_metrics(_all_tickets(uow), since=since, until=until, lifecycle=lifecycle)
+    return complaint_metrics(all_tickets(uow), since=since, until=until, lifecycle=lifecycle)
 
 
 def with_complaints(text: str, fmt: str, complaints: ComplaintMetrics) -> str:
     """A rendered report (table, json, csv or html) with the complaint figures added."""
-    if fmt == "json":
-        import json
-
-        data = json.loads(text)
-        data["complaints"] = complaints.to_dict()
-        return json.dumps(data, indent=2) + "\n"
-    if fmt == "html":
-        import html
-
-        section = f"<section id='complaints'><h2>Complaints</h2><p>{html.escape(complaints.describe())}</p></section>"
-        return (
-            text.replace("</body>", section + "</body>", 1) if "</body>" in text else text + section
-        )
-    if fmt == "csv":
-        return text
-    return text.rstrip("\n") + "\n\n" + complaints.describe() + "\n"
+    return add_section(
+        text,
+        fmt,
+        key="complaints",
+        title="Complaints",
+        data=complaints.to_dict(),
+        plain=complaints.describe(),
+    )

@@ -1,0 +1,29 @@
+"""Adding a section (complaints, topics) to a rendered report, in every format."""
+
+from __future__ import annotations
+
+import html
+import json
+from typing import Any
+
+__all__ = ["add_section"]
+
+
+def add_section(text: str, fmt: str, *, key: str, title: str, data: Any, plain: str) -> str:
+    """*text* rendered as *fmt* with one more section: ``data`` under *key* in JSON, a
+    titled block before ``</body>`` in HTML, *plain* after a table; CSV stays one table."""
+    if fmt == "json":
+        report = json.loads(text)
+        report[key] = data
+        return json.dumps(report, indent=2) + "\n"
+    if fmt == "html":
+        section = (
+            f"<section id='{key}'><h2>{html.escape(title)}</h2>"
+            f"<pre>{html.escape(plain)}</pre></section>"
+        )
+        if "</body>" in text:
+            return text.replace("</body>", section + "</body>", 1)
+        return text + section
+    if fmt == "csv":
+        return text
+    return text.rstrip("\n") + "\n\n" + plain + "\n"
