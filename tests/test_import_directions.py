@@ -133,7 +133,11 @@ def test_lower_layers_import_nothing_above_them(layer: str) -> None:
 
 def test_only_the_desk_core_uses_the_private_context() -> None:
     users = {m for m, deps in GRAPH.items() if "supportkit._context" in deps}
-    core = {m for m in users if _layer(m).startswith("_desk") or m == "supportkit.desk"}
+    core = {
+        m
+        for m in users
+        if _layer(m).startswith("_desk") or m in ("supportkit.desk", "supportkit._batch")
+    }
     assert users == core, "use supportkit.typing.DeskContext outside the desk core"
 
 

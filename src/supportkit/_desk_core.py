@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
+from ._batch import Batch, BatchLocal
 from ._context import DeskContext
 from ._ids import TimeOrderedIds
 from ._signals import DeskSignals
 from .domain._errors import (
+    BatchAborted,
     ConfigurationError,
     MalformedMessage,
     ValidationError,
@@ -90,6 +93,7 @@ class DeskCore:
         self._to_mark: list[int] = []
         #: the threads sharing this desk (a WSGI server's) take and return marks under it
         self._marks_lock = threading.Lock()
+        self._batch = BatchLocal()
         if outbox_mark_batch < 1:
             raise ConfigurationError("outbox_mark_batch must be at least 1")
         self.outbox_mark_batch = outbox_mark_batch
@@ -169,6 +173,9 @@ class DeskCore:
         Public so that extensions can add use cases with the same guarantees.
         *now* overrides the clock for this use case (``tick`` passes its instant).
         """
+        batch = self._batch.current
+        if batch is not None:
+            return batch.run(self, use_case, ensure_utc(now or self.clock.now()))
         marking = self._take_marks(self.outbox_mark_batch)
         try:
             with self.storage.unit_of_work() as uow:
@@ -183,6 +190,52 @@ class DeskCore:
             raise
         self.storage.when_committed(ctx.stored, self._publish)
         return result
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Run every use case called inside the block in one transaction.
+
+        For imports and bulk changes: the use cases see each other's writes,
+        everything commits once when the block ends, and the events are
+        published after that commit (none if it fails). An exception leaving
+        the block rolls everything back; so does a use case that failed inside
+        it even if the caller caught its error (then :class:`BatchAborted` is
+        raised when the block ends, since the failed use case may have written
+        part of its rows). Batches on one thread nest into the outermost.
+
+        >>> from supportkit import SupportDesk
+        >>> desk = SupportDesk()
+        >>> with desk.batch():
+        ...     a = desk.receive("email", "ann@example.com", "First")
+        ...     b = desk.receive("email", "bob@example.com", "Second")
+        >>> [desk.get_ticket(t.id).number for t in (a, b)]
+        [1, 2]
+        """
+        local = self._batch
+        if local.current is not None:
+            yield
+            return
+        marking = self._take_marks(1)
+        try:
+            with self.storage.unit_of_work() as uow:
+                if marking:
+                    uow.mark_published(marking)
+                batch = local.current = Batch(uow)
+                try:
+                    yield
+                finally:
+                    local.current = None
+                if batch.failed is not None:
+                    raise BatchAborted(
+                        f"a use case failed inside desk.batch() after {batch.failed_after} "
+                        f"succeeded ({type(batch.failed).__name__}: {batch.failed}); the whole "
+                        "batch was rolled back: fix the input and run the batch again"
+                    ) from batch.failed
+                uow.commit()
+        except BaseException:
+            self._return_marks(marking)
+            raise
+        self.storage.when_committed(batch.stored, self._publish)
 
     def _take_marks(self, at_least: int) -> list[int]:
         """The delivered events' sequence numbers to mark published, if at least *at_least*."""

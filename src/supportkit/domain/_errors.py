@@ -14,6 +14,7 @@
      +-- ConcurrencyConflict       a stale write (optimistic concurrency)
      +-- DuplicateError            something that must be unique already exists
      +-- StorageError              a backend failed; the driver error is the __cause__
+     +-- BatchAborted              a use case failed inside desk.batch(): nothing was stored
      +-- ChannelError              a channel could not receive or deliver
      +-- PluginError               an entry-point plugin failed to load or validate
 
@@ -25,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 __all__ = [
+    "BatchAborted",
     "ChannelError",
     "ConcurrencyConflict",
     "ConfigurationError",
@@ -128,6 +130,15 @@ class DuplicateError(SupportKitError):
 
 class StorageError(SupportKitError):
     """A storage backend failed; the driver's exception is chained as ``__cause__``."""
+
+
+class BatchAborted(SupportKitError):
+    """A use case failed inside ``desk.batch()``, so the whole batch was rolled back.
+
+    Raised when the batch ends even if the caller caught the use case's own
+    error: the failed use case may have written part of its rows, and a batch
+    is one transaction. The use case's error is chained as ``__cause__``.
+    """
 
 
 class ChannelError(SupportKitError):
