@@ -23,10 +23,12 @@ E-mail notifications are switched off (``Ticket.send`` replaced by a stub
 that sends nothing), because supportkit's lifecycle renders and sends no
 mail either; everything else ``update_ticket`` does (template-neutralising
 the comment, follow-ups, ticket changes, back-links, signals, staff
-auto-subscription) runs as shipped. The database is a SQLite file with WAL
-and synchronous=NORMAL (set on every connection through
-``connection_created``), each ORM write in autocommit, as in a default
-Django project.
+auto-subscription) runs as shipped. The database is a SQLite file with
+exactly supportkit's PRAGMAs (``_pragmas.apply`` on every connection through
+``connection_created``: 2 KiB pages, WAL, synchronous FULL or NORMAL), and
+each step runs in one ``transaction.atomic()``, as a view under
+``ATOMIC_REQUESTS`` does: one commit per step, like supportkit's one commit
+per use case.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from typing import Any
 STEPS = ("receive", "reply", "diagnose", "resolve", "close")
 
 
-def configure(db_path: Path) -> None:
+def configure(db_path: Path, synchronous: str = "FULL") -> None:
     """Configure a minimal Django project around django-helpdesk on *db_path*."""
     import django
     from django.conf import settings
@@ -79,13 +81,13 @@ def configure(db_path: Path) -> None:
         LOGGING_CONFIG=None,
     )
 
+    from _pragmas import apply
     from django.db.backends.signals import connection_created
 
     def _pragmas(sender: Any, connection: Any, **kwargs: Any) -> None:
         if connection.vendor == "sqlite":
             with connection.cursor() as cursor:
-                cursor.execute("PRAGMA journal_mode=WAL")
-                cursor.execute("PRAGMA synchronous=NORMAL")
+                apply(cursor, synchronous)
 
     connection_created.connect(_pragmas, weak=False)
     django.setup()
@@ -178,6 +180,7 @@ class HelpdeskLifecycle:
 
     def lifecycles(self, count: int, offset: int = 0) -> dict[str, float]:
         """Run *count* full lifecycles; return the seconds spent in each step."""
+        from django.db.transaction import atomic
         from django.utils import timezone
         from helpdesk.models import FollowUp, Ticket
         from helpdesk.update_ticket import update_ticket
@@ -188,42 +191,47 @@ class HelpdeskLifecycle:
         queue = self.queue
         for i in range(offset, offset + count):
             t0 = clock()
-            ticket = Ticket(
-                title=f"Printer offline #{i}",
-                submitter_email=f"c{i}@example.com",
-                created=timezone.now(),
-                status=Ticket.OPEN_STATUS,
-                queue=queue,
-                description="Hello, my printer says it is offline since this morning.",
-                priority=3,
-            )
-            ticket.save()
-            FollowUp(
-                ticket=ticket,
-                title="Ticket Opened",
-                date=timezone.now(),
-                public=True,
-                comment=ticket.description,
-            ).save()
+            with atomic():  # one transaction per step
+                ticket = Ticket(
+                    title=f"Printer offline #{i}",
+                    submitter_email=f"c{i}@example.com",
+                    created=timezone.now(),
+                    status=Ticket.OPEN_STATUS,
+                    queue=queue,
+                    description="Hello, my printer says it is offline since this morning.",
+                    priority=3,
+                )
+                ticket.save()
+                FollowUp(
+                    ticket=ticket,
+                    title="Ticket Opened",
+                    date=timezone.now(),
+                    public=True,
+                    comment=ticket.description,
+                ).save()
             t1 = clock()
-            update_ticket(
-                agent,
-                ticket,
-                comment="Could you try switching it off and on again?",
-                public=True,
-            )
+            with atomic():  # one transaction per step
+                update_ticket(
+                    agent,
+                    ticket,
+                    comment="Could you try switching it off and on again?",
+                    public=True,
+                )
             t2 = clock()
-            update_ticket(agent, ticket, owner=agent.id)
+            with atomic():  # one transaction per step
+                update_ticket(agent, ticket, owner=agent.id)
             t3 = clock()
-            update_ticket(
-                agent,
-                ticket,
-                comment="Power-cycled the print server; the queue drains again.",
-                public=True,
-                new_status=Ticket.RESOLVED_STATUS,
-            )
+            with atomic():  # one transaction per step
+                update_ticket(
+                    agent,
+                    ticket,
+                    comment="Power-cycled the print server; the queue drains again.",
+                    public=True,
+                    new_status=Ticket.RESOLVED_STATUS,
+                )
             t4 = clock()
-            update_ticket(agent, ticket, new_status=Ticket.CLOSED_STATUS)
+            with atomic():  # one transaction per step
+                update_ticket(agent, ticket, new_status=Ticket.CLOSED_STATUS)
             t5 = clock()
             totals["receive"] += t1 - t0
             totals["reply"] += t2 - t1
@@ -241,6 +249,7 @@ class HelpdeskLifecycle:
         ticket), a ``TicketChange`` where a field changed, and the final
         ``ticket.save()``. A lower bound for django-helpdesk on its own schema.
         """
+        from django.db.transaction import atomic
         from django.utils import timezone
         from helpdesk.models import FollowUp, Ticket, TicketChange
 
@@ -251,69 +260,76 @@ class HelpdeskLifecycle:
         now = timezone.now
         for i in range(offset, offset + count):
             t0 = clock()
-            ticket = Ticket(
-                title=f"Printer offline #{i}",
-                submitter_email=f"c{i}@example.com",
-                created=now(),
-                status=Ticket.OPEN_STATUS,
-                queue=queue,
-                description="Hello, my printer says it is offline since this morning.",
-                priority=3,
-            )
-            ticket.save()
-            FollowUp(
-                ticket=ticket,
-                title="Ticket Opened",
-                date=now(),
-                public=True,
-                comment=ticket.description,
-            ).save()
+            with atomic():  # one transaction per step
+                ticket = Ticket(
+                    title=f"Printer offline #{i}",
+                    submitter_email=f"c{i}@example.com",
+                    created=now(),
+                    status=Ticket.OPEN_STATUS,
+                    queue=queue,
+                    description="Hello, my printer says it is offline since this morning.",
+                    priority=3,
+                )
+                ticket.save()
+                FollowUp(
+                    ticket=ticket,
+                    title="Ticket Opened",
+                    date=now(),
+                    public=True,
+                    comment=ticket.description,
+                ).save()
             t1 = clock()
-            FollowUp(
-                ticket=ticket,
-                title="Comment",
-                date=now(),
-                public=True,
-                user=agent,
-                comment="Could you try switching it off and on again?",
-            ).save()
-            ticket.save()
+            with atomic():  # one transaction per step
+                FollowUp(
+                    ticket=ticket,
+                    title="Comment",
+                    date=now(),
+                    public=True,
+                    user=agent,
+                    comment="Could you try switching it off and on again?",
+                ).save()
+                ticket.save()
             t2 = clock()
-            ticket.assigned_to = agent
-            f = FollowUp(ticket=ticket, title="Assigned to agent-1", date=now(), user=agent)
-            f.save()
-            TicketChange(followup=f, field="Owner", old_value=None, new_value="agent-1").save()
-            ticket.save()
+            with atomic():  # one transaction per step
+                ticket.assigned_to = agent
+                f = FollowUp(ticket=ticket, title="Assigned to agent-1", date=now(), user=agent)
+                f.save()
+                TicketChange(followup=f, field="Owner", old_value=None, new_value="agent-1").save()
+                ticket.save()
             t3 = clock()
-            resolution = "Power-cycled the print server; the queue drains again."
-            ticket.status = Ticket.RESOLVED_STATUS
-            ticket.resolution = resolution
-            f = FollowUp(
-                ticket=ticket,
-                title="Resolved",
-                date=now(),
-                public=True,
-                user=agent,
-                comment=resolution,
-                new_status=Ticket.RESOLVED_STATUS,
-            )
-            f.save()
-            TicketChange(followup=f, field="Status", old_value="Open", new_value="Resolved").save()
-            ticket.save()
+            with atomic():  # one transaction per step
+                resolution = "Power-cycled the print server; the queue drains again."
+                ticket.status = Ticket.RESOLVED_STATUS
+                ticket.resolution = resolution
+                f = FollowUp(
+                    ticket=ticket,
+                    title="Resolved",
+                    date=now(),
+                    public=True,
+                    user=agent,
+                    comment=resolution,
+                    new_status=Ticket.RESOLVED_STATUS,
+                )
+                f.save()
+                TicketChange(
+                    followup=f, field="Status", old_value="Open", new_value="Resolved"
+                ).save()
+                ticket.save()
             t4 = clock()
-            ticket.status = Ticket.CLOSED_STATUS
-            f = FollowUp(
-                ticket=ticket,
-                title="Closed",
-                date=now(),
-                user=agent,
-                new_status=Ticket.CLOSED_STATUS,
-            )
-            f.save()
-            TicketChange(
-                followup=f, field="Status", old_value="Resolved", new_value="Closed"
-            ).save()
-            ticket.save()
+            with atomic():  # one transaction per step
+                ticket.status = Ticket.CLOSED_STATUS
+                f = FollowUp(
+                    ticket=ticket,
+                    title="Closed",
+                    date=now(),
+                    user=agent,
+                    new_status=Ticket.CLOSED_STATUS,
+                )
+                f.save()
+                TicketChange(
+                    followup=f, field="Status", old_value="Resolved", new_value="Closed"
+                ).save()
+                ticket.save()
             t5 = clock()
             totals["receive"] += t1 - t0
             totals["reply"] += t2 - t1
