@@ -135,3 +135,41 @@ def test_a_bad_desk_key_is_refused_with_what_a_key_may_be(tmp_path: Path) -> Non
         SQLiteStorage(tmp_path / "x.sqlite3", desk="acme corp")
     with pytest.raises(ConfigurationError, match="desk key"):
         MemoryStorage(desk="")
+
+
+def test_knowledge_base_articles_are_per_desk(tmp_path: Path) -> None:
+    from supportkit.knowledge import KNOWLEDGE_SCHEMA, KnowledgeBase
+
+    at = FakeClock().now()
+    with SQLiteStorage(tmp_path / "kb.sqlite3", components=[KNOWLEDGE_SCHEMA]) as main_desk:
+        kb_main = KnowledgeBase.on(main_desk)
+        kb_acme = KnowledgeBase.on(main_desk.for_desk("acme"))
+        kb_globex = KnowledgeBase.on(main_desk.for_desk("globex"))
+        mine = kb_acme.create(
+            title="Resetting the printer",
+            body="Hold the power button",
+            locale="en",
+            at=at,
+            publish=True,
+        )
+        kb_main.create(
+            title="Printer warranty",
+            body="Two years on printers",
+            locale="en",
+            at=at,
+            publish=True,
+        )
+        assert [m.article.id for m in kb_acme.search("printer")] == [mine.id]
+        assert kb_globex.search("printer") == []
+        assert [m.article.title for m in kb_main.search("printer")] == ["Printer warranty"]
+        with pytest.raises(NotFound):
+            kb_globex.get(mine.id)
+        theirs = kb_globex.create(
+            title="Globex printers",
+            body="Call the printer hotline",
+            locale="en",
+            at=at,
+            publish=True,
+        )
+        assert [m.article.id for m in kb_globex.search("printer")] == [theirs.id]
+        assert [m.article.id for m in kb_acme.search("printer")] == [mine.id]

@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from supportkit.domain._errors import ConfigurationError, StorageError
+from supportkit.ports._desks import DEFAULT_DESK
 from supportkit.ports._storage import Storage
 
 from ._article import ArticleStatus, indexed_document
@@ -97,8 +98,11 @@ class StorageBackend:
         self.fts5_checked = False
         self.lock = threading.Lock()
         dialect = getattr(storage, "dialect", None)
-        self.sql = dialect in ("sqlite", "postgresql")
-        self.fts5 = dialect == "sqlite"
+        # the knowledge tables hold the default desk's articles; another desk of a shared
+        # database keeps its own in the desk-scoped key-value port, searched in memory
+        own_tables = storage.desk == DEFAULT_DESK
+        self.sql = own_tables and dialect in ("sqlite", "postgresql")
+        self.fts5 = self.sql and dialect == "sqlite"
         if self.sql:
             versions = getattr(storage, "schema_versions", {}) or {}
             if "knowledge" not in versions:
