@@ -21,6 +21,8 @@ def mark_out_of_hours(ctx: DeskContext, event: TicketReceived) -> None:
     status = hours.status(ticket.channel, ticket.received_at)
     if status.open or status.next_open is None or status.action is None:
         return
+    if status.next_open <= ctx.now:
+        return  # received while closed, but registered after the opening: nothing to wait for
     ticket.custom_fields[OUT_OF_HOURS_FIELD] = {
         "next_open": status.next_open.isoformat(),
         "action": status.action.value,

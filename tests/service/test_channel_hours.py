@@ -194,3 +194,13 @@ def test_chat_hours_cannot_be_set_twice() -> None:
     desk = SupportDesk(channel_hours=service_hours())
     with pytest.raises(ConfigurationError, match="set twice"):
         ChatEndpoint(desk, ChatChannel(), hours=office_hours())
+
+
+def test_a_request_registered_after_the_opening_is_not_marked(storage: Any) -> None:
+    desk = SupportDesk(
+        storage, clock=FakeClock(MONDAY_OPEN + timedelta(hours=1)), channel_hours=_queueing_hours()
+    )
+    late = desk.receive(
+        "chat", "visitor-1", "sent on Saturday, imported on Monday", received_at=SATURDAY
+    )
+    assert "out_of_hours" not in late.custom_fields
