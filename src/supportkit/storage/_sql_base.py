@@ -10,7 +10,7 @@ unique violation) ``from`` the original.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..domain._errors import DuplicateError, StorageError
@@ -36,7 +36,7 @@ def from_us(us: int | None) -> datetime | None:
     """The aware UTC datetime *us* microseconds after the epoch (None stays None)."""
     if us is None:
         return None
-    return datetime.fromtimestamp(us // 1_000_000, UTC).replace(microsecond=us % 1_000_000)
+    return _EPOCH + timedelta(microseconds=us)  # exact: integer microseconds, half the cost
 
 
 def qmark_to_format(sql: str) -> str:

@@ -28,6 +28,7 @@ def _tags_out(tags: frozenset[str]) -> str:
 
 _TICKET_NAMES = tuple(c.strip() for c in _TICKET_COLS.split(","))
 _TIME_NAMES = frozenset(n for n in _TICKET_NAMES if n.endswith("_at"))
+_TIME_INDEXES = tuple(i for i, n in enumerate(_TICKET_NAMES) if n in _TIME_NAMES)
 _set = object.__setattr__
 
 
@@ -35,12 +36,16 @@ def _row_to_ticket(r: Sequence[Any]) -> Ticket:
     """A ticket from its row, built without re-running the entity's converters:
     the columns were written from a valid ticket, so re-validating is waste on
     the hottest path of every use case."""
+    values = list(r)
+    for i in _TIME_INDEXES:
+        if values[i] is not None:
+            values[i] = from_us(values[i])
+    values[6] = Priority(values[6])
+    values[11] = frozenset(json.loads(values[11])) if values[11] != "[]" else frozenset()
+    values[12] = json.loads(values[12]) if values[12] != "{}" else {}
     t = object.__new__(Ticket)
-    for name, value in zip(_TICKET_NAMES, r, strict=True):
-        _set(t, name, from_us(value) if name in _TIME_NAMES else value)
-    _set(t, "priority", Priority(r[6]))
-    _set(t, "tags", frozenset(json.loads(r[11])) if r[11] != "[]" else frozenset())
-    _set(t, "custom_fields", json.loads(r[12]) if r[12] != "{}" else {})
+    for name, value in zip(_TICKET_NAMES, values, strict=True):
+        _set(t, name, value)
     _set(t, "events", [])
     return t
 
