@@ -8,12 +8,14 @@ from supportkit.domain._errors import ConfigurationError
 from supportkit.knowledge import (
     Answer,
     Answerer,
+    BotCalibration,
     BotReply,
     FirstLineBot,
     Handover,
     HandoverReason,
     KnowledgeBase,
     RetrievalAnswerer,
+    ranking_features,
 )
 
 
@@ -125,17 +127,21 @@ def test_retrieval_answerer_is_not_confident_about_unrelated_questions(
         ("what is the weather like in Paris tomorrow", "en"),
         ("посоветуйте рецепт борща", "ru"),
     ]:
-        assert RetrievalAnswerer(memory_kb).answer(question, locale).confidence < 0.5
+        answerer = RetrievalAnswerer(memory_kb)
+        assert answerer.answer(question, locale).confidence < answerer.calibration.threshold
 
 
 def test_retrieval_answerer_with_no_match_has_zero_confidence(memory_kb: KnowledgeBase) -> None:
     assert RetrievalAnswerer(memory_kb).answer("zzzz qqqq", "en") == Answer("", 0.0, ())
 
 
-@given(best=st.floats(0, 1e6), runner_up=st.floats(0, 1e6))
-def test_retrieval_confidence_is_always_between_zero_and_one(best: float, runner_up: float) -> None:
-    answerer = RetrievalAnswerer(KnowledgeBase())
-    assert 0.0 <= answerer.confidence(best, min(best, runner_up)) <= 1.0
+@given(best=st.floats(0, 1e6), runner_up=st.floats(0, 1e6), terms=st.integers(0, 500))
+def test_calibrated_confidence_is_always_between_zero_and_one(
+    best: float, runner_up: float, terms: int
+) -> None:
+    kb = KnowledgeBase()
+    features = ranking_features(kb.planner, " ".join(["word"] * terms), best, min(best, runner_up))
+    assert 0.0 <= BotCalibration.shipped().probability(features) <= 1.0
 
 
 def test_bot_end_to_end_answers_one_question_and_hands_another_over(

@@ -16,6 +16,7 @@ from ._bot import (
     HandoverReason,
     RetrievalAnswerer,
 )
+from ._calibration import FEATURES, BotCalibration, ranking_features
 from ._complaint_intake import DEFAULT_COMPLAINT_KEYWORDS, ComplaintIntake
 from ._complaints import (
     COMPLAINT_LIFECYCLE,
@@ -70,6 +71,7 @@ __all__ = [
     "DEFAULT_COMPLAINT_KEYWORDS",
     "DEFAULT_HANDOVER_PHRASES",
     "DEFAULT_HANDOVER_REPLIES",
+    "FEATURES",
     "FEEDBACK_NAMESPACE",
     "KNOWLEDGE_SCHEMA",
     "PLACEHOLDERS",
@@ -85,6 +87,7 @@ __all__ = [
     "ArticleStore",
     "ArticleVersion",
     "BM25Parameters",
+    "BotCalibration",
     "BotDecision",
     "BotOnInbound",
     "BotReply",
@@ -127,4 +130,5 @@ __all__ = [
     "complaint_lifecycle",
     "lemmas_available",
     "open_complaint_ticket",
+    "ranking_features",
 ]

@@ -19,7 +19,8 @@ import attrs
 
 from supportkit.domain._errors import ConfigurationError
 
-from ._kb import KnowledgeBase
+from ._calibration import BotCalibration, ranking_features
+from ._kb import ArticleMatch, KnowledgeBase
 from ._stem import Analyzer
 
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
@@ -90,43 +91,34 @@ class Answerer(Protocol):
 class RetrievalAnswerer:
     """Answer with the best published article in the customer's locale.
 
-    Confidence grows with the BM25 score of the best article (half way at
-    *half_confidence_score*) and shrinks when the runner-up scores almost as
-    well (the question is ambiguous between articles).
+    The confidence is a calibrated probability that the best article answers
+    the question (:class:`BotCalibration`: a logistic model over the ranking
+    features, fitted on a labelled question set; default: the shipped fit).
     """
 
     def __init__(
-        self,
-        knowledge_base: KnowledgeBase,
-        *,
-        half_confidence_score: float = 4.0,
-        margin_weight: float = 0.4,
+        self, knowledge_base: KnowledgeBase, *, calibration: BotCalibration | None = None
     ) -> None:
-        if half_confidence_score <= 0:
-            raise ConfigurationError(
-                f"half_confidence_score must be positive, got {half_confidence_score!r}"
-            )
-        if not 0.0 <= margin_weight <= 1.0:
-            raise ConfigurationError(f"margin_weight must be in 0..1, got {margin_weight!r}")
         self.knowledge_base = knowledge_base
-        self.half_confidence_score = half_confidence_score
-        self.margin_weight = margin_weight
+        self.calibration = calibration or BotCalibration.shipped()
 
-    def confidence(self, best: float, runner_up: float) -> float:
-        if best <= 0:
-            return 0.0
-        strength = best / (best + self.half_confidence_score)
-        margin = max(0.0, best - runner_up) / best
-        return strength * (1 - self.margin_weight + self.margin_weight * margin)
-
-    def answer(self, question: str, locale: str) -> Answer:
+    def features(self, question: str, locale: str) -> tuple[ArticleMatch, tuple[float, ...]] | None:
+        """The best match for *question* and its ranking features (None: nothing found)."""
         matches = self.knowledge_base.search(question, locale=locale, limit=2)
         if not matches:
-            return Answer("", 0.0, ())
+            return None
         best = matches[0]
         runner_up = matches[1].score if len(matches) > 1 else 0.0
+        planner = self.knowledge_base.planner
+        return best, ranking_features(planner, question, best.score, runner_up)
+
+    def answer(self, question: str, locale: str) -> Answer:
+        found = self.features(question, locale)
+        if found is None:
+            return Answer("", 0.0, ())
+        best, features = found
         text = f"{best.article.title}\n\n{best.article.body.strip()}"
-        return Answer(text, self.confidence(best.score, runner_up), (best.article.id,))
+        return Answer(text, self.calibration.probability(features), (best.article.id,))
 
 
 class HandoverReason(enum.StrEnum):
@@ -161,18 +153,24 @@ class FirstLineBot:
 
     Hands over when the customer asks for a person (any of *handover_phrases*,
     matched word by word, Russian words by stem), when the bot already took *max_turns* turns on
-    the ticket, or when the answer's confidence is below *min_confidence*.
+    the ticket, or when the answer's confidence is below *min_confidence* (default: the
+    threshold of the answerer's calibration, chosen on labelled questions; else 0.5).
     """
 
     def __init__(
         self,
         answerer: Answerer,
         *,
-        min_confidence: float = 0.5,
+        min_confidence: float | None = None,
         max_turns: int = 3,
         handover_phrases: Iterable[str] = DEFAULT_HANDOVER_PHRASES,
         analyzer: Analyzer | None = None,
     ) -> None:
+        if min_confidence is None:
+            calibration = getattr(answerer, "calibration", None)
+            min_confidence = (
+                calibration.threshold if isinstance(calibration, BotCalibration) else 0.5
+            )
         if not 0.0 <= min_confidence <= 1.0:
             raise ConfigurationError(f"min_confidence must be in 0..1, got {min_confidence!r}")
         if max_turns < 1:

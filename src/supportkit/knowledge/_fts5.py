@@ -153,7 +153,7 @@ class FTS5SearchIndex:
             ) from exc
 
     def add(self, document: IndexedDocument) -> None:
-        fields = document_fields(self.analyzer, document)
+        fields = document_fields(self.planner, document)
         row = (*(" ".join(f) for f in fields), locale_token(document.locale))
         t = self.table
         try:

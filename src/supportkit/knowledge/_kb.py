@@ -21,7 +21,7 @@ from supportkit.domain._model import ensure_utc
 from ._article import Article, ArticleStatus, ArticleVersion, HelpfulnessVotes, indexed_document
 from ._search import BM25Parameters, MemorySearchIndex, QueryPlanner, SearchIndex
 from ._stem import Analyzer
-from ._store import ArticleStore, DictArticleStore
+from ._store import ArticleStore, DictArticleStore, reindex
 from ._synonyms import Synonyms
 
 if TYPE_CHECKING:
@@ -71,7 +71,8 @@ class _Backend(Protocol):
 
     def session(self) -> AbstractContextManager[tuple[ArticleStore, SearchIndex]]: ...
 
-    def use_synonyms(self, synonyms: Synonyms) -> None: ...
+    def use_synonyms(self, synonyms: Synonyms, store: ArticleStore, index: SearchIndex) -> None:
+        """Search with *synonyms* from now on; re-index what this process indexes."""
 
 
 def _planner(index: SearchIndex) -> QueryPlanner:
@@ -97,8 +98,9 @@ class _InProcess:
             planner.synonyms if isinstance(planner, QueryPlanner) else Synonyms()
         )
 
-    def use_synonyms(self, synonyms: Synonyms) -> None:
-        _planner(self.index).synonyms = synonyms
+    def use_synonyms(self, synonyms: Synonyms, store: ArticleStore, index: SearchIndex) -> None:
+        _planner(index).synonyms = synonyms
+        reindex(store, index)
 
     @contextmanager
     def session(self) -> Iterator[tuple[ArticleStore, SearchIndex]]:
@@ -150,6 +152,11 @@ class KnowledgeBase:
         kb = cls(backend.memory_index, id_source=id_source)
         kb._backend = backend
         return kb
+
+    @property
+    def planner(self) -> QueryPlanner:
+        """How the search index analyses questions and articles (analyzer, synonyms)."""
+        return _planner(self.index)
 
     # -- articles -----------------------------------------------------------
 
@@ -303,15 +310,15 @@ class KnowledgeBase:
         return self._backend.default_synonyms if groups is None else Synonyms(groups)
 
     def set_synonyms(self, synonyms: Synonyms) -> None:
-        """Store the desk's synonym list; searches use it from now on (no re-indexing).
+        """Store the desk's synonym list and re-index the published articles with it.
 
         >>> kb = KnowledgeBase()
         >>> kb.set_synonyms(Synonyms.starter().with_group("invoice", "bill", "счёт"))
         """
-        with self._backend.session() as (store, _):
+        with self._backend.session() as (store, index):
             store.next_revision()
             store.save_synonyms([list(g) for g in synonyms.groups])
-        self._backend.use_synonyms(synonyms)
+            self._backend.use_synonyms(synonyms, store, index)
 
     # -- did this help? -----------------------------------------------------
 

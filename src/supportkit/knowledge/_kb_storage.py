@@ -30,8 +30,9 @@ from supportkit.domain._errors import ConfigurationError, StorageError
 from supportkit.ports._desks import DEFAULT_DESK
 from supportkit.ports._storage import Storage
 
-from ._article import ArticleStatus, indexed_document
+from ._article import indexed_document
 from ._fts5 import FTS5SearchIndex
+from ._kb_sql import FTS_TABLE, SqlArticleStore
 from ._search import (
     BM25Parameters,
     IndexedDocument,
@@ -41,7 +42,7 @@ from ._search import (
     SearchIndex,
 )
 from ._stem import Analyzer
-from ._store import ArticleStore, KvArticleStore
+from ._store import ArticleStore, KvArticleStore, reindex
 from ._synonyms import Synonyms
 
 __all__ = ["StorageBackend"]
@@ -130,9 +131,24 @@ class StorageBackend:
             yield self._pair(uow)
             uow.commit()
 
-    def use_synonyms(self, synonyms: Synonyms) -> None:
+    def use_synonyms(self, synonyms: Synonyms, store: ArticleStore, index: SearchIndex) -> None:
         with self.lock:
+            self._adopt(synonyms)
+        if self.fts5:
+            assert isinstance(store, SqlArticleStore)
+            reindex(store, index)
+            store.set_analyzer_mark(self._mark())
+
+    def _adopt(self, synonyms: Synonyms) -> None:
+        # the in-memory index is rebuilt by catching up from revision 0
+        if synonyms != self.planner.synonyms:
             self.planner.synonyms = synonyms
+            if not self.fts5:
+                self.memory_index.clear()
+                self.seen = 0
+
+    def _mark(self) -> int:
+        return zlib.crc32(self.planner.fingerprint.encode())
 
     def _pair(self, uow: Any) -> tuple[ArticleStore, SearchIndex]:
         store, index = self._open(uow)
@@ -140,32 +156,25 @@ class StorageBackend:
         return store, index
 
     def _sync(self, store: ArticleStore, index: SearchIndex) -> None:
-        """Rebuild an FTS5 index made by another analyzer; pick up edited synonyms."""
-        if self.fts5 and not self.fts5_checked:
-            from ._kb_sql import SqlArticleStore
-
-            assert isinstance(store, SqlArticleStore)
-            mark = zlib.crc32(self.analyzer.fingerprint.encode())
-            if store.analyzer_mark() != mark:
-                for article in store.list_articles(None, ArticleStatus.PUBLISHED):
-                    index.add(indexed_document(article))
-                store.set_analyzer_mark(mark)
-            self.fts5_checked = True
+        """Pick up synonyms edited elsewhere; rebuild an FTS5 index made with other analysis."""
         revision = store.revision()
         if revision != self.synonyms_seen:
             groups = store.synonyms()
-            wanted = self.default_synonyms if groups is None else Synonyms(groups)
             with self.lock:
-                if wanted != self.planner.synonyms:
-                    self.planner.synonyms = wanted
+                self._adopt(self.default_synonyms if groups is None else Synonyms(groups))
                 self.synonyms_seen = revision
+        if self.fts5 and not self.fts5_checked:
+            assert isinstance(store, SqlArticleStore)
+            mark = self._mark()
+            if store.analyzer_mark() != mark:
+                reindex(store, index)
+                store.set_analyzer_mark(mark)
+            self.fts5_checked = True
 
     def _open(self, uow: Any) -> tuple[ArticleStore, SearchIndex]:
         if not self.sql:
             kv = KvArticleStore(uow)
             return kv, _CatchingUp(self, kv)
-        from ._kb_sql import FTS_TABLE, SqlArticleStore
-
         store = SqlArticleStore(uow)
         if not self.fts5:
             return store, _CatchingUp(self, store)

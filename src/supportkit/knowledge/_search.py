@@ -9,10 +9,11 @@ gets the same top articles from either.
 
 One definition of what is indexed and what is searched serves every index:
 :func:`document_fields` turns an article into its weighted fields (title,
-tags, body and the roots of all three), and :class:`QueryPlanner` turns a
-question into the terms to look up: analysed terms, unknown ones corrected
-to the nearest indexed term (typo tolerance), the desk's synonyms added,
-then the roots of them all.
+tags, body with their synonym concepts, and the roots of all three), and
+:class:`QueryPlanner` turns a question into the terms to look up: analysed
+terms, misspelt ones corrected to the nearest indexed term (typo
+tolerance), the concepts of the desk's synonyms found in them, and the roots
+of the words no synonym entry matched.
 """
 
 from __future__ import annotations
@@ -91,12 +92,13 @@ class SearchIndex(Protocol):
         ...
 
 
-def document_fields(analyzer: Analyzer, document: IndexedDocument) -> list[list[str]]:
-    """The terms of the indexed fields: title, tags, body, and the roots of all three."""
-    title = analyzer.terms(document.title)
-    tags = analyzer.terms(" ".join(document.tags))
-    body = analyzer.terms(document.body)
-    return [title, tags, body, analyzer.roots(title + tags + body)]
+def document_fields(planner: QueryPlanner, document: IndexedDocument) -> list[list[str]]:
+    """The terms of the indexed fields: title, tags, body (each with its synonym concepts),
+    and the roots of all three."""
+    a = planner.analyzer
+    fields = [a.terms(document.title), a.terms(" ".join(document.tags)), a.terms(document.body)]
+    roots = a.roots([t for f in fields for t in f])
+    return [f + planner.concepts(f)[0] for f in fields] + [roots]
 
 
 class QueryPlanner:
@@ -122,6 +124,15 @@ class QueryPlanner:
         self._synonyms = synonyms
         self._compiled: CompiledSynonyms = synonyms.compile(self.analyzer)
 
+    @property
+    def fingerprint(self) -> str:
+        """What decides the indexed text (analyzer and synonyms): another one means re-index."""
+        return f"{self.analyzer.fingerprint};synonyms={self._synonyms.fingerprint}"
+
+    def concepts(self, terms: list[str]) -> tuple[list[str], set[str]]:
+        """The synonym concept tokens found in *terms*, and the terms that matched an entry."""
+        return self._compiled.concepts(terms)
+
     def plan(self, query: str, vocabulary: Vocabulary, *, fallback: bool = False) -> list[str]:
         """The unique terms and roots to search for *query*, in a stable order.
 
@@ -130,7 +141,7 @@ class QueryPlanner:
         a = self.analyzer
         tokens = a.content_tokens(query)
         terms = [a.stem(t) for t in tokens]
-        extra, matched = self._compiled.expand(terms)
+        extra, matched = self._compiled.concepts(terms)
         if self.typos:
             suspects = {
                 term
@@ -139,10 +150,11 @@ class QueryPlanner:
             }
             if suspects:
                 terms = correct(terms, vocabulary, suspects)
-                more, _ = self._compiled.expand(terms)
-                extra += more
-        terms += extra
-        return list(dict.fromkeys(terms + a.roots(terms)))
+                extra, matched = self._compiled.concepts(terms)
+        # a word that matched a synonym entry is already stood for by its concept:
+        # its root would count the same word family a third time
+        free = [t for t in terms if t not in matched]
+        return list(dict.fromkeys(terms + extra + a.roots(free)))
 
     def retry_plan(self, query: str, vocabulary: Vocabulary, first: list[str]) -> list[str] | None:
         """The plan for a question whose first plan found nothing, or None if it would not differ."""
@@ -201,7 +213,7 @@ class MemorySearchIndex:
 
     def add(self, document: IndexedDocument) -> None:
         self.remove(document.article_id)
-        fields = document_fields(self.analyzer, document)
+        fields = document_fields(self.planner, document)
         weighted: dict[str, float] = {}
         for terms, weight in zip(fields, self.params.weights, strict=True):
             for term in terms:
@@ -229,6 +241,13 @@ class MemorySearchIndex:
             if not posting:
                 del self._postings[term]
                 self._by_head[term[0]].discard(term)
+
+    def clear(self) -> None:
+        """Drop every document (before indexing them again with other analysis)."""
+        self._docs.clear()
+        self._postings.clear()
+        self._by_head.clear()
+        self._total_length = 0
 
     def known(self, terms: Iterable[str]) -> set[str]:
         """Which of *terms* some indexed article contains (typo correction's vocabulary)."""

@@ -21,7 +21,14 @@ from typing import Any, Protocol
 
 from supportkit.domain._errors import StorageError
 
-from ._article import Article, ArticleStatus, ArticleVersion, HelpfulnessVotes
+from ._article import (
+    Article,
+    ArticleStatus,
+    ArticleVersion,
+    HelpfulnessVotes,
+    indexed_document,
+)
+from ._search import SearchIndex
 
 __all__ = [
     "ArticleStore",
@@ -71,6 +78,12 @@ class ArticleStore(Protocol):
 
     def save_synonyms(self, groups: list[list[str]]) -> None:
         """Store the desk's synonym groups (after taking a revision)."""
+
+
+def reindex(store: ArticleStore, index: SearchIndex) -> None:
+    """Index every published article again (after the analysis changed)."""
+    for article in store.list_articles(None, ArticleStatus.PUBLISHED):
+        index.add(indexed_document(article))
 
 
 def article_to_dict(article: Article) -> dict[str, Any]:

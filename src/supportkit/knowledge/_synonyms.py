@@ -1,10 +1,13 @@
 """Per-desk synonyms: words and phrases a customer may use for the words of the articles.
 
 A :class:`Synonyms` list is groups of equivalent words or phrases
-(``["refund", "money back", "reimburse"]``). When a question contains any
-entry of a group (matched on analysed terms, so any inflection works), the
-terms of the group's other entries are searched too. Expansion happens at
-query time only: editing the list never needs the index rebuilt. The desk
+(``["refund", "money back", "reimburse"]``). Each group is one *concept*:
+wherever an article or a question contains any entry of a group (matched on
+analysed terms, so any inflection works), a concept token (``~~`` and the
+group's first entry) is added beside the words. The concept has its own
+document frequency, so a question's "поддержка" does not pull in every
+rare synonym at full weight; it counts once, as one more term. Editing the
+list re-indexes the published articles (in the edit's transaction). The desk
 owner edits the list (``KnowledgeBase.set_synonyms``; it is stored with the
 knowledge base) starting from :meth:`Synonyms.starter`, a list of common
 support vocabulary in English and Russian shipped with the package.
@@ -12,6 +15,7 @@ support vocabulary in English and Russian shipped with the package.
 
 from __future__ import annotations
 
+import hashlib
 import tomllib
 from collections.abc import Iterable, Sequence
 from importlib import resources
@@ -20,11 +24,12 @@ import attrs
 
 from supportkit.domain._errors import ValidationError
 
-from ._stem import Analyzer
+from ._stem import ROOT_MARK, Analyzer
 
 __all__ = ["CompiledSynonyms", "Synonyms"]
 
 MAX_GROUPS = 10_000
+CONCEPT_MARK = ROOT_MARK * 2
 
 
 def _group(entries: Iterable[str]) -> tuple[str, ...]:
@@ -85,6 +90,11 @@ class Synonyms:
         lines.append("]")
         return "\n".join(lines) + "\n"
 
+    @property
+    def fingerprint(self) -> str:
+        """A short hash of the groups: an index built with other synonyms is rebuilt."""
+        return hashlib.sha256(repr(self.groups).encode()).hexdigest()[:12]
+
     def with_group(self, *entries: str) -> Synonyms:
         """A copy with one more group."""
         return Synonyms((*self.groups, entries))
@@ -104,6 +114,7 @@ class CompiledSynonyms:
     def __init__(self, analyzer: Analyzer, groups: Sequence[Sequence[str]]) -> None:
         self._by_first: dict[str, list[tuple[tuple[str, ...], int]]] = {}
         self._groups: list[list[tuple[str, ...]]] = []
+        self._tokens: list[str] = []
         for g in groups:
             entries = [tuple(analyzer.terms(e)) for e in g]
             entries = [e for e in dict.fromkeys(entries) if e]
@@ -111,21 +122,20 @@ class CompiledSynonyms:
                 continue
             gid = len(self._groups)
             self._groups.append(entries)
+            self._tokens.append(CONCEPT_MARK + "".join(entries[0]))
             for entry in entries:
                 self._by_first.setdefault(entry[0], []).append((entry, gid))
 
     def __len__(self) -> int:
         return len(self._groups)
 
-    def expand(self, terms: list[str]) -> tuple[list[str], set[str]]:
-        """The terms of every synonym of an entry found in *terms*, and the terms that matched."""
-        extra: list[str] = []
+    def concepts(self, terms: list[str]) -> tuple[list[str], set[str]]:
+        """The concept token of every entry found in *terms* (in order), and the terms matched."""
+        found: list[str] = []
         matched: set[str] = set()
         for i, term in enumerate(terms):
             for entry, gid in self._by_first.get(term, ()):
                 if tuple(terms[i : i + len(entry)]) == entry:
                     matched.update(entry)
-                    for other in self._groups[gid]:
-                        if other != entry:
-                            extra.extend(other)
-        return extra, matched
+                    found.append(self._tokens[gid])
+        return found, matched
