@@ -35,9 +35,15 @@ def migrate(
     ph = "?" if dialect == "sqlite" else "%s"
     if joined:
         begin(conn)
-    cur.execute(
-        "CREATE TABLE IF NOT EXISTS sk_schema (component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
+    # an application role without CREATE on the schema opens an installed database too
+    exists = (
+        dialect == "postgresql" and cur.execute("SELECT to_regclass('sk_schema')").fetchone()[0]
     )
+    if not exists:
+        cur.execute(
+            "CREATE TABLE IF NOT EXISTS sk_schema "
+            "(component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
+        )
     if joined:
         end(conn)
     elif dialect != "sqlite":

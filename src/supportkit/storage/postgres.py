@@ -24,7 +24,11 @@ from ._migrate import migrate
 from ._sql import SqlUnitOfWork
 from ._sql_schema import CORE_MIGRATIONS, SchemaComponent
 
-__all__ = ["PostgresStorage", "PostgresUnitOfWork"]
+__all__ = ["PostgresStorage", "PostgresUnitOfWork", "install_row_level_security"]
+
+#: the setting each transaction sets to its desk key when row-level security is on
+DESK_SETTING = "supportkit.desk"
+_POLICY = "sk_desk_scope"
 
 
 def _psycopg() -> Any:
@@ -53,8 +57,12 @@ class PostgresStorage(Storage):
         components: Sequence[SchemaComponent] = (),
         pool_size: int = 8,
         desk: str = DEFAULT_DESK,
+        row_level_security: bool = False,
     ) -> None:
         self.desk = check_desk_key(desk)
+        #: set ``supportkit.desk`` in every transaction, for the policies of
+        #: :func:`install_row_level_security` (the database then enforces the scoping too)
+        self.row_level_security = row_level_security
         psycopg = _psycopg()
         self._psycopg = psycopg
         if connect is None:
@@ -140,6 +148,8 @@ class PostgresUnitOfWork(SqlUnitOfWork):
     def do_begin(self) -> None:
         self._conn = self._storage._acquire()
         self._cur = self._conn.cursor()
+        if self._storage.row_level_security:
+            self.x("SELECT set_config(?, ?, true)", (DESK_SETTING, self.desk))
 
     def do_commit(self) -> None:
         try:
@@ -162,3 +172,29 @@ class PostgresUnitOfWork(SqlUnitOfWork):
     def raw_connection(self) -> Any:
         """The psycopg connection of this unit of work (same transaction), for extensions."""
         return self._conn
+
+
+def install_row_level_security(conn: Any) -> list[str]:
+    """Make PostgreSQL itself keep desks apart: a policy on every supportkit table with a
+    ``desk`` column lets a transaction see and write only the rows of the desk named in
+    its ``supportkit.desk`` setting (none when unset).
+
+    Run it once as the tables' owner, on a psycopg connection whose search_path is
+    supportkit's schema (it commits); then open the application's storages with
+    ``PostgresStorage(..., row_level_security=True)`` as a role that is neither
+    the owner nor a superuser (superusers bypass row-level security). Returns
+    the tables now protected.
+    """
+    rows = conn.execute(
+        "SELECT table_name FROM information_schema.columns WHERE column_name = 'desk' "
+        "AND table_schema = current_schema() AND table_name LIKE 'sk\\_%' ORDER BY 1"
+    ).fetchall()
+    tables = [str(r[0]) for r in rows]
+    check = f"desk = current_setting('{DESK_SETTING}', true)"
+    for table in tables:
+        conn.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
+        conn.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
+        conn.execute(f"DROP POLICY IF EXISTS {_POLICY} ON {table}")
+        conn.execute(f"CREATE POLICY {_POLICY} ON {table} USING ({check}) WITH CHECK ({check})")
+    conn.commit()
+    return tables
