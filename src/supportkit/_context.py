@@ -62,7 +62,8 @@ class DeskContext:
         """The ticket, loaded once per use case; changes to it are saved on flush."""
         t = self._tickets.get(ticket_id)
         if t is None:
-            t = self.uow.get_ticket(ticket_id)
+            # held until commit: another use case on this ticket waits instead of conflicting
+            t = self.uow.get_ticket_for_update(ticket_id)
             self._tickets[ticket_id] = t
             self._loaded_version[ticket_id] = t.version
         return t
@@ -72,6 +73,9 @@ class DeskContext:
             if t.number == number:
                 return t
         t = self.uow.get_ticket_by_number(number)
+        if t.id in self._tickets:
+            return self._tickets[t.id]
+        t = self.uow.get_ticket_for_update(t.id)
         self._tickets[t.id] = t
         self._loaded_version[t.id] = t.version
         return t

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import random
+import socket
 import threading
+import time
+import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from ._batch import Batch, BatchLocal
@@ -16,8 +21,10 @@ from ._ids import TimeOrderedIds
 from ._signals import DeskSignals
 from .domain._errors import (
     BatchAborted,
+    ConcurrencyConflict,
     ConfigurationError,
     MalformedMessage,
+    TransientStorageError,
     ValidationError,
 )
 from .domain._events import (
@@ -66,6 +73,8 @@ class DeskCore:
         channel_hours: ChannelHours | None = None,
         identity_linking: IdentityLinking | None = None,
         kinds: Iterable[str] = DEFAULT_KINDS,
+        retries: int = 8,
+        timer_lease: timedelta = timedelta(seconds=60),
     ) -> None:
         if storage is None:
             from .storage.memory import MemoryStorage
@@ -94,6 +103,13 @@ class DeskCore:
         #: the threads sharing this desk (a WSGI server's) take and return marks under it
         self._marks_lock = threading.Lock()
         self._batch = BatchLocal()
+        self._owner: tuple[int, str] = (0, "")
+        if retries < 0:
+            raise ConfigurationError("retries must be 0 or more")
+        self.retries = retries
+        if timer_lease <= timedelta(0):
+            raise ConfigurationError("timer_lease must be a positive duration")
+        self.timer_lease = timer_lease
         if outbox_mark_batch < 1:
             raise ConfigurationError("outbox_mark_batch must be at least 1")
         self.outbox_mark_batch = outbox_mark_batch
@@ -172,10 +188,33 @@ class DeskCore:
 
         Public so that extensions can add use cases with the same guarantees.
         *now* overrides the clock for this use case (``tick`` passes its instant).
+        When the database gives up on the transaction (a deadlock, a
+        serialization failure, a version read in the use case gone stale), the
+        use case runs again from the start, up to ``retries`` times with a
+        growing, jittered pause; nothing of a failed attempt is kept.
         """
         batch = self._batch.current
         if batch is not None:
             return batch.run(self, use_case, ensure_utc(now or self.clock.now()))
+        return self.retrying(lambda: self._run_once(use_case, now))
+
+    def retrying(self, work: Callable[[], T]) -> T:
+        """Run *work* (which opens its own units of work) again while the database gives
+        up on it (TransientStorageError, a retryable ConcurrencyConflict), at most
+        ``retries`` more times, pausing a growing, jittered while in between."""
+        attempt = 0
+        while True:
+            try:
+                return work()
+            except (ConcurrencyConflict, TransientStorageError) as exc:
+                attempt += 1
+                if not getattr(exc, "retryable", False) or attempt > self.retries:
+                    raise
+                pause = min(0.002 * 2**attempt, 0.25)
+                log.debug("retried after %s (attempt %d)", exc, attempt)
+                time.sleep(random.uniform(0, pause))
+
+    def _run_once(self, use_case: Callable[[DeskContext], T], now: datetime | None) -> T:
         marking = self._take_marks(self.outbox_mark_batch)
         try:
             with self.storage.unit_of_work() as uow:
@@ -281,7 +320,8 @@ class DeskCore:
         Delivered events are marked published in batches (``outbox_mark_batch``,
         written with a later use case, or at once by :meth:`flush_outbox`), so
         delivery is at least once: after a crash a subscriber may see up to one
-        batch again. Returns the number published.
+        batch again. Returns the number published. (To hand every event to
+        other processes, relay the outbox to a broker: :mod:`supportkit.relay`.)
         """
         marking = self._take_marks(1)
         try:
@@ -324,38 +364,70 @@ class DeskCore:
                 raise
 
     # ------------------------------------------------------------------ time
+    @property
+    def owner_id(self) -> str:
+        """Who this desk is when it claims timers and events: host, process, desk."""
+        pid = os.getpid()
+        if self._owner[0] != pid:  # a forked child is another claimant
+            self._owner = (pid, f"{socket.gethostname()}:{pid}:{uuid.uuid4().hex[:8]}")
+        return self._owner[1]
+
     def tick(self, now: datetime | None = None, *, limit: int = 1000) -> int:
         """Fire due timers (SLA warnings and breaches, reminders); call it from a scheduler.
 
         Timers are found by an index on their due time, never by scanning
-        tickets. Each timer is handled in its own transaction; a handler that
-        raises is logged, its timer stays for the next tick, and the others
-        still fire. Returns how many fired.
+        tickets, and *claimed* with a lease (``timer_lease``): several
+        processes may tick at once, and each due timer fires exactly once,
+        since the firing transaction removes the timer only if this desk
+        still holds its claim. A process that dies mid-timer leaves it to
+        another once the lease runs out. Each timer is handled in its own
+        transaction; a handler that raises is logged, its claim is released
+        so the next tick retries it, and the others still fire. Returns how
+        many fired.
         """
         when = ensure_utc(now) if now else ensure_utc(self.clock.now())
-        with self.storage.unit_of_work() as uow:
-            due = uow.due_timers(when, limit)
+        owner = self.owner_id
+
+        def claim() -> list[Timer]:
+            with self.storage.unit_of_work() as uow:
+                claimed = uow.claim_timers(owner, when, when + self.timer_lease, limit)
+                uow.commit()
+            return claimed
+
+        due = self.retrying(claim)
         fired = 0
+        failed: list[str] = []
         for timer in due:
             handler = self._timer_handlers.get(timer.kind)
 
-            def use_case(ctx: DeskContext, timer: Timer = timer, handler: Any = handler) -> None:
-                ctx.uow.cancel_timer(timer.key)
+            def use_case(ctx: DeskContext, timer: Timer = timer, handler: Any = handler) -> bool:
+                if not ctx.uow.take_timer(timer, owner):
+                    return False  # another process fired it, or it was moved meanwhile
                 if handler is not None:
                     handler(ctx, timer)
                 else:
                     log.warning("no handler for timer kind %r; dropped %s", timer.kind, timer.key)
+                return True
 
             try:
-                self.run(use_case, now=when)
+                took = self.run(use_case, now=when)
             except Exception:  # one failing timer must not block every timer due after it
                 log.exception(
                     "timer %s (%s) failed; it stays scheduled and is retried on the next tick",
                     timer.key,
                     timer.kind,
                 )
+                failed.append(timer.key)
                 continue
-            fired += 1
+            fired += int(took)
+        if failed:
+
+            def release() -> None:
+                with self.storage.unit_of_work() as uow:
+                    uow.release_timers(failed, owner)
+                    uow.commit()
+
+            self.retrying(release)
         return fired
 
 

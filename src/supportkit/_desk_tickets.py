@@ -10,6 +10,7 @@ from ._context import DeskContext
 from ._desk_core import DeskCore, require_text
 from ._kinds import set_kind_in
 from .domain._errors import (
+    ConcurrencyConflict,
     ValidationError,
 )
 from .domain._events import (
@@ -187,8 +188,23 @@ class TicketUseCases(DeskCore):
 
         return self.run(use_case)
 
-    def update(self, ticket_id: str, *, actor: str, **changes: Any) -> Ticket:
-        """Change priority, category, tags, custom_fields, language, subject or team."""
+    def update(
+        self,
+        ticket_id: str,
+        *,
+        actor: str,
+        expected_version: int | None = None,
+        **changes: Any,
+    ) -> Ticket:
+        """Change priority, category, tags, custom_fields, language, subject or team.
+
+        Each field given is overwritten whole. Pass the ``version`` of the ticket
+        the new values were computed from as *expected_version* to refuse the
+        change (:class:`ConcurrencyConflict`, ``retryable=False``) if anybody
+        changed the ticket since; to change tags or one custom field without
+        overwriting others' changes, use :meth:`add_tags`, :meth:`remove_tags`
+        and :meth:`set_custom_field`, which never conflict.
+        """
         if "priority" in changes:
             changes["priority"] = Priority(changes["priority"])
         if "tags" in changes:
@@ -196,7 +212,57 @@ class TicketUseCases(DeskCore):
 
         def use_case(ctx: DeskContext) -> Ticket:
             t = ctx.ticket(ticket_id)
+            if expected_version is not None and t.version != expected_version:
+                raise ConcurrencyConflict(
+                    "ticket", ticket_id, expected_version, t.version, retryable=False
+                )
             ctx.update(t, actor, **changes)
+            return t
+
+        return self.run(use_case)
+
+    def add_tags(self, ticket_id: str, *tags: str, actor: str) -> Ticket:
+        """Add *tags* to the ticket's tags as they are when the change is stored.
+
+        Atomic: concurrent additions and removals by other threads or processes
+        are all kept (the ticket is read and written in one transaction holding it).
+        """
+        return self._change_tags(ticket_id, tags, actor, add=True)
+
+    def remove_tags(self, ticket_id: str, *tags: str, actor: str) -> Ticket:
+        """Remove *tags* from the ticket's tags (absent ones are ignored); atomic like
+        :meth:`add_tags`."""
+        return self._change_tags(ticket_id, tags, actor, add=False)
+
+    def _change_tags(self, ticket_id: str, tags: Iterable[str], actor: str, *, add: bool) -> Ticket:
+        given = frozenset(tags)
+        for tag in given:
+            if not isinstance(tag, str) or not tag.strip():
+                raise ValidationError(f"a tag must be a non-empty string, not {tag!r}")
+
+        def use_case(ctx: DeskContext) -> Ticket:
+            t = ctx.ticket(ticket_id)
+            ctx.update(t, actor, tags=t.tags | given if add else t.tags - given)
+            return t
+
+        return self.run(use_case)
+
+    def set_custom_field(self, ticket_id: str, key: str, value: Any, *, actor: str) -> Ticket:
+        """Set one custom field, keeping every other field as stored (a merge per key).
+
+        ``value=None`` removes the field. Concurrent changes to other fields are kept.
+        """
+        if not isinstance(key, str) or not key:
+            raise ValidationError(f"a custom field needs a non-empty string key, not {key!r}")
+
+        def use_case(ctx: DeskContext) -> Ticket:
+            t = ctx.ticket(ticket_id)
+            fields = dict(t.custom_fields)
+            if value is None:
+                fields.pop(key, None)
+            else:
+                fields[key] = value
+            ctx.update(t, actor, custom_fields=fields)
             return t
 
         return self.run(use_case)

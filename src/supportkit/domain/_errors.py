@@ -14,6 +14,7 @@
      +-- ConcurrencyConflict       a stale write (optimistic concurrency)
      +-- DuplicateError            something that must be unique already exists
      +-- StorageError              a backend failed; the driver error is the __cause__
+     |    +-- TransientStorageError  deadlock, serialization failure, lock timeout: retry
      +-- BatchAborted              a use case failed inside desk.batch(): nothing was stored
      +-- ChannelError              a channel could not receive or deliver
      +-- PluginError               an entry-point plugin failed to load or validate
@@ -40,6 +41,7 @@ __all__ = [
     "StorageError",
     "SupportKitError",
     "TicketNotFound",
+    "TransientStorageError",
     "ValidationError",
 ]
 
@@ -111,13 +113,27 @@ class ConfigurationError(SupportKitError, ValueError):
 
 
 class ConcurrencyConflict(SupportKitError):
-    """A write based on a stale version; nothing was changed."""
+    """A write based on a stale version; nothing was changed.
 
-    def __init__(self, kind: str, key: object, expected: int, actual: int | None) -> None:
+    ``retryable`` is True when the stale version was read inside the use case
+    (the desk retries such a use case itself), False when the caller passed
+    the stale version (``expected_version=``): reload, decide again, retry.
+    """
+
+    def __init__(
+        self,
+        kind: str,
+        key: object,
+        expected: int,
+        actual: int | None,
+        *,
+        retryable: bool = True,
+    ) -> None:
         self.kind = kind
         self.key = key
         self.expected = expected
         self.actual = actual
+        self.retryable = retryable
         super().__init__(
             f"{kind} {key!r} was changed concurrently (expected version {expected}, "
             f"stored version {actual}); nothing was written: reload it and retry the use case"
@@ -139,6 +155,18 @@ class BatchAborted(SupportKitError):
     error: the failed use case may have written part of its rows, and a batch
     is one transaction. The use case's error is chained as ``__cause__``.
     """
+
+
+class TransientStorageError(StorageError):
+    """The database gave up on a transaction that may succeed if run again.
+
+    A deadlock, a serialization failure, a lock or busy timeout: nothing the
+    transaction wrote was kept. The desk retries its use cases on this error
+    (bounded, with jitter) before letting it reach the caller; a caller may
+    retry the whole call too.
+    """
+
+    retryable = True
 
 
 class ChannelError(SupportKitError):

@@ -20,6 +20,7 @@ from ._inbound_message import Address, InboundMessage
 from ._storage import (
     AgentStore,
     ClaimedFeedbackToken,
+    CoordinationStore,
     CustomerStore,
     DeliveryStore,
     FeedbackTokenStore,
@@ -51,6 +52,7 @@ __all__ = [
     "ChannelRegistry",
     "ClaimedFeedbackToken",
     "Clock",
+    "CoordinationStore",
     "CustomerStore",
     "DeliveryError",
     "DeliveryReceipt",

@@ -18,7 +18,8 @@ what a conflict means):
 - :class:`RawInboundStore` (inbound kept before parsing),
 - :class:`SlaClockStore`, :class:`DeliveryStore`, :class:`FeedbackTokenStore`
   (typed records of the SLA clocks, outbound deliveries, used feedback links),
-- :class:`KeyValueStore` (small keyed JSON state).
+- :class:`KeyValueStore` (small keyed JSON state),
+- :class:`CoordinationStore` (row and named locks, the waiting queue, leased claims).
 
 Rules common to all of them: every method runs in the unit of work's
 transaction and reads its own writes; a method that raises writes nothing;
@@ -43,6 +44,7 @@ from typing import Self
 from ..domain._errors import ConfigurationError
 from ._desks import DEFAULT_DESK
 from ._storage_records import RawInbound, StoredEvent, TicketQuery, Timer
+from ._store_coordination import CoordinationStore
 from ._store_deliveries import DeliveryStore, StoredDelivery
 from ._store_feedback import ClaimedFeedbackToken, FeedbackTokenStore
 from ._store_inbound import RawInboundStore
@@ -58,6 +60,7 @@ from ._transaction import Transaction
 __all__ = [
     "AgentStore",
     "ClaimedFeedbackToken",
+    "CoordinationStore",
     "CustomerStore",
     "DeliveryStore",
     "FeedbackTokenStore",
@@ -92,6 +95,7 @@ class UnitOfWork(
     DeliveryStore,
     FeedbackTokenStore,
     KeyValueStore,
+    CoordinationStore,
     Transaction,
 ):
     """One transaction over the desk's data: every focused port, one context manager."""

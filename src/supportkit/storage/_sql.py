@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from ..ports._storage import UnitOfWork
 from ._sql_base import SqlBase, from_us, qmark_to_format, to_us
+from ._sql_coordination import SqlCoordinationStore
 from ._sql_inbound import SqlKeyValueStore, SqlRawInboundStore
 from ._sql_messages import SqlMessageStore
 from ._sql_outbox import SqlOutboxStore
@@ -22,6 +23,7 @@ from ._sql_timers import SqlTimerStore
 __all__ = [
     "SqlAgentStore",
     "SqlBase",
+    "SqlCoordinationStore",
     "SqlCustomerStore",
     "SqlDeliveryStore",
     "SqlFeedbackTokenStore",
@@ -51,6 +53,7 @@ class SqlUnitOfWork(
     SqlDeliveryStore,
     SqlFeedbackTokenStore,
     SqlKeyValueStore,
+    SqlCoordinationStore,
     UnitOfWork,
 ):
     """Every port in SQL over one DB-API cursor; subclasses run the transaction hooks."""

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ..domain._errors import DuplicateError, StorageError
+from ..domain._errors import DuplicateError, StorageError, TransientStorageError
 from ..ports._desks import DEFAULT_DESK
 
 __all__ = ["KEY", "SqlBase", "from_us", "qmark_to_format", "to_us"]
@@ -65,6 +65,8 @@ class SqlBase:
     #: the desk every statement is scoped to (``desk = ?`` in each WHERE, a column of
     #: each INSERT); a backend sets it from its storage's desk key
     desk: str = DEFAULT_DESK
+    #: driver exceptions meaning "deadlock, serialization failure, lock timeout: retry"
+    transient_errors: tuple[type[BaseException], ...] = ()
 
     def __init__(self) -> None:
         self._cur: Any = None
@@ -90,7 +92,16 @@ class SqlBase:
         except self.integrity_errors as exc:
             raise DuplicateError(f"a unique value is stored already: {exc}") from exc
         except self.driver_errors as exc:
+            if self.is_transient(exc):
+                raise TransientStorageError(
+                    f"{self.dialect} gave up on the transaction ({exc}); nothing was written, "
+                    "the use case may be retried"
+                ) from exc
             raise StorageError(f"{self.dialect} failed: {exc}") from exc
+
+    def is_transient(self, exc: BaseException) -> bool:
+        """True if *exc* means the transaction may succeed when run again."""
+        return isinstance(exc, self.transient_errors)
 
     def one(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """The first row of *sql*'s result, or None."""

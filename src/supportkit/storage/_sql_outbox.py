@@ -11,7 +11,12 @@ from ..domain._events import DomainEvent
 from ..ports._storage import OutboxStore, StoredEvent
 from ._sql_base import SqlBase, to_us
 
-__all__ = ["SqlOutboxStore"]
+__all__ = ["SqlOutboxStore", "stored_events"]
+
+
+def stored_events(rows: list[Any]) -> list[StoredEvent]:
+    """Outbox rows ``(seq, payload, published)`` as stored events."""
+    return [StoredEvent(int(r[0]), event_from_data(json.loads(r[1])), bool(r[2])) for r in rows]
 
 
 class SqlOutboxStore(SqlBase, OutboxStore):
@@ -38,7 +43,7 @@ class SqlOutboxStore(SqlBase, OutboxStore):
         return seqs
 
     def _stored(self, rows: list[Any]) -> list[StoredEvent]:
-        return [StoredEvent(int(r[0]), event_from_data(json.loads(r[1])), bool(r[2])) for r in rows]
+        return stored_events(rows)
 
     def pending_events(self, limit: int = 1000) -> list[StoredEvent]:
         return self._stored(

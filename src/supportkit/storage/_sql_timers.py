@@ -10,7 +10,12 @@ from .._convert import dumps
 from ..ports._storage import Timer, TimerStore
 from ._sql_base import KEY, SqlBase, from_us, to_us
 
-__all__ = ["SqlTimerStore"]
+__all__ = ["SqlTimerStore", "timers_from_rows"]
+
+
+def timers_from_rows(rows: list[Any]) -> list[Timer]:
+    """Timer rows ``(key, due_at, kind, ticket_id, payload)`` as timers."""
+    return [Timer(r[0], from_us(r[1]), r[2], r[3], json.loads(r[4])) for r in rows]  # type: ignore[arg-type]
 
 
 class SqlTimerStore(SqlBase, TimerStore):
@@ -33,7 +38,7 @@ class SqlTimerStore(SqlBase, TimerStore):
         self.x('DELETE FROM sk_timers WHERE desk = ? AND "key" = ?', (self.desk, key))
 
     def _timers(self, rows: list[Any]) -> list[Timer]:
-        return [Timer(r[0], from_us(r[1]), r[2], r[3], json.loads(r[4])) for r in rows]  # type: ignore[arg-type]
+        return timers_from_rows(rows)
 
     def due_timers(self, now: datetime, limit: int = 1000) -> list[Timer]:
         return self._timers(

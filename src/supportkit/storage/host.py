@@ -37,6 +37,7 @@ from .._convert import event_from_data
 from ..domain._errors import ConfigurationError, StorageError
 from ..ports._desks import DEFAULT_DESK, check_desk_key, desk_view
 from ..ports._storage import Storage, StoredEvent
+from ._coordination_schema import COORDINATION_MIGRATIONS
 from ._host_conn import HostConnection, adapt
 from ._migrate import migrate
 from ._sql import SqlUnitOfWork
@@ -68,7 +69,11 @@ class HostStorage(Storage):
         self.desk = check_desk_key(desk)
         self.host: HostConnection = adapt(connection)
         self.dialect = self.host.dialect
-        self.components: tuple[SchemaComponent, ...] = (CORE_MIGRATIONS, *components)
+        self.components: tuple[SchemaComponent, ...] = (
+            CORE_MIGRATIONS,
+            COORDINATION_MIGRATIONS,
+            *components,
+        )
         self._pending: list[tuple[Sequence[StoredEvent], Deliver]] = []
         self._lock = threading.Lock()
         #: one connection shared by the threads that use this storage: its units of

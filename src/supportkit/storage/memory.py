@@ -30,6 +30,7 @@ from ..domain._model import Agent, Customer, HistoryEntry, Identity, Message, Te
 from ..ports._desks import DEFAULT_DESK, check_desk_key, desk_view
 from ..ports._storage import RawInbound, Storage, StoredEvent, TicketQuery, Timer, UnitOfWork
 from ..ports._store_inbound import CLAIMABLE_STATUSES
+from ._memory_coordination import CoordinationData, MemoryCoordination
 from ._memory_records import MemoryRecordStores, RecordData
 
 __all__ = ["MemoryStorage"]
@@ -83,6 +84,7 @@ class _Data(RecordData):
         self.raw_keys: set[tuple[str, str]] = set()
         self.raw_claims: dict[str, datetime] = {}
         self.kv: dict[str, dict[str, Any]] = defaultdict(dict)
+        self.coord = CoordinationData()
 
 
 class MemoryStorage(Storage):
@@ -107,7 +109,7 @@ class MemoryStorage(Storage):
         return MemoryUnitOfWork(self._data, self._lock)
 
 
-class MemoryUnitOfWork(MemoryRecordStores, UnitOfWork):
+class MemoryUnitOfWork(MemoryRecordStores, MemoryCoordination, UnitOfWork):
     _d: _Data
 
     def __init__(self, data: _Data, lock: threading.RLock) -> None:

@@ -17,9 +17,10 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ..domain._errors import ConfigurationError, StorageError
+from ..domain._errors import ConfigurationError, StorageError, TransientStorageError
 from ..ports._desks import DEFAULT_DESK, check_desk_key, desk_view
 from ..ports._storage import Storage
+from ._coordination_schema import COORDINATION_MIGRATIONS
 from ._migrate import migrate
 from ._sql import SqlUnitOfWork
 from ._sql_schema import CORE_MIGRATIONS, SchemaComponent
@@ -84,7 +85,11 @@ class PostgresStorage(Storage):
         self._pool: list[Any] = []
         self._pool_size = pool_size
         self._lock = threading.Lock()
-        self.components: tuple[SchemaComponent, ...] = (CORE_MIGRATIONS, *components)
+        self.components: tuple[SchemaComponent, ...] = (
+            CORE_MIGRATIONS,
+            COORDINATION_MIGRATIONS,
+            *components,
+        )
         conn = self._acquire()
         try:
             self.schema_versions = migrate(conn, "postgresql", self.components, lambda c: None)
@@ -143,6 +148,11 @@ class PostgresUnitOfWork(SqlUnitOfWork):
         psycopg = storage._psycopg
         self.integrity_errors = (psycopg.errors.UniqueViolation,)
         self.driver_errors = (psycopg.Error,)
+        self.transient_errors = (
+            psycopg.errors.DeadlockDetected,
+            psycopg.errors.SerializationFailure,
+            psycopg.errors.LockNotAvailable,
+        )
         self._conn: Any = None
 
     def do_begin(self) -> None:
@@ -155,6 +165,10 @@ class PostgresUnitOfWork(SqlUnitOfWork):
         try:
             self._conn.commit()
         except self.driver_errors as exc:
+            if self.is_transient(exc):
+                raise TransientStorageError(
+                    f"PostgreSQL refused the commit ({exc}); retry the use case"
+                ) from exc
             raise StorageError(f"PostgreSQL commit failed: {exc}") from exc
 
     def do_rollback(self) -> None:

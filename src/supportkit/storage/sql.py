@@ -8,9 +8,11 @@ versioned schema records. ``examples/plugins/supportkit-mariadb`` is such a
 backend, built from these names only.
 """
 
+from ._coordination_schema import COORDINATION_MIGRATIONS
 from ._sql import (
     SqlAgentStore,
     SqlBase,
+    SqlCoordinationStore,
     SqlCustomerStore,
     SqlDeliveryStore,
     SqlFeedbackTokenStore,
@@ -26,13 +28,16 @@ from ._sql import (
     qmark_to_format,
     to_us,
 )
-from ._sql_schema import Migration, SchemaComponent
+from ._sql_schema import CORE_MIGRATIONS, Migration, SchemaComponent
 
 __all__ = [
+    "COORDINATION_MIGRATIONS",
+    "CORE_MIGRATIONS",
     "Migration",
     "SchemaComponent",
     "SqlAgentStore",
     "SqlBase",
+    "SqlCoordinationStore",
     "SqlCustomerStore",
     "SqlDeliveryStore",
     "SqlFeedbackTokenStore",

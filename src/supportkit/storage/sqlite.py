@@ -21,9 +21,10 @@ import weakref
 from collections.abc import Sequence
 from typing import Any
 
-from ..domain._errors import ConfigurationError, StorageError
+from ..domain._errors import ConfigurationError, StorageError, TransientStorageError
 from ..ports._desks import DEFAULT_DESK, check_desk_key, desk_view
 from ..ports._storage import Storage
+from ._coordination_schema import COORDINATION_MIGRATIONS
 from ._migrate import migrate
 from ._sql import SqlUnitOfWork
 from ._sql_schema import CORE_MIGRATIONS, SchemaComponent
@@ -97,7 +98,11 @@ class SQLiteStorage(Storage):
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
-        self.components: tuple[SchemaComponent, ...] = (CORE_MIGRATIONS, *components)
+        self.components: tuple[SchemaComponent, ...] = (
+            CORE_MIGRATIONS,
+            COORDINATION_MIGRATIONS,
+            *components,
+        )
         self.schema_versions = migrate(
             self.connection(), "sqlite", self.components, lambda c: c.execute("BEGIN IMMEDIATE")
         )
@@ -206,6 +211,12 @@ class SQLiteUnitOfWork(SqlUnitOfWork):
     integrity_errors = (sqlite3.IntegrityError,)
     driver_errors = (sqlite3.Error,)
 
+    def is_transient(self, exc: BaseException) -> bool:
+        # the busy timeout ran out: another writer held the database the whole time
+        return isinstance(exc, sqlite3.OperationalError) and (
+            "locked" in str(exc) or "busy" in str(exc)
+        )
+
     def __init__(self, conn: sqlite3.Connection) -> None:
         super().__init__()
         self._conn = conn
@@ -220,6 +231,10 @@ class SQLiteUnitOfWork(SqlUnitOfWork):
         try:
             self._conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
+            if self.is_transient(exc):
+                raise TransientStorageError(
+                    f"SQLite stayed locked by another writer ({exc}); retry the use case"
+                ) from exc
             raise StorageError(f"cannot begin a SQLite transaction: {exc}") from exc
         self._open = True
         self._cur = self._conn.cursor()

@@ -21,6 +21,7 @@ the ``storage_opener`` fixture with a picklable callable that does.
 
 from __future__ import annotations
 
+from ._contract_coordination import CoordinationContract
 from ._contract_desks import DeskContract
 from ._contract_guarantees import GuaranteeContract
 from ._contract_outbox import OutboxContract
@@ -40,5 +41,6 @@ class StorageContract(
     RawInboundClaimsContract,
     DeskContract,
     GuaranteeContract,
+    CoordinationContract,
 ):
     """Base class of a backend's contract tests; override the ``storage`` fixture."""
