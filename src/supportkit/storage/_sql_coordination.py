@@ -31,10 +31,20 @@ def _marks(n: int) -> str:
 
 
 class SqlCoordinationStore(SqlBase, CoordinationStore):
-    """:class:`~supportkit.ports.CoordinationStore` for SQLite and PostgreSQL."""
+    """:class:`~supportkit.ports.CoordinationStore` for SQLite, PostgreSQL and alike.
+
+    ``row_locks`` says the database takes ``SELECT ... FOR UPDATE [SKIP LOCKED]``
+    (PostgreSQL, MariaDB/MySQL); without it (SQLite) writers must be serialised.
+    Named locks are PostgreSQL advisory locks, or a row of ``sk_locks`` elsewhere.
+    """
+
+    #: the database takes row locks (``FOR UPDATE``); False: writers are serialised
+    row_locks: bool | None = None
 
     def _pg(self) -> bool:
-        return self.dialect == "postgresql"
+        if self.row_locks is not None:
+            return self.row_locks
+        return self.dialect != "sqlite"
 
     def get_ticket_for_update(self, ticket_id: str) -> Ticket:
         lock = " FOR UPDATE" if self._pg() else ""  # SQLite: writers are serialised already
@@ -48,8 +58,15 @@ class SqlCoordinationStore(SqlBase, CoordinationStore):
         return _row_to_ticket(row)
 
     def lock(self, name: str) -> None:
-        if self._pg():
+        if not self._pg():
+            return  # writers are serialised: the whole database is held already
+        if self.dialect == "postgresql":
             self.x("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", (f"{self.desk}:{name}",))
+            return
+        self.x(self.insert_ignore_sql("sk_locks", ("desk", "name"), ()), (self.desk, name))
+        self.x(
+            "SELECT name FROM sk_locks WHERE desk = ? AND name = ? FOR UPDATE", (self.desk, name)
+        )
 
     def waiting_tickets(
         self, statuses: Sequence[str], *, team_ids: Sequence[str] | None = None, limit: int = 50
@@ -103,14 +120,25 @@ class SqlCoordinationStore(SqlBase, CoordinationStore):
         self, owner: str, now: datetime, lease_until: datetime, limit: int = 100
     ) -> list[StoredEvent]:
         lock = " FOR UPDATE SKIP LOCKED" if self._pg() else ""
-        rows = self.all(
-            "UPDATE sk_events SET relay_owner = ?, relay_until = ? WHERE seq IN ("
-            "SELECT seq FROM sk_events WHERE desk = ? AND relayed = 0 "
-            "AND (relay_until IS NULL OR relay_until < ?) "
-            f"ORDER BY seq LIMIT ?{lock}) RETURNING seq, payload, published",
-            (owner, to_us(lease_until), self.desk, to_us(now), limit),
+        seqs = [
+            int(r[0])
+            for r in self.all(
+                "SELECT seq FROM sk_events WHERE desk = ? AND relayed = 0 "
+                f"AND (relay_until IS NULL OR relay_until < ?) ORDER BY seq LIMIT ?{lock}",
+                (self.desk, to_us(now), limit),
+            )
+        ]
+        if not seqs:
+            return []
+        marks = _marks(len(seqs))
+        self.x(
+            f"UPDATE sk_events SET relay_owner = ?, relay_until = ? WHERE seq IN ({marks})",
+            (owner, to_us(lease_until), *seqs),
         )
-        rows.sort(key=lambda r: int(r[0]))
+        rows = self.all(
+            f"SELECT seq, payload, published FROM sk_events WHERE seq IN ({marks}) ORDER BY seq",
+            seqs,
+        )
         return stored_events(rows)
 
     def mark_relayed(self, seqs: Iterable[int], owner: str) -> int:
@@ -132,20 +160,23 @@ class SqlCoordinationStore(SqlBase, CoordinationStore):
     ) -> list[Timer]:
         lock = " FOR UPDATE SKIP LOCKED" if self._pg() else ""
         rows = self.all(
-            "UPDATE sk_timers SET lease_owner = ?, lease_until = ? WHERE desk = ? AND key IN ("
-            "SELECT key FROM sk_timers WHERE desk = ? AND due_at <= ? "
-            "AND (lease_until IS NULL OR lease_until < ?) "
-            f"ORDER BY due_at, key LIMIT ?{lock}) "
-            "RETURNING key, due_at, kind, ticket_id, payload",
-            (owner, to_us(lease_until), self.desk, self.desk, to_us(now), to_us(now), limit),
+            'SELECT "key", due_at, kind, ticket_id, payload FROM sk_timers WHERE desk = ? '
+            "AND due_at <= ? AND (lease_until IS NULL OR lease_until < ?) "
+            f'ORDER BY due_at, "key" LIMIT ?{lock}',
+            (self.desk, to_us(now), to_us(now), limit),
         )
-        timers = timers_from_rows(rows)
-        timers.sort(key=lambda t: (t.due_at, t.key))
-        return timers
+        if not rows:
+            return []
+        self.x(
+            "UPDATE sk_timers SET lease_owner = ?, lease_until = ? "
+            f'WHERE desk = ? AND "key" IN ({_marks(len(rows))})',
+            (owner, to_us(lease_until), self.desk, *(r[0] for r in rows)),
+        )
+        return timers_from_rows(rows)
 
     def take_timer(self, timer: Timer, owner: str) -> bool:
         cur = self.x(
-            "DELETE FROM sk_timers WHERE desk = ? AND key = ? AND lease_owner = ? AND due_at = ?",
+            'DELETE FROM sk_timers WHERE desk = ? AND "key" = ? AND lease_owner = ? AND due_at = ?',
             (self.desk, timer.key, owner, to_us(timer.due_at)),
         )
         return bool(cur.rowcount == 1)
@@ -156,6 +187,6 @@ class SqlCoordinationStore(SqlBase, CoordinationStore):
             chunk = ids[i : i + 500]
             self.x(
                 "UPDATE sk_timers SET lease_owner = NULL, lease_until = NULL "
-                f"WHERE desk = ? AND lease_owner = ? AND key IN ({_marks(len(chunk))})",
+                f'WHERE desk = ? AND lease_owner = ? AND "key" IN ({_marks(len(chunk))})',
                 (self.desk, owner, *chunk),
             )

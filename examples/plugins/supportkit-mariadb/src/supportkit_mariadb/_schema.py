@@ -186,8 +186,24 @@ _V1 = [
     "CREATE SEQUENCE sk_ticket_number START WITH 1 INCREMENT BY 1 NOCACHE",
 ]
 
+# supportkit's ``coordination`` component: relay claims, timer leases, named locks
+_V2 = [
+    "ALTER TABLE sk_events ADD COLUMN relayed INTEGER NOT NULL DEFAULT 0",
+    f"ALTER TABLE sk_events ADD COLUMN relay_owner {_ID}",
+    "ALTER TABLE sk_events ADD COLUMN relay_until BIGINT",
+    "CREATE INDEX sk_events_unrelayed ON sk_events (desk, relayed, seq)",
+    f"ALTER TABLE sk_timers ADD COLUMN lease_owner {_ID}",
+    "ALTER TABLE sk_timers ADD COLUMN lease_until BIGINT",
+    "CREATE INDEX sk_tickets_waiting ON sk_tickets (desk, assignee_id, status, priority)",
+    f"""CREATE TABLE sk_locks (
+        {_DESK},
+        name VARCHAR(191) NOT NULL,
+        PRIMARY KEY (desk, name)
+    ) {_TABLE}""",
+]
+
 #: version -> statements; a new version appends, nothing already released changes
-MIGRATIONS: dict[int, list[str]] = {1: _V1}
+MIGRATIONS: dict[int, list[str]] = {1: _V1, 2: _V2}
 SCHEMA_VERSION = max(MIGRATIONS)
 _COMPONENT = "core-mariadb"
 

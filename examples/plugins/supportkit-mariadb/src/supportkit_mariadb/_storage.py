@@ -149,6 +149,11 @@ class MariaDBUnitOfWork(SqlUnitOfWork):
     integrity_errors = (pymysql.err.IntegrityError,)
     driver_errors = (pymysql.MySQLError,)
 
+    def is_transient(self, exc: BaseException) -> bool:
+        # 1213: deadlock found; 1205: lock wait timeout; both roll the work back
+        code = exc.args[0] if isinstance(exc, pymysql.MySQLError) and exc.args else None
+        return code in (1205, 1213)
+
     def __init__(self, storage: MariaDBStorage) -> None:
         super().__init__()
         self._storage = storage
