@@ -4,8 +4,9 @@ The database is made by inserting rows straight into supportkit's schema
 with ``executemany`` (a desk would take hours to make a million tickets):
 tickets over 90 days on four channels, an inbound and an outbound message
 each, a customer follow-up answered on a third of them, escalation events on
-a tenth. It is kept next to this file (``.bench_metrics_<N>.sqlite3``) and
-reused.
+a tenth; the status history of every resolution, reopening and closing (the
+backlog at an instant is read from it). It is kept next to this file
+(``.bench_metrics_v2_<N>.sqlite3``) and reused.
 
 The floor is what someone would write by hand for the same numbers: the
 fewest SQL queries that fetch the needed columns, then numpy (means,
@@ -32,7 +33,7 @@ import numpy as np
 
 from supportkit.metrics import sql_metrics
 from supportkit.metrics._stats import AGEING_BUCKETS, RESPONSE_HISTOGRAM
-from supportkit.storage._sql import _TICKET_COLS
+from supportkit.storage._sql_tickets import _TICKET_COLS
 from supportkit.storage.sqlite import SQLiteStorage
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -64,7 +65,7 @@ def build(final: Path, n: int) -> None:
     conn.execute("BEGIN")
     seq = 0
     for lo in range(0, n, batch):
-        tickets, messages, events = [], [], []
+        tickets, messages, events, history = [], [], [], []
         for i in range(lo, min(n, lo + batch)):
             tid = f"t{i:07d}"
             received = t0 + int(rng.random() * 90 * DAY)
@@ -78,6 +79,14 @@ def build(final: Path, n: int) -> None:
             closed = resolved + 3 * DAY if resolved and resolved + 3 * DAY < _us(AT) else None
             reopen = 1 if resolved and rng.random() < 0.05 else 0
             esc = 1 if rng.random() < 0.1 else 0
+            if resolved and reopen:
+                first = max(received, resolved - 3600 * US)
+                history.append((tid, first, "resolve", "diagnosing", "resolved"))
+                history.append((tid, (first + resolved) // 2, "reopen", "resolved", "diagnosing"))
+            if resolved:
+                history.append((tid, resolved, "resolve", "diagnosing", "resolved"))
+            if closed:
+                history.append((tid, closed, "close", "resolved", "closed"))
             tier = "L2" if esc else "L1"
             status = "closed" if closed else "resolved" if resolved else "diagnosing"
             tickets.append(
@@ -163,6 +172,11 @@ def build(final: Path, n: int) -> None:
         conn.executemany(
             "INSERT INTO sk_events (ticket_id, type, at, payload) VALUES (?,?,?,?)", events
         )
+        conn.executemany(
+            "INSERT INTO sk_history (ticket_id, at, actor, event, from_status, to_status, reason) "
+            "VALUES (?, ?, 'a', ?, ?, ?, '')",
+            history,
+        )
     conn.execute("COMMIT")
     conn.execute("ANALYZE")
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -223,8 +237,19 @@ def floor(conn: sqlite3.Connection, at: datetime, series_days: int = 30) -> dict
         )
         / US
     )
-    done = np.where(has_res & ((clo < 0) | (res < clo)), res, clo)
-    open_ = (rec <= at_us) & ((res < 0) | (res > at_us)) & ((clo < 0) | (clo > at_us))
+    # entering (-1) or leaving (+1) resolved/closed, from the history
+    crossings = conn.execute(
+        "SELECT ticket_id, at, CASE WHEN to_status IN ('resolved', 'closed') THEN -1 ELSE 1 END "
+        "FROM sk_history WHERE (from_status IN ('resolved', 'closed')) "
+        "<> (to_status IN ('resolved', 'closed'))"
+    ).fetchall()
+    index = {tid: i for i, tid in enumerate(ids)}
+    c_at = np.fromiter((c[1] for c in crossings), np.int64, len(crossings))
+    c_delta = np.fromiter((c[2] for c in crossings), np.int64, len(crossings))
+    c_ticket = np.fromiter((index[c[0]] for c in crossings), np.int64, len(crossings))
+    by_then = c_at <= at_us
+    done_count = np.bincount(c_ticket[by_then], -c_delta[by_then], minlength=len(ids))
+    open_ = (rec <= at_us) & (done_count == 0)
     edges = [b for b, _ in AGEING_BUCKETS[:-1]]
     ageing = np.bincount(
         np.searchsorted(np.array(edges) * US, at_us - rec[open_], side="right"),
@@ -240,9 +265,12 @@ def floor(conn: sqlite3.Connection, at: datetime, series_days: int = 30) -> dict
     )
     p0 = at_us - series_days * DAY
     points = p0 + np.arange(series_days + 1) * DAY
-    srt_rec, srt_done = np.sort(rec), np.sort(done[done >= 0])
-    series = np.searchsorted(srt_rec, points, side="right") - np.searchsorted(
-        srt_done, points, side="right"
+    srt_rec = np.sort(rec)
+    srt_in, srt_out = np.sort(c_at[c_delta > 0]), np.sort(c_at[c_delta < 0])
+    series = (
+        np.searchsorted(srt_rec, points, side="right")
+        + np.searchsorted(srt_in, points, side="right")
+        - np.searchsorted(srt_out, points, side="right")
     )
     tiers = conn.execute(
         "SELECT json_extract(payload, '$.from_tier'), COUNT(DISTINCT ticket_id) FROM sk_events "
@@ -277,6 +305,7 @@ def ours(conn: sqlite3.Connection, at: datetime, group_by: str | None = None) ->
         conn,
         at=at,
         group_by=group_by,
+        series_days=30,
         sla_targets={"first_response": timedelta(hours=4), "resolution": timedelta(days=3)},
     )
 
@@ -315,7 +344,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tickets", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args(argv)
-    path = Path(__file__).with_name(f".bench_metrics_{args.tickets}.sqlite3")
+    path = Path(__file__).with_name(f".bench_metrics_v2_{args.tickets}.sqlite3")
     if not path.exists():
         t0 = time.perf_counter()
         build(path, args.tickets)

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Protocol
 
+from .domain._definitions import AUTOMATED, is_automated, is_response
 from .domain._errors import InvalidTransition, ValidationError
 from .domain._events import (
     DomainEvent,
@@ -131,6 +132,10 @@ class DeskContext:
                 "the ticket is closed; a new inbound message opens a new ticket",
             )
         at = created_at or self.now
+        meta = dict(meta or {})
+        automated = is_automated(meta)
+        if automated:
+            meta[AUTOMATED] = True  # decided once, here; every metric reads this mark
         msg = Message(
             id=self.desk.new_id(),
             ticket_id=ticket.id,
@@ -143,20 +148,18 @@ class DeskContext:
             attachments=tuple(attachments),
             external_id=external_id,
             in_reply_to=in_reply_to,
-            meta=dict(meta or {}),
+            meta=meta,
         )
         self.uow.add_message(msg)
-        if (
-            direction is Direction.OUTBOUND
-            and ticket.first_response_at is None
-            and not msg.meta.get("bot")  # a bot's answer is not a person's first response
-        ):
+        if ticket.first_response_at is None and is_response(direction, automated):
             ticket.first_response_at = at
         if direction is Direction.INBOUND:
             ticket.last_customer_message_at = at
         ticket.updated_at = self.now
         ticket.record(
-            MessageAdded(ticket.id, self.now, msg.id, direction.value, author, msg.channel)
+            MessageAdded(
+                ticket.id, self.now, msg.id, direction.value, author, msg.channel, automated
+            )
         )
         return msg
 

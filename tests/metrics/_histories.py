@@ -15,13 +15,25 @@ from supportkit.ports import Storage
 START = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 CHANNELS = ("email", "chat", "phone")
 AGENTS = ("ann", "bob")
+CATEGORIES = (None, "billing", "login")
+TAGS = ("refund", "password", "outage")
 
 Op = tuple[Any, ...]
 
 ops: st.SearchStrategy[Op] = st.one_of(
-    st.tuples(st.just("new"), st.sampled_from(CHANNELS), st.sampled_from(list(Priority))),
+    st.tuples(
+        st.just("new"),
+        st.sampled_from(CHANNELS),
+        st.sampled_from(list(Priority)),
+        st.sampled_from(CATEGORIES),
+        st.frozensets(st.sampled_from(TAGS), max_size=2),
+    ),
     st.tuples(st.just("customer"), st.integers(0, 5)),
     st.tuples(st.just("reply"), st.integers(0, 5)),
+    st.tuples(st.just("bot"), st.integers(0, 5)),
+    st.tuples(st.just("autoreply"), st.integers(0, 5)),
+    st.tuples(st.just("spam"), st.integers(0, 5)),
+    st.tuples(st.just("duplicate"), st.integers(0, 5), st.integers(0, 5)),
     st.tuples(st.just("note"), st.integers(0, 5)),
     st.tuples(st.just("resolve"), st.integers(0, 5)),
     st.tuples(st.just("close"), st.integers(0, 5)),
@@ -32,7 +44,13 @@ ops: st.SearchStrategy[Op] = st.one_of(
     st.tuples(st.just("advance"), st.integers(1, 3000)),
 )
 
-_new = st.tuples(st.just("new"), st.sampled_from(CHANNELS), st.sampled_from(list(Priority)))
+_new = st.tuples(
+    st.just("new"),
+    st.sampled_from(CHANNELS),
+    st.sampled_from(list(Priority)),
+    st.sampled_from(CATEGORIES),
+    st.frozensets(st.sampled_from(TAGS), max_size=2),
+)
 #: a few tickets first, then a mixed sequence of use cases mostly on them
 histories = st.builds(
     lambda first, rest: [*first, *rest],
@@ -61,7 +79,15 @@ def drive(desk: SupportDesk, clock: FakeClock, history: Sequence[Op]) -> list[st
             continue
         if kind == "new":
             n = len(tickets)
-            t = desk.receive(op[1], f"c{n}@example.com", "help", priority=op[2])
+            extra = op[3:] if len(op) > 3 else (None, ())
+            t = desk.receive(
+                op[1],
+                f"c{n}@example.com",
+                "help",
+                priority=op[2],
+                category=extra[0],
+                tags=extra[1],
+            )
             if n % 3:  # some tickets have a kind of support, some none
                 desk.set_kind(t.id, ("technical", "customer")[n % 2], actor="ann")
             tickets.append(t.id)
@@ -77,6 +103,21 @@ def drive(desk: SupportDesk, clock: FakeClock, history: Sequence[Op]) -> list[st
                     tickets.append(t.id)
             elif kind == "reply":
                 desk.reply(tid, "ann", "answer")
+            elif kind == "bot":
+                desk.reply(tid, "bot", "an article that may help", meta={"bot": True})
+            elif kind == "autoreply":
+                desk.receive(
+                    "email",
+                    "someone@example.com",
+                    "I am out of office",
+                    ticket_id=tid,
+                    meta={"auto_submitted": "auto-replied"},
+                )
+            elif kind == "spam":
+                desk.close_as_spam(tid, actor="ann", reason="advertising")
+            elif kind == "duplicate":
+                other = tickets[op[2] % len(tickets)]
+                desk.close_as_duplicate(tid, actor="ann", duplicate_of=other)
             elif kind == "note":
                 desk.add_note(tid, "ann", "note")
             elif kind == "resolve":

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from supportkit import Direction, SupportDesk, Ticket, TicketEscalated
+from supportkit import Direction, Message, SupportDesk, Ticket, TicketEscalated
 from supportkit.metrics import FeedbackRecord
 
 AGEING = [(4 * 3600, "<4h"), (86400, "4h-1d"), (3 * 86400, "1-3d"), (7 * 86400, "3-7d")]
@@ -37,6 +37,23 @@ def summary(values: list[float]) -> dict[str, Any]:
 
 def rate(num: int, den: int) -> dict[str, Any]:
     return {"numerator": num, "denominator": den, "pct": None if den == 0 else 100 * num / den}
+
+
+def by_a_machine(m: Message) -> bool:
+    """Written independently of supportkit's definition: a bot's answer or an auto-reply."""
+    auto = m.meta.get("auto_submitted")
+    return bool(m.meta.get("bot")) or (auto is not None and str(auto).lower() not in ("", "no"))
+
+
+def status_at(desk: SupportDesk, t: Ticket, at: datetime) -> str | None:
+    """The ticket's status after its last change at or before *at* (None: not received yet)."""
+    if t.received_at > at:
+        return None
+    status = "received"
+    for h in desk.history(t.id):
+        if h.at <= at:
+            status = h.to_status
+    return status
 
 
 def key_of(t: Ticket, by: str | None) -> str:
@@ -91,7 +108,15 @@ def recompute(
         esc_tier: Counter[str] = Counter()
         sla: dict[str, list[bool]] = defaultdict(list)
         for t in cohort:
-            msgs = [m for m in desk.messages(t.id) if m.direction is not Direction.NOTE]
+            msgs = [
+                m
+                for m in desk.messages(t.id)
+                if m.direction is not Direction.NOTE and not by_a_machine(m)
+            ]
+            spam_or_duplicate = any(
+                h.event in ("close_as_spam", "close_as_duplicate") and h.at <= at
+                for h in desk.history(t.id)
+            )
             if t.first_response_at:
                 frt.append((t.first_response_at - t.received_at).total_seconds())
             if t.resolved_at:
@@ -120,8 +145,14 @@ def recompute(
                     waits.append((m.created_at, answer.created_at if answer else None))
             nrt.extend((b - a).total_seconds() for a, b in waits if b is not None)
 
-            def judge(name: str, start: datetime, end: datetime | None, sla: Any = sla) -> None:
-                if name not in targets:
+            def judge(
+                name: str,
+                start: datetime,
+                end: datetime | None,
+                sla: Any = sla,
+                excluded: bool = spam_or_duplicate,
+            ) -> None:
+                if name not in targets or excluded:
                     return
                 if end is not None and end <= at:
                     sla[name].append(end - start <= targets[name])
@@ -140,11 +171,7 @@ def recompute(
             fb = [f for f in fb if key_of(by_id[f.ticket_id], group_by) == key]
         nps = [f.nps for f in fb if f.nps is not None]
         open_now = [
-            t
-            for t in members
-            if t.received_at <= at
-            and not (t.resolved_at and t.resolved_at <= at)
-            and not (t.closed_at and t.closed_at <= at)
+            t for t in members if status_at(desk, t, at) not in (None, "resolved", "closed")
         ]
         ageing = {label: 0 for _, label in AGEING} | {">7d": 0}
         for t in open_now:

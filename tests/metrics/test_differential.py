@@ -24,6 +24,7 @@ from supportkit.metrics import (
     iter_ticket_facts,
     sql_metrics,
 )
+from supportkit.policies import office_hours
 from supportkit.storage.sqlite import SQLiteStorage
 
 from ._histories import START, drive, histories, make_desk
@@ -109,10 +110,49 @@ def test_streaming_metrics_equal_a_straightforward_recomputation(
     _compare(report, expected, group_by)
 
 
-@given(history=histories, group_by=group_bys, a=offsets, data=st.data())
+OFFICE = office_hours("Europe/Berlin")
+MORNINGS = office_hours("UTC", hours="08:00-12:00", weekdays="mon-sat")
+#: no calendar; one for every channel; calendars for some channels only (the rest in clock time)
+calendar_options = st.sampled_from(
+    [
+        {},
+        {"calendar": OFFICE},
+        {"calendars": {"email": OFFICE}},
+        {"calendars": {"email": OFFICE, "chat": MORNINGS}},
+        {"calendar": MORNINGS, "calendars": {"phone": OFFICE}},
+    ]
+)
+#: zero targets judge every unanswered ticket at once, so exclusions matter in most histories
+target_options = st.sampled_from(
+    [
+        TARGETS,
+        {},
+        {"first_response": timedelta(0), "resolution": timedelta(minutes=30)},
+        {"next_response": timedelta(0)},
+    ]
+)
+
+
+@given(
+    history=histories,
+    group_by=group_bys,
+    a=offsets,
+    cal=calendar_options,
+    targets=target_options,
+    series_days=st.one_of(st.none(), st.integers(0, 3)),
+    data=st.data(),
+)
 def test_sql_push_down_equals_the_streaming_calculator(
-    history: Any, group_by: Any, a: Any, data: st.DataObject
+    history: Any,
+    group_by: Any,
+    a: Any,
+    cal: dict[str, Any],
+    targets: dict[str, timedelta],
+    series_days: int | None,
+    data: st.DataObject,
 ) -> None:
+    """Every option on both paths: calendars per channel, business hours, groups, bots,
+    automated replies, spam and duplicate closings, reopening (the histories have them all)."""
     mem_desk, mem_clock = make_desk(MemoryStorage())
     ids = drive(mem_desk, mem_clock, history)
     with tempfile.TemporaryDirectory() as tmp:
@@ -127,7 +167,9 @@ def test_sql_push_down_equals_the_streaming_calculator(
                 "since": START + timedelta(hours=1) if a else None,
                 "group_by": group_by,
                 "feedback": feedback,
-                "sla_targets": TARGETS,
+                "sla_targets": targets,
+                "series_days": series_days,
+                **cal,
             }
             with mem_desk.storage.unit_of_work() as uow:
                 expected = compute_metrics(iter_ticket_facts(uow), **options)

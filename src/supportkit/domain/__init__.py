@@ -2,6 +2,8 @@
 
 from ._call import *  # noqa: F403
 from ._call import __all__ as _call_all
+from ._definitions import *  # noqa: F403
+from ._definitions import __all__ as _definitions_all
 from ._errors import *  # noqa: F403
 from ._errors import __all__ as _errors_all
 from ._events import *  # noqa: F403
@@ -15,6 +17,7 @@ from ._service_events import __all__ as _service_events_all
 
 __all__ = [
     *_call_all,
+    *_definitions_all,
     *_errors_all,
     *_events_all,
     *_lifecycle_all,

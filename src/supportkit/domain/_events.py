@@ -88,10 +88,17 @@ class StatusChanged(DomainEvent):
 @register_event("ticket.message_added")
 @attrs.frozen
 class MessageAdded(DomainEvent):
+    """A message was stored on the ticket.
+
+    ``automated``: a bot or the system wrote it, so it is no response (and,
+    inbound, starts no wait); see :mod:`supportkit.domain._definitions`.
+    """
+
     message_id: str
     direction: str
     author: str
     channel: str
+    automated: bool = False
 
 
 @register_event("ticket.assigned")

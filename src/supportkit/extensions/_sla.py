@@ -16,9 +16,10 @@ What moves the clocks (in-transaction handlers):
 event                                     clocks
 ========================================  ============================================
 ``TicketReceived``                        start first response and resolution
-outbound ``MessageAdded``                 stop first response and next response
-inbound ``MessageAdded`` (after a first   start next response, unless one is already
-response)                                 waiting for an answer
+a response (``MessageAdded`` outbound,    stop first response and next response
+not automated)
+a customer message (inbound, not          start next response, unless one is already
+automated) after a first response         waiting for an answer
 ``StatusChanged`` into waiting            pause every running clock
 ``StatusChanged`` out of waiting          resume every paused clock
 ``StatusChanged`` into resolved           stop resolution
@@ -36,6 +37,10 @@ calendar, from the change. A tighter target that is already used up breaches
 at once. A kind the new rule does not cover keeps its old promise (a
 promise made is not withdrawn by escalating); stopped and breached clocks
 are never changed.
+
+Bot and system messages (``MessageAdded.automated``) move no clock: what
+counts as a response is :func:`supportkit.domain.is_response`, the same
+definition the ticket's ``first_response_at`` and the metrics use.
 
 Warnings and breaches are recorded on the ticket as
 :class:`SlaWarningRecorded` (``"sla.warning"``) and :class:`SlaBreachRecorded`
@@ -55,6 +60,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from supportkit.domain._definitions import EXCLUDED_CLOSINGS, is_response
 from supportkit.domain._errors import ConfigurationError, NotFound, SupportKitError
 from supportkit.domain._events import (
     DomainEvent,
@@ -176,7 +182,7 @@ class SlaExtension:
         escalate_on_breach: BreachEscalation = None,
         waiting_statuses: Iterable[str] = ("waiting_on_customer",),
         resolved_statuses: Iterable[str] = ("resolved",),
-        excluded_closings: Iterable[str] = ("close_as_spam", "close_as_duplicate"),
+        excluded_closings: Iterable[str] = EXCLUDED_CLOSINGS,
         actor: str = "sla",
     ) -> None:
         if not isinstance(policy, SlaPolicy):
@@ -251,8 +257,15 @@ class SlaExtension:
         while True:
             with desk.storage.unit_of_work() as uow:
                 records = uow.sla_clocks_after(after, page)
+                # an excluded closing takes the whole ticket out, archived clocks too
+                excluded = {r.ticket_id for r in records if r.excluded}
+                for r in records:
+                    if r.archived and r.ticket_id not in excluded:
+                        current = uow.get_sla_clock(_key(r.ticket_id, SlaKind(r.kind)))
+                        if current is not None and current.excluded:
+                            excluded.add(r.ticket_id)
             for record in records:
-                if include_excluded or not record.excluded:
+                if include_excluded or record.ticket_id not in excluded:
                     yield SlaClock.from_row(record.data, self.policy)
             if len(records) < page:
                 return
@@ -284,7 +297,9 @@ class SlaExtension:
             self._settle(ctx, ticket, clock, event.at)
 
     def _on_message(self, ctx: DeskContext, event: MessageAdded) -> None:
-        if event.direction == "outbound":
+        if event.automated:
+            return  # a bot's or the system's message is no response and starts no wait
+        if is_response(event.direction, event.automated):
             ticket = ctx.ticket(event.ticket_id)
             for kind in _RESPONSES:
                 clock = self._load(ctx, ticket.id, kind)

@@ -8,6 +8,7 @@ self-contained HTML page with charts. The formulas are in
 ``docs/metrics-and-reports.md``.
 """
 
+from ..domain._definitions import response_waits
 from ._calc import MetricsCalculator, compute_metrics
 from ._complaints import (
     ComplaintMetrics,
@@ -25,7 +26,6 @@ from ._records import (
     group_key,
     iter_ticket_facts,
     period_key,
-    response_waits,
     sla_outcomes_from_clocks,
     stored_feedback,
 )

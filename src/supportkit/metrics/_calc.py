@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from ..domain._definitions import is_first_contact_resolution
 from ..domain._errors import ValidationError
 from ..domain._model import ensure_utc
 from ..policies._calendar import BusinessCalendar
@@ -41,7 +42,7 @@ from ._stats import (
 __all__ = ["MetricsCalculator", "compute_metrics"]
 
 _DAY_US = 86_400_000_000
-_MAX_SERIES_DAYS = 366
+MAX_SERIES_DAYS = 366
 
 
 def _us(at: datetime) -> int:
@@ -50,6 +51,46 @@ def _us(at: datetime) -> int:
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def check_options(
+    group_by: str | None,
+    at: datetime | None,
+    since: datetime | None,
+    until: datetime | None,
+    sla_targets: Mapping[str, timedelta] | None,
+) -> tuple[datetime, datetime | None, datetime | None, dict[str, timedelta]]:
+    """The report's instant, window and SLA targets, checked (both calculators' options)."""
+    if group_by is not None and group_by not in DIMENSIONS:
+        raise ValidationError(f"cannot group by {group_by!r}; use one of {list(DIMENSIONS)}")
+    instant = at or until
+    if instant is None:
+        raise ValidationError("give the report an instant: at=... or until=...")
+    since_ = ensure_utc(since) if since else None
+    until_ = ensure_utc(until) if until else None
+    if since_ and until_ and since_ >= until_:
+        raise ValidationError(
+            f"since ({since_.isoformat()}) must be before until ({until_.isoformat()})"
+        )
+    targets = dict(sla_targets or {})
+    for name, target in targets.items():
+        if name not in SLA_TARGETS:
+            raise ValidationError(f"unknown SLA target {name!r}; use {list(SLA_TARGETS)}")
+        if target < timedelta(0):
+            raise ValidationError(f"SLA target {name} is negative ({target})")
+    return ensure_utc(instant), since_, until_, targets
+
+
+def count_feedback(csat: list[int], nps: list[int], f: FeedbackRecord) -> None:
+    """Add one answer to CSAT ``[responses, satisfied, sum]`` and NPS
+    ``[responses, promoters, detractors]`` counters."""
+    csat[0] += 1
+    csat[1] += f.csat >= 4
+    csat[2] += f.csat
+    if f.nps is not None:
+        nps[0] += 1
+        nps[1] += f.nps >= 9
+        nps[2] += f.nps <= 6
 
 
 class _Group:
@@ -94,13 +135,7 @@ class _Group:
         self.ageing = [0] * len(AGEING_BUCKETS)
 
     def add_feedback(self, f: FeedbackRecord) -> None:
-        self.csat[0] += 1
-        self.csat[1] += f.csat >= 4
-        self.csat[2] += f.csat
-        if f.nps is not None:
-            self.nps[0] += 1
-            self.nps[1] += f.nps >= 9
-            self.nps[2] += f.nps <= 6
+        count_feedback(self.csat, self.nps, f)
 
     def add_outcome(self, target: str, met: bool) -> None:
         self.sla_total[target] += 1
@@ -161,38 +196,24 @@ class MetricsCalculator:
         sla_targets: Mapping[str, timedelta] | None = None,
         feedback: Iterable[FeedbackRecord] = (),
         sla_outcomes: Iterable[SlaOutcome] = (),
-        series_days: int = 30,
+        series_days: int | None = None,
     ) -> None:
-        if group_by is not None and group_by not in DIMENSIONS:
-            raise ValidationError(f"cannot group by {group_by!r}; use one of {list(DIMENSIONS)}")
-        instant = at or until
-        if instant is None:
-            raise ValidationError("give the report an instant: at=... or until=...")
-        self.at = ensure_utc(instant)
-        self.since = ensure_utc(since) if since else None
-        self.until = ensure_utc(until) if until else None
-        if self.since and self.until and self.since >= self.until:
-            raise ValidationError(
-                f"since ({self.since.isoformat()}) must be before until ({self.until.isoformat()})"
-            )
+        self.at, self.since, self.until, self.sla_targets = check_options(
+            group_by, at, since, until, sla_targets
+        )
         self.group_by = group_by
         self.calendar = calendar
         self.calendars = dict(calendars or {})
         self.business = calendar is not None or bool(self.calendars)
-        self.sla_targets = dict(sla_targets or {})
-        for name, target in self.sla_targets.items():
-            if name not in SLA_TARGETS:
-                raise ValidationError(f"unknown SLA target {name!r}; use {list(SLA_TARGETS)}")
-            if target < timedelta(0):
-                raise ValidationError(f"SLA target {name} is negative ({target})")
         self._groups: dict[str, _Group] = defaultdict(_Group)
         self._total = _Group()
         self._agent_load: Counter[str] = Counter()
         self._hist = [0] * len(RESPONSE_HISTOGRAM)
-        start = self.since if self.since else self.at - timedelta(days=series_days)
-        n = min(int((self.at - start) / timedelta(days=1)), _MAX_SERIES_DAYS) + 1
-        self._p0 = _us(self.at) - (n - 1) * _DAY_US
-        self._series = [0] * (n + 1)
+        self._series_start = self.since
+        if self._series_start is None and series_days is not None:
+            self._series_start = self.at - timedelta(days=series_days)
+        self._first_received: datetime | None = None
+        self._series: Counter[int] = Counter()
         self._pending_feedback: dict[str, list[FeedbackRecord]] = defaultdict(list)
         self._pending_outcomes: dict[str, list[SlaOutcome]] = defaultdict(list)
         for f in feedback:
@@ -254,8 +275,13 @@ class MetricsCalculator:
                 res_b = business(t.received_at, t.resolved_at)
         nrt = [(b - a).total_seconds() for a, b in t.waits if b is not None]
         nrt_b = [business(a, b) for a, b in t.waits if b is not None] if business else []
-        outcomes = self._derive(t, business) if self.sla_targets else ()
+        outcomes = (
+            self._derive(t, business)
+            if self.sla_targets and not t.excluded_from_sla(self.at)
+            else ()
+        )
         resolved = t.resolved_at is not None
+        fcr = is_first_contact_resolution(resolved, t.reopen_count, t.responses)
         for g in groups:
             g.tickets += 1
             if frt is not None:
@@ -270,7 +296,7 @@ class MetricsCalculator:
             g.nrt_b.extend(nrt_b)
             if resolved:
                 g.resolved += 1
-                g.fcr += t.outbound_count == 1 and t.reopen_count == 0
+                g.fcr += fcr
             if resolved or t.reopen_count:
                 g.reopen_den += 1
                 g.reopen += t.reopen_count > 0
@@ -307,13 +333,13 @@ class MetricsCalculator:
         return out
 
     def _add_series(self, t: TicketFacts) -> None:
-        n = len(self._series) - 1
-        k0 = _ceil_days(_us(t.received_at) - self._p0)
-        done = t.done_at
-        k1 = n if done is None else min(n, _ceil_days(_us(done) - self._p0))
-        if k0 < k1 and k0 < n:
-            self._series[k0] += 1
-            self._series[k1] -= 1
+        if self._first_received is None or t.received_at < self._first_received:
+            self._first_received = t.received_at
+        at_us = _us(self.at)
+        for when, delta in t.backlog_changes():
+            back = at_us - _us(when)
+            if back >= 0:
+                self._series[min(back // _DAY_US, MAX_SERIES_DAYS)] += delta
 
     def report(self) -> MetricsReport:
         """The metrics of everything added so far."""
@@ -327,7 +353,11 @@ class MetricsCalculator:
             total=total,
             groups=groups,
             agent_load=dict(sorted(self._agent_load.items(), key=lambda kv: (-kv[1], kv[0]))),
-            backlog_series=series_points(self._p0, self._series),
+            backlog_series=series_points(
+                self.at,
+                series_length(self.at, self._series_start or self._first_received),
+                self._series,
+            ),
             first_response_histogram=tuple(
                 (label, n) for (_, label), n in zip(RESPONSE_HISTOGRAM, self._hist, strict=True)
             ),
@@ -335,17 +365,27 @@ class MetricsCalculator:
         )
 
 
-def _ceil_days(us: int) -> int:
-    return 0 if us <= 0 else -(-us // _DAY_US)
+def series_length(at: datetime, start: datetime | None) -> int:
+    """How many daily points the backlog series has: from *start* (at most a year back) to *at*."""
+    if start is None or start >= at:
+        return 1
+    return min(int((at - start) / timedelta(days=1)), MAX_SERIES_DAYS) + 1
 
 
-def series_points(p0: int, diff: list[int]) -> tuple[tuple[datetime, int], ...]:
-    """Turn a difference array over day-spaced instants from *p0* into (instant, open) points."""
+def series_points(
+    at: datetime, n: int, changes: Mapping[int, int]
+) -> tuple[tuple[datetime, int], ...]:
+    """The backlog at ``at - j days`` for j = n-1 .. 0, oldest first.
+
+    *changes* maps "days back" J to the sum of the backlog changes whose instant
+    lies J whole days before *at* (capped at a year): a change counts at every
+    point at or after it, i.e. at the points j <= J.
+    """
+    running = sum(d for back, d in changes.items() if back >= n)
     out = []
-    running = 0
-    for k in range(len(diff) - 1):
-        running += diff[k]
-        out.append((_EPOCH + timedelta(microseconds=p0 + k * _DAY_US), running))
+    for j in range(n - 1, -1, -1):
+        running += changes.get(j, 0)
+        out.append((at - timedelta(days=j), running))
     return tuple(out)
 
 

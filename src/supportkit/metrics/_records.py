@@ -14,9 +14,16 @@ from datetime import datetime, timedelta
 
 import attrs
 
+from ..domain._definitions import (
+    backlog_changes,
+    excluded_from_sla_at,
+    is_open_at,
+    response_count,
+    response_waits,
+)
 from ..domain._errors import ValidationError
 from ..domain._events import TicketEscalated
-from ..domain._model import Direction, Message, Priority, Ticket, ensure_utc
+from ..domain._model import HistoryEntry, Message, Priority, Ticket, ensure_utc
 from ..policies._sla import ClockState, SlaClock
 from ..ports._storage import TicketQuery, UnitOfWork
 
@@ -29,7 +36,6 @@ __all__ = [
     "group_key",
     "iter_ticket_facts",
     "period_key",
-    "response_waits",
     "sla_outcomes_from_clocks",
     "stored_feedback",
 ]
@@ -81,9 +87,12 @@ class SlaOutcome:
 class TicketFacts:
     """What the metrics need of one ticket.
 
-    ``waits`` are the next-response waits: for every customer message that
-    follows an outbound message, ``(customer message at, next outbound at or
-    None)``. ``escalated_from`` holds the tiers the ticket was escalated out of.
+    ``responses`` counts the human public replies and ``waits`` are the
+    next-response waits, ``(customer message at, next response at or None)``
+    (:func:`supportkit.domain.response_waits`). ``escalated_from`` holds the
+    tiers the ticket was escalated out of. ``backlog`` is when the ticket
+    entered (+1) and left (-1) the backlog (:func:`supportkit.domain.backlog_changes`);
+    ``excluded_at`` when it was closed as spam or duplicate, leaving the SLA figures.
     """
 
     id: str
@@ -99,20 +108,29 @@ class TicketFacts:
     closed_at: datetime | None = None
     reopen_count: int = 0
     escalation_count: int = 0
-    outbound_count: int = 0
+    responses: int = 0
     waits: tuple[tuple[datetime, datetime | None], ...] = ()
     escalated_from: frozenset[str] = frozenset()
     kind: str | None = None
+    backlog: tuple[tuple[datetime, int], ...] = ()
+    excluded_at: datetime | None = None
+    category: str | None = None
+    tags: frozenset[str] = frozenset()
 
-    @property
-    def done_at(self) -> datetime | None:
-        """When the ticket left the backlog: resolved or closed, whichever came first."""
+    def backlog_changes(self) -> tuple[tuple[datetime, int], ...]:
+        """``backlog``, or for facts built without history: received, then resolved or closed."""
+        if self.backlog:
+            return self.backlog
         ends = [t for t in (self.resolved_at, self.closed_at) if t is not None]
-        return min(ends) if ends else None
+        return ((self.received_at, 1), *((min(ends), -1) for _ in ends[:1]))
 
     def is_open_at(self, at: datetime) -> bool:
-        done = self.done_at
-        return self.received_at <= at and (done is None or done > at)
+        """Open at *at* (:func:`supportkit.domain.is_open_at`)."""
+        return is_open_at(self.backlog_changes(), at)
+
+    def excluded_from_sla(self, at: datetime) -> bool:
+        """Closed as spam or duplicate at or before *at*: out of every SLA figure."""
+        return self.excluded_at is not None and self.excluded_at <= at
 
 
 def sla_outcomes_from_clocks(clocks: Iterable[SlaClock]) -> Iterator[SlaOutcome]:
@@ -129,29 +147,14 @@ def sla_outcomes_from_clocks(clocks: Iterable[SlaClock]) -> Iterator[SlaOutcome]
             )
 
 
-def response_waits(messages: Iterable[Message]) -> tuple[tuple[datetime, datetime | None], ...]:
-    """The next-response waits of a ticket's messages (oldest first; notes ignored)."""
-    waits: list[tuple[datetime, datetime | None]] = []
-    seen_outbound = False
-    start: datetime | None = None
-    for m in messages:
-        if m.direction is Direction.INBOUND:
-            if seen_outbound and start is None:
-                start = m.created_at
-        elif m.direction is Direction.OUTBOUND:
-            if start is not None:
-                waits.append((start, m.created_at))
-                start = None
-            seen_outbound = True
-    if start is not None:
-        waits.append((start, None))
-    return tuple(waits)
-
-
 def facts_of(
-    ticket: Ticket, messages: Sequence[Message], escalated_from: Iterable[str] = ()
+    ticket: Ticket,
+    messages: Sequence[Message],
+    escalated_from: Iterable[str] = (),
+    history: Sequence[HistoryEntry] = (),
 ) -> TicketFacts:
-    """The facts of *ticket* given its messages (oldest first) and escalated-from tiers."""
+    """The facts of *ticket* given its messages and status history (oldest first) and the
+    tiers it was escalated out of."""
     return TicketFacts(
         id=ticket.id,
         channel=ticket.channel,
@@ -166,10 +169,14 @@ def facts_of(
         closed_at=ticket.closed_at,
         reopen_count=ticket.reopen_count,
         escalation_count=ticket.escalation_count,
-        outbound_count=sum(1 for m in messages if m.direction is Direction.OUTBOUND),
+        responses=response_count(messages),
         waits=response_waits(messages),
         escalated_from=frozenset(escalated_from),
         kind=ticket.kind,
+        backlog=backlog_changes(ticket.received_at, history) if history else (),
+        excluded_at=excluded_from_sla_at(history),
+        category=ticket.category,
+        tags=ticket.tags,
     )
 
 
@@ -190,7 +197,7 @@ def iter_ticket_facts(uow: UnitOfWork, *, page: int = 500) -> Iterator[TicketFac
                 if t.escalation_count
                 else []
             )
-            yield facts_of(t, uow.messages_for(t.id), escalated)
+            yield facts_of(t, uow.messages_for(t.id), escalated, uow.history_for(t.id))
         offset += len(batch)
 
 

@@ -7,7 +7,7 @@ JSON, CSV or SQL without conversion; ``timedelta(seconds=x)`` turns one back.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import attrs
 
@@ -20,6 +20,7 @@ __all__ = [
     "Rate",
     "bucket_index",
     "percentile",
+    "summary_from_ranks",
 ]
 
 #: Upper bounds (seconds, exclusive) and labels of the backlog ageing buckets.
@@ -102,6 +103,20 @@ class DurationSummary:
             percentile(values, 90),
             percentile(values, 95),
         )
+
+
+def summary_from_ranks(n: int, total: float, at_rank: Mapping[int, float]) -> DurationSummary:
+    """The summary of *n* values summing to *total*, from the values at the ranks the
+    percentiles interpolate between (all that a database needs to send back)."""
+    if n == 0:
+        return DurationSummary()
+
+    def pct(p: float) -> float:
+        lo, hi, frac = percentile_ranks(n, p)
+        a, b = at_rank[lo], at_rank[hi]
+        return a + (b - a) * frac
+
+    return DurationSummary(n, total / n, pct(50), pct(90), pct(95))
 
 
 @attrs.frozen

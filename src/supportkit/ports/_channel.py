@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from ..domain._definitions import is_auto_submitted
 from ..domain._errors import ChannelError, ConfigurationError, NotFound, PluginError
 from ..domain._events import DomainEvent, register_event
 from ..domain._model import Attachment, ensure_utc
@@ -60,12 +61,7 @@ AUTO_SUBMITTED = "auto_submitted"
 
 def is_automated_meta(meta: Mapping[str, Any] | None) -> bool:
     """True when message meta says the message was sent by a machine (RFC 3834 style)."""
-    if not meta:
-        return False
-    value = meta.get(AUTO_SUBMITTED)
-    if value is None or value is False:
-        return False
-    return not (isinstance(value, str) and value.strip().lower() in ("", "no"))
+    return meta is not None and is_auto_submitted(meta.get(AUTO_SUBMITTED))
 
 
 def _utc_or_none(value: datetime | None) -> datetime | None:

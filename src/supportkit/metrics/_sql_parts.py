@@ -1,0 +1,194 @@
+"""The SQL of :func:`~supportkit.metrics.sql_metrics`, built from the domain's definitions.
+
+Each fragment below is the SQL form of one definition in
+:mod:`supportkit.domain._definitions` (what a response is, which closings
+leave the SLA, when a ticket is open), built from the same constants, so the
+SQL and the streaming calculator cannot drift apart by a forgotten edit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from ..domain._definitions import AUTOMATED, DONE_STATUSES, EXCLUDED_CLOSINGS
+from ..domain._errors import ValidationError
+from ._records import DIMENSIONS, NO_KIND, NO_TEAM, UNASSIGNED
+
+__all__ = [
+    "TOTAL",
+    "bucket_sql",
+    "excluded_sql",
+    "group_sql",
+    "human_sql",
+    "in_list",
+    "judged_sql",
+    "ranks_sql",
+    "responses_sql",
+    "waits_sql",
+]
+
+_US = 1_000_000
+#: the group key of "everything" (and of feedback on tickets the database does not have)
+TOTAL = "__supportkit_total__"
+
+
+def lit(value: str) -> str:
+    """*value* as an SQL string literal."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def in_list(values: Iterable[str]) -> str:
+    """``('a', 'b')`` for ``IN``; ``(NULL)`` (matching nothing) for no values."""
+    items = [lit(v) for v in sorted(values)]
+    return f"({', '.join(items)})" if items else "(NULL)"
+
+
+def _day(col: str, dialect: str, fmt: str) -> str:
+    if dialect == "sqlite":
+        if fmt == "week":
+            return f"date({col} / 1000000, 'unixepoch', '-6 days', 'weekday 1')"
+        pattern = "%Y-%m-%d" if fmt == "day" else "%Y-%m"
+        return f"strftime('{pattern}', {col} / 1000000, 'unixepoch')"
+    ts = f"(to_timestamp({col} / 1000000) AT TIME ZONE 'UTC')"
+    if fmt == "week":
+        return f"to_char(date_trunc('week', {ts}), 'YYYY-MM-DD')"
+    return f"to_char({ts}, '{'YYYY-MM-DD' if fmt == 'day' else 'YYYY-MM'}')"
+
+
+def group_sql(by: str | None, dialect: str, alias: str = "t") -> str:
+    """The SQL expression of a ticket's group (the same keys as :func:`group_key`)."""
+    a = alias
+    if by is None:
+        return lit(TOTAL)
+    if by == "channel":
+        return f"{a}.channel"
+    if by == "tier":
+        return f"{a}.tier"
+    if by == "team":
+        return f"COALESCE({a}.team_id, {lit(NO_TEAM)})"
+    if by == "agent":
+        return f"COALESCE({a}.assignee_id, {lit(UNASSIGNED)})"
+    if by == "priority":
+        return (
+            f"CASE {a}.priority WHEN 1 THEN 'low' WHEN 2 THEN 'normal' WHEN 3 THEN 'high' "
+            f"WHEN 4 THEN 'urgent' ELSE CAST({a}.priority AS TEXT) END"
+        )
+    if by == "kind":  # custom_fields["kind"], as Ticket.kind reads it
+        if dialect == "sqlite":
+            kind = f"json_extract({a}.custom_fields, '$.kind')"
+        else:
+            kind = f"(CAST({a}.custom_fields AS jsonb) ->> 'kind')"
+        return f"COALESCE({kind}, {lit(NO_KIND)})"
+    if by in ("day", "week", "month"):
+        return _day(f"{a}.received_at", dialect, by)
+    raise ValidationError(f"cannot group by {by!r}; use one of {list(DIMENSIONS)}")
+
+
+def bucket_sql(expr: str, buckets: Sequence[tuple[float, str]]) -> str:
+    whens = " ".join(
+        f"WHEN {expr} < {int(upper * _US)} THEN {i}" for i, (upper, _) in enumerate(buckets[:-1])
+    )
+    return f"CASE {whens} ELSE {len(buckets) - 1} END"
+
+
+def human_sql(dialect: str, alias: str = "m") -> str:
+    """A message not marked automated (``meta.automated`` is the stored decision)."""
+    if dialect == "sqlite":
+        flag = f"json_extract({alias}.meta, '$.{AUTOMATED}') IS NOT 1"
+    else:
+        flag = f"({alias}.meta::json ->> '{AUTOMATED}') IS DISTINCT FROM 'true'"
+    return f"({alias}.meta = '{{}}' OR {flag})"
+
+
+def responses_sql(dialect: str) -> str:
+    """``ob(ticket_id, n)``: the responses (human public replies) per ticket."""
+    return (
+        "SELECT m.ticket_id, COUNT(*) AS n FROM sk_messages m "
+        f"WHERE m.direction = 'outbound' AND {human_sql(dialect)} GROUP BY m.ticket_id"
+    )
+
+
+def excluded_sql(at_us: int) -> str:
+    """``ex(ticket_id)``: tickets closed with an excluded closing at or before the instant."""
+    return (
+        "SELECT DISTINCT h.ticket_id FROM sk_history h "
+        f"WHERE h.event IN {in_list(EXCLUDED_CLOSINGS)} AND h.at <= {at_us}"
+    )
+
+
+def crossing_sql(alias: str = "h") -> tuple[str, str]:
+    """(condition, delta): a status change that enters (-1) or leaves (+1) a done status."""
+    done = in_list(DONE_STATUSES)
+    was = f"(CASE WHEN {alias}.from_status IN {done} THEN 1 ELSE 0 END)"
+    now = f"(CASE WHEN {alias}.to_status IN {done} THEN 1 ELSE 0 END)"
+    return f"{was} <> {now}", f"{was} - {now}"
+
+
+def judged_sql(start: str, end: str, at_us: int, limit: int) -> tuple[str, str]:
+    """(met, breached) conditions of a target *limit* (µs) measured in clock time."""
+    met = f"({end} IS NOT NULL AND {end} <= {at_us} AND {end} - {start} <= {limit})"
+    breached = (
+        f"(({end} IS NOT NULL AND {end} <= {at_us} AND {end} - {start} > {limit}) OR "
+        f"(({end} IS NULL OR {end} > {at_us}) AND {at_us} - {start} > {limit}))"
+    )
+    return met, breached
+
+
+def waits_sql(dialect: str) -> str:
+    """CTEs ending in ``w(ticket_id, s, e)``: every next-response wait (``e`` NULL: unanswered).
+
+    Over the human messages (notes and automated ones left out), a wait starts
+    at an inbound message whose previous message is outbound and ends at the
+    next outbound one. Boundaries (starts, and outbound messages right after
+    an inbound one) alternate, so the end of a wait is the boundary after it.
+    """
+    return f"""
+        nm AS (
+            SELECT m.ticket_id, m.seq, m.direction, m.created_at,
+                LAG(m.direction) OVER (PARTITION BY m.ticket_id ORDER BY m.seq) AS prev
+            FROM sk_messages m
+            WHERE m.direction IN ('inbound', 'outbound') AND {human_sql(dialect)}
+        ),
+        b AS (
+            SELECT ticket_id, direction, created_at,
+                LEAD(created_at) OVER (PARTITION BY ticket_id ORDER BY seq) AS nxt
+            FROM nm
+            WHERE (direction = 'inbound' AND prev = 'outbound')
+               OR (direction = 'outbound' AND prev = 'inbound')
+        ),
+        w AS (SELECT ticket_id, created_at AS s, nxt AS e FROM b WHERE direction = 'inbound')
+    """
+
+
+#: The percentiles reported, as whole numbers so the ranks are exact integer arithmetic.
+PERCENTS = (50, 90, 95)
+
+
+def ranks_sql(values: str) -> str:
+    """Rank the ``(g, d)`` rows of the query *values* per group and keep only the rows a
+    percentile interpolates between (ranks ``⌊(n-1)·p/100⌋`` and the next), with each
+    group's count and sum: ``(g, n, total, rank, d)``."""
+    wanted = " OR ".join(
+        f"rk = ((n - 1) * {p}) / 100 OR rk = ((n - 1) * {p}) / 100 + 1" for p in PERCENTS
+    )
+    return f"""
+        SELECT g, n, total, rk, d FROM (
+            SELECT g, d,
+                ROW_NUMBER() OVER (PARTITION BY g ORDER BY d) - 1 AS rk,
+                COUNT(*) OVER (PARTITION BY g) AS n,
+                SUM(d) OVER (PARTITION BY g) AS total
+            FROM ({values}) v
+        ) r WHERE {wanted}
+    """
+
+
+def rows_by_group(rows: Iterable[Sequence[Any]]) -> dict[str, tuple[int, int, dict[int, int]]]:
+    """``{g: (n, total, {rank: value})}`` from the rows of :func:`ranks_sql`."""
+    out: dict[str, tuple[int, int, dict[int, int]]] = {}
+    for g, n, total, rk, d in rows:
+        entry = out.get(g)
+        if entry is None:
+            entry = out[g] = (int(n), int(total), {})
+        entry[2][int(rk)] = int(d)
+    return out
