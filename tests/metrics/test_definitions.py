@@ -162,3 +162,26 @@ def test_a_ticket_resolved_then_reopened_later_is_out_of_the_backlog_in_between(
         # points at Saturday-like daily steps back from the instant: Mon 11:00 was resolved
         assert report.backlog_series[0] == (MONDAY + timedelta(hours=2), 0)
         assert [n for _, n in report.backlog_series] == [0, 1, 1]
+
+
+def test_a_spam_closing_takes_the_archived_next_response_clocks_out_too(tmp_path: Path) -> None:
+    clock = FakeClock(MONDAY)
+    rule = SlaRule(first_response=timedelta(hours=1), next_response=timedelta(minutes=10))
+    sla = SlaExtension(SlaPolicy([rule]))
+    storage = SQLiteStorage(tmp_path / "desk.sqlite3")
+    d = SupportDesk(storage, clock=clock, extensions=[sla])
+    t = d.receive("email", "ads@example.com", "Hello")
+    d.reply(t.id, "olga", "How can we help?")
+    for _ in range(2):  # two waits of an hour: two breached next-response clocks
+        d.receive("email", "ads@example.com", "Buy watches", ticket_id=t.id)
+        clock.advance(hours=1)
+        d.reply(t.id, "olga", "Please stop")
+    assert sorted((o.target, o.met) for o in sla.outcomes(d)) == [
+        ("first_response", True),
+        ("next_response", False),
+        ("next_response", False),
+    ]
+    d.close_as_spam(t.id, actor="olga", reason="advertising")
+    assert sla.outcomes(d) == []
+    assert len(list(sla.clocks(d, include_excluded=True))) == 3  # one archived
+    storage.close()
