@@ -202,7 +202,6 @@ def floor(conn: sqlite3.Connection, at: datetime, series_days: int = 30) -> dict
     rec = np.fromiter((r[0] for r in cols), np.int64, len(cols))
     frt = np.fromiter((r[1] for r in cols), np.int64, len(cols))
     res = np.fromiter((r[2] for r in cols), np.int64, len(cols))
-    clo = np.fromiter((r[3] for r in cols), np.int64, len(cols))
     reo = np.fromiter((r[4] for r in cols), np.int64, len(cols))
     esc = np.fromiter((r[5] for r in cols), np.int64, len(cols))
     has_frt, has_res = frt >= 0, res >= 0
