@@ -93,6 +93,11 @@ def count_feedback(csat: list[int], nps: list[int], f: FeedbackRecord) -> None:
         nps[2] += f.nps <= 6
 
 
+def sla_rates(met: Mapping[str, int], total: Mapping[str, int]) -> dict[str, Rate]:
+    """Met out of judged, per SLA target that has any outcome (in the targets' order)."""
+    return {t: Rate(met.get(t, 0), total[t]) for t in SLA_TARGETS if total.get(t, 0)}
+
+
 class _Group:
     __slots__ = (
         "ageing",
@@ -160,11 +165,7 @@ class _Group:
             },
             csat=CsatSummary(*self.csat),
             nps=NpsSummary(*self.nps),
-            sla={
-                t: Rate(self.sla_met[t], self.sla_total[t])
-                for t in SLA_TARGETS
-                if self.sla_total[t]
-            },
+            sla=sla_rates(self.sla_met, self.sla_total),
             backlog=self.backlog,
             ageing={label: n for (_, label), n in zip(AGEING_BUCKETS, self.ageing, strict=True)},
         )

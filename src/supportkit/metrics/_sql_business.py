@@ -13,7 +13,7 @@ from ._records import FeedbackRecord, SlaOutcome
 from ._sql_parts import TOTAL, excluded_sql, group_sql
 
 if TYPE_CHECKING:
-    from ._sql import Acc, Query, Sql
+    from ._sql_acc import Acc, Query, Sql
 
 __all__ = ["business_metrics", "feedback_and_outcomes"]
 

@@ -25,7 +25,7 @@ from ._sql_parts import (
 from ._stats import AGEING_BUCKETS, RESPONSE_HISTOGRAM, DurationSummary, summary_from_ranks
 
 if TYPE_CHECKING:
-    from ._sql import Acc, Query
+    from ._sql_acc import Acc, Query
 
 __all__ = ["durations", "escalation", "flow", "open_at", "series", "waits_metrics"]
 
