@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..policies._calendar import BusinessCalendar
+from ..ports._desks import DEFAULT_DESK, check_desk_key
 from ._calc import _us, check_options, series_length, series_points
 from ._records import FeedbackRecord, SlaOutcome
 from ._report import MetricsReport
@@ -51,26 +52,31 @@ def sql_metrics(
     feedback: Iterable[FeedbackRecord] = (),
     sla_outcomes: Iterable[SlaOutcome] = (),
     series_days: int | None = None,
+    desk: str = DEFAULT_DESK,
 ) -> MetricsReport:
     """The :class:`MetricsReport` of the tickets stored in *conn*, aggregated by the database.
 
     *conn* is a DB-API connection holding supportkit's tables (``sqlite3`` or
     ``psycopg``); the options mean what they mean for
-    :class:`~supportkit.metrics.MetricsCalculator`. All queries run in one
-    read transaction (see :meth:`Sql.snapshot`).
+    :class:`~supportkit.metrics.MetricsCalculator`. *desk*: the desk whose
+    tickets are reported (many desks may share one database). All queries
+    run in one read transaction (see :meth:`Sql.snapshot`).
     """
+    scope = f"t.desk = '{check_desk_key(desk)}'"  # a checked key: letters, digits, _.:-
     at_, since_, until_, targets = check_options(group_by, at, since, until, sla_targets)
     cals = dict(calendars or {})
     db = Sql(conn, dialect)
     at_us = _us(at_)
-    where, wparams = ["1 = 1"], []
+    where, wparams = [scope], []
     if since_:
         where.append("t.received_at >= ?")
         wparams.append(_us(since_))
     if until_:
         where.append("t.received_at < ?")
         wparams.append(_us(until_))
-    q = Query(db, group_sql(group_by, dialect), " AND ".join(where), wparams, at_us, calendar, cals)
+    q = Query(
+        db, group_sql(group_by, dialect), " AND ".join(where), wparams, at_us, calendar, cals, scope
+    )
     acc: dict[str, Acc] = defaultdict(Acc)
     total = Acc()
     with db.snapshot():

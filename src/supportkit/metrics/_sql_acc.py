@@ -141,7 +141,7 @@ class Acc:
 class Query:
     """One report's common parts: the group expression, the window, the instant, the scopes.
 
-    ``clock_scope`` selects the tickets judged in clock time (channels without a
+    ``scope`` selects the desk's tickets; ``clock_scope`` selects the tickets judged in clock time (channels without a
     calendar), ``business_scope`` those measured with a calendar.
     """
 
@@ -154,8 +154,11 @@ class Query:
         at_us: int,
         calendar: BusinessCalendar | None,
         cals: Mapping[str, BusinessCalendar],
+        scope: str = "1 = 1",
     ) -> None:
         self.db, self.g, self.win, self.wparams, self.at_us = db, g, win, wparams, at_us
+        #: the desk's tickets only (part of ``win``; alone where the window does not apply)
+        self.scope = scope
         self.dialect = db.dialect
         self.business = calendar is not None or bool(cals)
         if calendar is not None:

@@ -186,7 +186,8 @@ def open_at(q: Query, acc: dict[str, Acc]) -> dict[str, int]:
     sql = (
         f"SELECT {q.g}, {b}, COALESCE(t.assignee_id, {lit(UNASSIGNED)}), COUNT(*) "
         f"FROM sk_tickets t LEFT JOIN ({_done_by(q.at_us)}) x ON x.ticket_id = t.id "
-        f"WHERE t.received_at <= {q.at_us} AND COALESCE(x.d, 0) = 0 GROUP BY 1, 2, 3"
+        f"WHERE {q.scope} AND t.received_at <= {q.at_us} AND COALESCE(x.d, 0) = 0 "
+        "GROUP BY 1, 2, 3"
     )
     load: Counter[str] = Counter()
     for g, bucket, agent, n in q.db.rows(sql):
@@ -205,14 +206,15 @@ def series(q: Query) -> tuple[Any, dict[int, int]]:
     sql = f"""
         SELECT back, SUM(delta) FROM (
             SELECT ({at} - t.received_at) / {_DAY_US} AS back, 1 AS delta
-            FROM sk_tickets t WHERE t.received_at <= {at}
+            FROM sk_tickets t WHERE {q.scope} AND t.received_at <= {at}
             UNION ALL
             SELECT ({at} - h.at) / {_DAY_US}, {delta}
-            FROM sk_history h WHERE h.at <= {at} AND {crossing}
+            FROM sk_history h JOIN sk_tickets t ON t.id = h.ticket_id
+            WHERE {q.scope} AND h.at <= {at} AND {crossing}
         ) x GROUP BY back
     """
     changes: Counter[int] = Counter()
     for back, d in q.db.rows(sql):
         changes[min(int(back), MAX_SERIES_DAYS)] += int(d)
-    first = q.db.rows("SELECT MIN(received_at) FROM sk_tickets")[0][0]
+    first = q.db.rows(f"SELECT MIN(t.received_at) FROM sk_tickets t WHERE {q.scope}")[0][0]
     return (from_us(first) if first is not None else None), dict(changes)
