@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import subprocess
 import sys
 import types
@@ -81,7 +82,7 @@ def test_csv_has_a_row_per_group_and_an_all_row(
     assert rows[-1]["first_contact_resolution.numerator"] == "3"
 
 
-def test_html_report_is_one_self_contained_page_with_three_charts(
+def test_html_report_is_one_self_contained_page_with_five_charts(
     db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     target = tmp_path / "report.html"
@@ -93,8 +94,8 @@ def test_html_report_is_one_self_contained_page_with_three_charts(
     html = target.read_text(encoding="utf-8")
     assert code == 0
     assert "wrote" in out
-    assert html.count("<svg") == 3
-    assert 'aria-label="SLA compliance by channel"' in html
+    assert html.count("<svg") == 5  # first responses, backlog, CSAT, NPS, SLA
+    assert 'aria-label="SLA compliance by channel and target"' in html
     assert "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
     assert "<script" not in html
 
@@ -161,3 +162,71 @@ def test_the_report_reads_postgresql_urls(capsys: pytest.CaptureFixture[str]) ->
     data = json.loads(out)
     assert data["total"]["tickets"] == 1
     assert data["total"]["first_response"]["median"] == 720.0
+
+
+def test_without_a_database_the_report_looks_for_the_demos(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(capsys)
+    assert code == 2
+    assert "supportkit-demo.sqlite3" in err
+    assert "supportkit demo" in err
+
+
+def test_the_window_defaults_to_the_datas_range(
+    db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, "--db", str(db), "--format", "json")
+    data = json.loads(out)
+    assert code == 0
+    assert data["since"] is None
+    assert data["until"] is None
+    # the backlog is taken at the last stored change: ticket 5 was resolved at 23:00
+    assert data["at"] == "2026-01-05T23:00:00+00:00"
+    assert data["total"]["tickets"] == 5
+    assert data["total"]["backlog"] == 2
+    # the chart starts at the first ticket's day, not 30 days before today
+    assert [p[1] for p in data["backlog_series"]] == [2]
+
+
+def test_count_axes_have_whole_number_ticks(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--db", str(db), "--format", "html")
+    assert code == 0
+    ticks = re.findall(r'text-anchor="end" class="tick">([^<]+)</text>', out)
+    assert ticks
+    assert all(t.isdigit() for t in ticks), ticks
+
+
+def test_business_hours_show_business_time_in_the_cards_and_the_table(
+    db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # tickets at 09:00 UTC on a Monday; business hours 10:00-18:00 leave out the first hour
+    args = ("--db", str(db), "--business-hours", "10:00-18:00")
+    _, table, _ = run(capsys, *args)
+    _, page, _ = run(capsys, *args, "--format", "html")
+    _, raw, _ = run(capsys, *args, "--format", "json")
+    # first responses after 20, 40, 60, 80, 100 min (median 1h); in business time
+    # 0 (09:00-09:20), 40m, 60m, 60m (17:00-18:00 of 17:00-18:20), 0 (18:20-20:00): median 40m
+    total_json = json.loads(raw)["total"]
+    assert total_json["first_response"]["median"] == 3600
+    assert total_json["first_response_business"]["median"] == 2400
+    header = next(line for line in table.splitlines() if line.startswith("group"))
+    assert "1st resp med (bt)" in header
+    total = next(line for line in table.splitlines() if line.startswith("TOTAL"))
+    assert " 40m " in total
+    card = re.search(
+        r'<div class="label">First response \(business time\)</div><div class="value">([^<]+)<',
+        page,
+    )
+    assert card is not None
+    assert card.group(1) == "40m"
+
+
+def test_the_page_has_csat_and_nps_charts_and_the_top_topics(
+    db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, page, _ = run(capsys, "--db", str(db), "--format", "html")
+    assert 'aria-label="CSAT answers by score"' in page
+    assert 'aria-label="NPS answers by score"' in page
+    assert '<section id="topics">' in page

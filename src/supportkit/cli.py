@@ -23,6 +23,8 @@ __all__ = ["main", "parse_duration", "parse_instant"]
 _DURATION_RE = re.compile(r"(\d+(?:\.\d+)?)\s*(d|h|m|s)", re.IGNORECASE)
 _UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 DEFAULT_SLA = "first_response=4h,next_response=8h,resolution=3d"
+#: the database ``supportkit demo`` writes, and the one ``supportkit report`` reads by default
+DEMO_DB = "supportkit-demo.sqlite3"
 
 
 def parse_duration(text: str) -> timedelta:
@@ -83,20 +85,24 @@ def _parser() -> argparse.ArgumentParser:
         description="Print the support metrics of a desk's database.",
     )
     src = rep.add_mutually_exclusive_group()
-    src.add_argument("--db", metavar="PATH", help="SQLite file (default: supportkit.sqlite3)")
+    src.add_argument("--db", metavar="PATH", help=f"SQLite file (default: {DEMO_DB}, the demo's)")
     src.add_argument("--url", help="sqlite:///path or postgresql://user@host/db")
     rep.add_argument("--since", help="first day or instant of the window (received tickets)")
     rep.add_argument(
-        "--until", help="last day (inclusive) or instant (exclusive) of the window (default: --at)"
+        "--until",
+        help="last day (inclusive) or instant (exclusive) of the window (default: no end)",
     )
-    rep.add_argument("--at", help="instant of the backlog (default: --until, or now)")
+    rep.add_argument(
+        "--at", help="instant of the backlog (default: --until, else the last stored change)"
+    )
     rep.add_argument("--group-by", choices=DIMENSIONS, default=None)
     rep.add_argument("--format", choices=FORMATS, default="table")
     rep.add_argument("--output", "-o", metavar="FILE", help="write here instead of stdout")
     rep.add_argument(
         "--sla",
-        default=DEFAULT_SLA,
-        help=f"SLA targets to judge tickets against, or 'none' (default: {DEFAULT_SLA})",
+        default=None,
+        help="SLA targets to judge tickets against, or 'none' (default: the outcomes of the "
+        f"desk's own SLA clocks if it has any, else {DEFAULT_SLA})",
     )
     rep.add_argument(
         "--business-hours",
@@ -106,7 +112,12 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--business-days", default="mon-fri", help="default: mon-fri")
     rep.add_argument("--timezone", default="UTC", help="time zone of the business hours")
     rep.add_argument("--holidays", metavar="COUNTRY", help="public holidays, e.g. RU or DE")
-    rep.add_argument("--series-days", type=int, default=30, help="days in the backlog chart")
+    rep.add_argument(
+        "--series-days",
+        type=int,
+        default=None,
+        help="days in the backlog chart (default: from the first ticket received)",
+    )
     rep.add_argument(
         "--topic-weeks", type=int, default=4, help="weeks in the topics view (at least 2)"
     )
@@ -118,35 +129,44 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _open(args: argparse.Namespace) -> tuple[Any, Any, str]:
+def _connect(args: argparse.Namespace) -> tuple[Any, str, Any]:
+    """(connection, dialect, closer) of the report's database."""
     url: str | None = args.url
     if url is None:
-        path = args.db or "supportkit.sqlite3"
+        path = args.db or DEMO_DB
     elif url.startswith("sqlite:///"):
         path = url[len("sqlite:///") :]
     elif url.startswith(("postgresql://", "postgres://")):
         from .storage.postgres import PostgresStorage
 
-        pg = PostgresStorage(url, desk=args.desk)
-        uow = pg.unit_of_work()
-        uow.__enter__()
-        return pg, uow, "postgresql"
+        PostgresStorage(url, desk=args.desk).close()  # brings the schema up to date
+        import psycopg
+
+        conn = psycopg.connect(url, autocommit=False)
+        return conn, "postgresql", conn.close
     else:
         raise ValidationError(f"unknown database URL {url!r}: use sqlite:///path or postgresql://")
     if not os.path.exists(path):
+        hint = " (run `supportkit demo` to make it)" if path == DEMO_DB else ""
         raise ValidationError(
-            f"no database at {path!r}: pass --db PATH or --url, or run from the desk's directory"
+            f"no database at {path!r}{hint}: pass --db PATH or --url, or run from the desk's "
+            "directory"
         )
     from .storage.sqlite import SQLiteStorage
 
     storage = SQLiteStorage(path, desk=args.desk)
-    return storage, None, "sqlite"
+    return storage.connection(), "sqlite", storage.close
 
 
 def report(args: argparse.Namespace, out: Any) -> int:
+    from .extensions import stored_sla_outcomes
     from .metrics import (
+        breakdown,
+        data_range,
+        read_snapshot,
         render,
         sql_metrics,
+        sql_topic_facts,
         stored_complaint_metrics,
         stored_feedback,
         stored_topics,
@@ -156,10 +176,6 @@ def report(args: argparse.Namespace, out: Any) -> int:
 
     since = parse_instant(args.since) if args.since else None
     until = parse_instant(args.until, end_of_day=True) if args.until else None
-    now = datetime.now(UTC)
-    at = parse_instant(args.at) if args.at else (min(until, now) if until else now)
-    if until is None:
-        until = at
     calendar = None
     if args.business_hours:
         from .policies._calendar import office_hours
@@ -170,43 +186,45 @@ def report(args: argparse.Namespace, out: Any) -> int:
             weekdays=args.business_days,
             country=args.holidays,
         )
-    targets = _sla_targets(args.sla)
-    storage, uow, dialect = _open(args)
+    asked = _sla_targets(args.sla) if args.sla is not None else None
+    conn, dialect, close = _connect(args)
     try:
-        conn = uow.raw_connection() if uow is not None else storage.connection()
-        if uow is None:
-            with storage.unit_of_work() as kv_uow:
-                feedback = stored_feedback(kv_uow)
-        else:
-            feedback = stored_feedback(uow)
-        options: dict[str, Any] = {
-            "desk": args.desk,
-            "dialect": dialect,
-            "at": at,
-            "since": since,
-            "until": until,
-            "calendar": calendar,
-            "sla_targets": targets,
-            "feedback": feedback,
-            "series_days": args.series_days,
-        }
-        result = sql_metrics(conn, group_by=args.group_by, **options)
-        if uow is None:
-            with storage.for_desk(args.desk).unit_of_work() as c_uow:
-                complaints = stored_complaint_metrics(c_uow, since=since, until=until)
-                topics = stored_topics(c_uow, at=at, weeks=args.topic_weeks)
-        else:
-            complaints = stored_complaint_metrics(uow, since=since, until=until)
-            topics = stored_topics(uow, at=at, weeks=args.topic_weeks)
-        by_channel = None
-        if args.format == "html" and args.group_by != "channel":
-            by_channel = sql_metrics(conn, group_by="channel", **options)
+        with read_snapshot(conn, dialect, args.desk) as snap:
+            _, last = data_range(snap)
+            # by default the data's range: up to the last stored change
+            at = parse_instant(args.at) if args.at else until or last or datetime.now(UTC)
+            if asked is None and snap.sla_clocks_after(None, 1):
+                targets: dict[str, timedelta] = {}  # judged by the desk's own SLA clocks
+                outcomes = stored_sla_outcomes(snap)
+            else:
+                targets = _sla_targets(DEFAULT_SLA) if asked is None else asked
+                outcomes = []
+            options: dict[str, Any] = {
+                "dialect": dialect,
+                "at": at,
+                "since": since,
+                "until": until,
+                "calendar": calendar,
+                "sla_targets": targets,
+                "sla_outcomes": outcomes,
+                "feedback": stored_feedback(snap),
+                "series_days": args.series_days,
+                "desk": args.desk,
+            }
+            result = sql_metrics(conn, group_by=args.group_by, **options)
+            by_channel = None
+            if args.format == "html" and args.group_by != "channel":
+                by_channel = sql_metrics(conn, group_by="channel", **options)
+            facts = list(
+                sql_topic_facts(conn, dialect=dialect, since=since, until=until, desk=args.desk)
+            )
+            topics = {by: breakdown(facts, by=by) for by in ("category", "tag")}
+            complaints = stored_complaint_metrics(snap, since=since, until=until)
+            trends = stored_topics(snap, at=at, weeks=args.topic_weeks)
     finally:
-        if uow is not None:
-            uow.__exit__(None, None, None)
-        storage.close()
-    text = render(result, args.format, by_channel=by_channel)
-    text = with_topics(with_complaints(text, args.format, complaints), args.format, topics)
+        close()
+    text = render(result, args.format, by_channel=by_channel, topics=topics)
+    text = with_topics(with_complaints(text, args.format, complaints), args.format, trends)
     if args.output:
         with open(args.output, "w", encoding="utf-8") as f:
             f.write(text)

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 from ._demo_service import complaint_summary, service_day, service_night, topics_summary
 from .channels import ChannelRegistry, MemoryChannel, OutboundDispatcher
+from .cli import DEMO_DB
 from .desk import SupportDesk
 from .domain._events import DomainEvent, TicketAssigned, TicketEscalated, TicketQueued
 from .domain._model import Agent, Priority, Team
@@ -63,7 +64,6 @@ from .storage.sqlite import SQLiteStorage
 
 __all__ = ["main", "run_demo"]
 
-DEMO_DB = "supportkit-demo.sqlite3"
 BERLIN = ZoneInfo("Europe/Berlin")
 CHANNELS = ("email", "chat", "web", "phone")
 
@@ -255,7 +255,6 @@ def run_demo(
             p.say(f"   ✗ SLA breached: {event.kind}")
 
     desk.signals.event.connect(on_event, weak=False)
-    day_start = clock.now()
 
     print(f"supportkit demo — SQLite storage at {path.resolve()}", file=out)
     p.scene("Staff on duty")
@@ -489,7 +488,6 @@ def run_demo(
         report = compute_metrics(
             iter_ticket_facts(uow),
             at=clock.now(),
-            since=day_start,
             group_by="channel",
             feedback=stored_feedback(uow),
             sla_outcomes=outcomes,

@@ -193,6 +193,7 @@ def recompute(
                 "satisfied": sum(f.csat >= 4 for f in fb),
                 "pct": 100 * sum(f.csat >= 4 for f in fb) / len(fb) if fb else None,
                 "mean": statistics.fmean(f.csat for f in fb) if fb else None,
+                "by_score": [sum(f.csat == k for f in fb) for k in range(1, 6)],
             },
             "nps": {
                 "responses": len(nps),
@@ -202,6 +203,7 @@ def recompute(
                 "score": 100 * (sum(n >= 9 for n in nps) - sum(n <= 6 for n in nps)) / len(nps)
                 if nps
                 else None,
+                "by_score": [sum(n == k for n in nps) for k in range(11)],
             },
             "sla": {k: rate(sum(v), len(v)) for k, v in sla.items() if v},
             "backlog": len(open_now),

@@ -9,6 +9,21 @@ subscribes handlers that run inside a use case's unit of work (see
 """
 
 from ._routing import DeskRouting
-from ._sla import NEXT_TIER, SlaBreachRecorded, SlaExtension, SlaWarningRecorded
+from ._sla import (
+    NEXT_TIER,
+    SlaBreachRecorded,
+    SlaExtension,
+    SlaWarningRecorded,
+    clock_records,
+    stored_sla_outcomes,
+)
 
-__all__ = ["NEXT_TIER", "DeskRouting", "SlaBreachRecorded", "SlaExtension", "SlaWarningRecorded"]
+__all__ = [
+    "NEXT_TIER",
+    "DeskRouting",
+    "SlaBreachRecorded",
+    "SlaExtension",
+    "SlaWarningRecorded",
+    "clock_records",
+    "stored_sla_outcomes",
+]

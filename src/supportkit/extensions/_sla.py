@@ -56,7 +56,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -73,7 +73,7 @@ from supportkit.domain._events import (
     register_event,
 )
 from supportkit.domain._model import Ticket
-from supportkit.ports._storage import SlaClockRecord, Timer
+from supportkit.ports._storage import SlaClockRecord, SlaClockStore, Timer
 
 from ..policies import (
     CHANNEL_CALENDAR,
@@ -95,6 +95,8 @@ __all__ = [
     "SlaBreachRecorded",
     "SlaExtension",
     "SlaWarningRecorded",
+    "clock_records",
+    "stored_sla_outcomes",
 ]
 
 log = logging.getLogger("supportkit")
@@ -256,31 +258,22 @@ class SlaExtension:
         after: str | None = None
         while True:
             with desk.storage.unit_of_work() as uow:
-                records = uow.sla_clocks_after(after, page)
-                # an excluded closing takes the whole ticket out, archived clocks too
-                excluded = {r.ticket_id for r in records if r.excluded}
-                for r in records:
-                    if r.archived and r.ticket_id not in excluded:
-                        current = uow.get_sla_clock(_key(r.ticket_id, SlaKind(r.kind)))
-                        if current is not None and current.excluded:
-                            excluded.add(r.ticket_id)
+                records, after = clock_records(uow, after, page, include_excluded=include_excluded)
             for record in records:
-                if include_excluded or record.ticket_id not in excluded:
-                    yield SlaClock.from_row(record.data, self.policy)
-            if len(records) < page:
+                yield SlaClock.from_row(record.data, self.policy)
+            if after is None:
                 return
-            after = records[-1].key
 
     def outcomes(self, desk: Desk) -> list[SlaOutcome]:
         """Met or breached targets as :class:`supportkit.metrics.SlaOutcome` records.
 
         Running and paused clocks are undecided and left out; a clock that
         breached while still running counts as breached at its deadline.
-        Pass them to ``compute_metrics(..., sla_outcomes=...)``.
+        Pass them to ``compute_metrics(..., sla_outcomes=...)``; the same as
+        :func:`stored_sla_outcomes` reads from the desk's storage.
         """
-        from supportkit.metrics import sla_outcomes_from_clocks
-
-        return list(sla_outcomes_from_clocks(self.clocks(desk)))
+        with desk.storage.unit_of_work() as uow:
+            return stored_sla_outcomes(uow)
 
     # -- handlers -------------------------------------------------------------------
     def _on_received(self, ctx: DeskContext, event: TicketReceived) -> None:
@@ -513,6 +506,61 @@ class SlaExtension:
         ctx.uow.put_sla_clock(
             SlaClockRecord(key, clock.ticket_id, clock.kind.value, clock.to_row(), archived=True)
         )
+
+
+def clock_records(
+    store: SlaClockStore, after: str | None, page: int = 500, *, include_excluded: bool = False
+) -> tuple[list[SlaClockRecord], str | None]:
+    """One page of stored clocks in key order, and the key to read on after (None: the end).
+
+    Unless *include_excluded*, every clock of a ticket closed as spam or
+    duplicate is left out: the closing marks the ticket's current clocks
+    excluded, and its archived (earlier next-response) clocks go with them.
+    """
+    records = store.sla_clocks_after(after, page)
+    nxt = records[-1].key if len(records) == page else None
+    if include_excluded:
+        return records, nxt
+    excluded = {r.ticket_id for r in records if r.excluded}
+    for r in records:
+        if r.archived and r.ticket_id not in excluded:
+            current = store.get_sla_clock(_key(r.ticket_id, SlaKind(r.kind)))
+            if current is not None and current.excluded:
+                excluded.add(r.ticket_id)
+    return [r for r in records if r.ticket_id not in excluded], nxt
+
+
+def stored_sla_outcomes(store: SlaClockStore, *, page: int = 500) -> list[SlaOutcome]:
+    """The met and breached targets of the SLA clocks stored by :class:`SlaExtension`.
+
+    Needs no policy: a report over a desk's database (``supportkit report``)
+    uses the desk's own SLA judgement, the same outcomes
+    :meth:`SlaExtension.outcomes` gives.
+    """
+    from supportkit.metrics import sla_outcome_of
+
+    out: list[SlaOutcome] = []
+    after: str | None = None
+    while True:
+        records, after = clock_records(store, after, page)
+        for r in records:
+            d = r.data
+            outcome = sla_outcome_of(
+                r.ticket_id,
+                str(d["kind"]),
+                str(d["state"]),
+                _when(d.get("started_at")),
+                _when(d.get("stopped_at")),
+                _when(d.get("due_at")),
+            )
+            if outcome is not None:
+                out.append(outcome)
+        if after is None:
+            return out
+
+
+def _when(value: Any) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(str(value))
 
 
 def _at(clock: SlaClock, at: datetime) -> datetime:

@@ -9,6 +9,18 @@ self-contained HTML page with charts. The formulas are in
 """
 
 from ..domain._definitions import response_waits
+from ._breakdown import (
+    NO_CATEGORY,
+    NO_TAG,
+    TOPIC_DIMENSIONS,
+    TopicFacts,
+    TopicRow,
+    breakdown,
+    iter_topic_facts,
+    sql_topic_facts,
+    top_topics,
+    topic_facts_of,
+)
 from ._calc import MetricsCalculator, compute_metrics
 from ._complaints import (
     ComplaintMetrics,
@@ -26,11 +38,13 @@ from ._records import (
     group_key,
     iter_ticket_facts,
     period_key,
+    sla_outcome_of,
     sla_outcomes_from_clocks,
     stored_feedback,
 )
 from ._render import FORMATS, render, render_csv, render_json, render_table
 from ._report import GroupMetrics, MetricsReport
+from ._snapshot import SnapshotReader, data_range, read_snapshot
 from ._sql import sql_metrics
 from ._stats import (
     AGEING_BUCKETS,
@@ -54,6 +68,8 @@ __all__ = [
     "AGEING_BUCKETS",
     "DIMENSIONS",
     "FORMATS",
+    "NO_CATEGORY",
+    "NO_TAG",
     "RESPONSE_HISTOGRAM",
     "TOPIC_DIMENSIONS",
     "ComplaintMetrics",
@@ -66,28 +82,39 @@ __all__ = [
     "NpsSummary",
     "Rate",
     "SlaOutcome",
+    "SnapshotReader",
     "TicketFacts",
     "TopicTrend",
     "TopicsView",
+    "TopicFacts",
+    "TopicRow",
+    "breakdown",
     "complaint_metrics",
     "compute_metrics",
+    "data_range",
     "facts_of",
     "group_key",
     "iter_ticket_facts",
+    "iter_topic_facts",
     "percentile",
     "period_key",
+    "read_snapshot",
     "render",
     "render_csv",
     "render_html",
     "render_json",
     "render_table",
     "response_waits",
+    "sla_outcome_of",
     "sla_outcomes_from_clocks",
     "sql_metrics",
+    "sql_topic_facts",
     "stored_complaint_metrics",
     "stored_feedback",
     "stored_topics",
     "topics_over_time",
+    "top_topics",
+    "topic_facts_of",
     "with_complaints",
     "with_topics",
 ]

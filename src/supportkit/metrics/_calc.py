@@ -82,15 +82,10 @@ def check_options(
 
 
 def count_feedback(csat: list[int], nps: list[int], f: FeedbackRecord) -> None:
-    """Add one answer to CSAT ``[responses, satisfied, sum]`` and NPS
-    ``[responses, promoters, detractors]`` counters."""
-    csat[0] += 1
-    csat[1] += f.csat >= 4
-    csat[2] += f.csat
+    """Count one answer in the per-score counters: CSAT 1-5, NPS 0-10."""
+    csat[f.csat - 1] += 1
     if f.nps is not None:
-        nps[0] += 1
-        nps[1] += f.nps >= 9
-        nps[2] += f.nps <= 6
+        nps[f.nps] += 1
 
 
 def sla_rates(met: Mapping[str, int], total: Mapping[str, int]) -> dict[str, Rate]:
@@ -132,8 +127,8 @@ class _Group:
         self.nrt_b: list[float] = []
         self.at_tier: Counter[str] = Counter()
         self.esc_tier: Counter[str] = Counter()
-        self.csat = [0, 0, 0]  # responses, satisfied, sum
-        self.nps = [0, 0, 0]  # responses, promoters, detractors
+        self.csat = [0] * 5  # answers per score 1-5
+        self.nps = [0] * 11  # answers per score 0-10
         self.sla_met: Counter[str] = Counter()
         self.sla_total: Counter[str] = Counter()
         self.backlog = 0
@@ -163,8 +158,8 @@ class _Group:
             escalation_by_tier={
                 t: Rate(self.esc_tier[t], self.at_tier[t]) for t in sorted(self.at_tier)
             },
-            csat=CsatSummary(*self.csat),
-            nps=NpsSummary(*self.nps),
+            csat=CsatSummary.of_counts(self.csat),
+            nps=NpsSummary.of_counts(self.nps),
             sla=sla_rates(self.sla_met, self.sla_total),
             backlog=self.backlog,
             ageing={label: n for (_, label), n in zip(AGEING_BUCKETS, self.ageing, strict=True)},

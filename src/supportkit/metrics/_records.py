@@ -25,7 +25,7 @@ from ..domain._errors import ValidationError
 from ..domain._events import TicketEscalated
 from ..domain._model import HistoryEntry, Message, Priority, Ticket, ensure_utc
 from ..policies._sla import ClockState, SlaClock
-from ..ports._storage import TicketQuery, UnitOfWork
+from ..ports._storage import KeyValueStore, TicketQuery, UnitOfWork
 
 __all__ = [
     "DIMENSIONS",
@@ -36,6 +36,7 @@ __all__ = [
     "group_key",
     "iter_ticket_facts",
     "period_key",
+    "sla_outcome_of",
     "sla_outcomes_from_clocks",
     "stored_feedback",
 ]
@@ -133,18 +134,35 @@ class TicketFacts:
         return self.excluded_at is not None and self.excluded_at <= at
 
 
-def sla_outcomes_from_clocks(clocks: Iterable[SlaClock]) -> Iterator[SlaOutcome]:
-    """The outcomes of stopped or breached SLA clocks (running and paused ones are undecided).
+def sla_outcome_of(
+    ticket_id: str,
+    kind: str,
+    state: str,
+    started_at: datetime | None,
+    stopped_at: datetime | None,
+    due_at: datetime | None,
+) -> SlaOutcome | None:
+    """The outcome of one SLA clock, or None while it is undecided (running or paused).
 
     A met clock is decided when it stopped; a breached one at its deadline.
     """
+    if state == ClockState.MET.value:
+        at = stopped_at or started_at
+        return None if at is None else SlaOutcome(ticket_id, kind, True, at)
+    if state == ClockState.BREACHED.value:
+        at = due_at or stopped_at or started_at
+        return None if at is None else SlaOutcome(ticket_id, kind, False, at)
+    return None
+
+
+def sla_outcomes_from_clocks(clocks: Iterable[SlaClock]) -> Iterator[SlaOutcome]:
+    """The outcomes of stopped or breached SLA clocks (running and paused ones are undecided)."""
     for c in clocks:
-        if c.state is ClockState.MET:
-            yield SlaOutcome(c.ticket_id, c.kind.value, True, c.stopped_at or c.started_at)
-        elif c.state is ClockState.BREACHED:
-            yield SlaOutcome(
-                c.ticket_id, c.kind.value, False, c.due_at or c.stopped_at or c.started_at
-            )
+        o = sla_outcome_of(
+            c.ticket_id, c.kind.value, c.state.value, c.started_at, c.stopped_at, c.due_at
+        )
+        if o is not None:
+            yield o
 
 
 def facts_of(
@@ -188,16 +206,18 @@ def iter_ticket_facts(uow: UnitOfWork, *, page: int = 500) -> Iterator[TicketFac
         if not batch:
             return
         for t in batch:
+            history = uow.history_for(t.id)
+            # every escalation, a bot's hand-off to people too, leaves an "escalate" entry
             escalated = (
                 [
                     se.event.from_tier
                     for se in uow.events_for(t.id)
                     if isinstance(se.event, TicketEscalated)
                 ]
-                if t.escalation_count
+                if any(h.event == "escalate" for h in history)
                 else []
             )
-            yield facts_of(t, uow.messages_for(t.id), escalated, uow.history_for(t.id))
+            yield facts_of(t, uow.messages_for(t.id), escalated, history)
         offset += len(batch)
 
 
@@ -241,7 +261,7 @@ def priority_name(value: int) -> str:
         return str(value)
 
 
-def stored_feedback(uow: UnitOfWork, namespace: str = "feedback") -> list[FeedbackRecord]:
+def stored_feedback(uow: KeyValueStore, namespace: str = "feedback") -> list[FeedbackRecord]:
     """The feedback answers a desk stored (``FeedbackCollector`` keeps them in the
     ``feedback`` key-value namespace as ``{ticket_id, csat, nps, comment, at}``).
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Mapping, Sequence
 
 from ..domain._errors import ValidationError
-from ._columns import _COLUMNS, _num, _pct, fmt_duration
+from ._breakdown import TopicRow, top_topics
+from ._columns import _num, _pct, columns, fmt_duration
 from ._html import render_html
 from ._report import MetricsReport
 
@@ -36,9 +38,10 @@ def _window(report: MetricsReport) -> str:
 
 def render_table(report: MetricsReport) -> str:
     """A plain-text report for a terminal: one row per group, then the total."""
-    header = [report.group_by or "group", *(name for name, _ in _COLUMNS)]
-    rows = [[g.key, *(f(g) for _, f in _COLUMNS)] for g in report.groups]
-    rows.append(["TOTAL", *(f(report.total) for _, f in _COLUMNS)])
+    cols = columns(report)
+    header = [report.group_by or "group", *(name for name, _ in cols)]
+    rows = [[g.key, *(f(g) for _, f in cols)] for g in report.groups]
+    rows.append(["TOTAL", *(f(report.total) for _, f in cols)])
     t = report.total
     parts = [
         "supportkit metrics: " + _window(report),
@@ -116,14 +119,39 @@ def render_csv(report: MetricsReport) -> str:
     return buf.getvalue()
 
 
-def render(report: MetricsReport, fmt: str, *, by_channel: MetricsReport | None = None) -> str:
-    """Render *report* as ``table``, ``json``, ``csv`` or ``html``."""
+def topics_lines(topics: Mapping[str, Sequence[TopicRow]]) -> list[str]:
+    """One line per breakdown: its top topics with their ticket counts and shares."""
+    out = []
+    for by, rows in topics.items():
+        top = top_topics(rows, 5)
+        if top:
+            out.append(
+                f"top topics by {by}: "
+                + ", ".join(f"{r.key} {r.tickets} ({_pct(r.share.pct)})" for r in top)
+            )
+    return out
+
+
+def render(
+    report: MetricsReport,
+    fmt: str,
+    *,
+    by_channel: MetricsReport | None = None,
+    topics: Mapping[str, Sequence[TopicRow]] | None = None,
+) -> str:
+    """Render *report* as ``table``, ``json``, ``csv`` or ``html``; *topics* (breakdowns by
+    category and by tag, :func:`~supportkit.metrics.breakdown`) add the top topics to the
+    table, the JSON and the HTML page."""
     if fmt == "table":
-        return render_table(report)
+        return render_table(report) + "".join(line + "\n" for line in topics_lines(topics or {}))
     if fmt == "json":
-        return render_json(report)
+        if not topics:
+            return render_json(report)
+        data = report.to_dict()
+        data["topics"] = {by: [r.to_dict() for r in rows] for by, rows in topics.items()}
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     if fmt == "csv":
         return render_csv(report)
     if fmt == "html":
-        return render_html(report, by_channel=by_channel)
+        return render_html(report, by_channel=by_channel, topics=topics)
     raise ValidationError(f"unknown report format {fmt!r}; use one of {list(FORMATS)}")

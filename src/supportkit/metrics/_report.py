@@ -63,6 +63,7 @@ class GroupMetrics:
             "satisfied": self.csat.satisfied,
             "pct": self.csat.pct,
             "mean": self.csat.mean,
+            "by_score": list(self.csat.by_score),
         }
         out["nps"] = {
             "responses": self.nps.responses,
@@ -70,6 +71,7 @@ class GroupMetrics:
             "passives": self.nps.passives,
             "detractors": self.nps.detractors,
             "score": self.nps.score,
+            "by_score": list(self.nps.by_score),
         }
         out["sla"] = {k: _rate(v) for k, v in self.sla.items()}
         out["backlog"] = self.backlog

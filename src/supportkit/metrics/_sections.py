@@ -11,7 +11,7 @@ __all__ = ["add_section"]
 
 def add_section(text: str, fmt: str, *, key: str, title: str, data: Any, plain: str) -> str:
     """*text* rendered as *fmt* with one more section: ``data`` under *key* in JSON, a
-    titled block before ``</body>`` in HTML, *plain* after a table; CSV stays one table."""
+    titled block at the end of the page's ``<main>`` in HTML, *plain* after a table; CSV stays one table."""
     if fmt == "json":
         report = json.loads(text)
         report[key] = data
@@ -21,8 +21,9 @@ def add_section(text: str, fmt: str, *, key: str, title: str, data: Any, plain: 
             f"<section id='{key}'><h2>{html.escape(title)}</h2>"
             f"<pre>{html.escape(plain)}</pre></section>"
         )
-        if "</body>" in text:
-            return text.replace("</body>", section + "</body>", 1)
+        for end in ("</main>", "</body>"):  # inside the page's column when it has one
+            if end in text:
+                return text.replace(end, section + end, 1)
         return text + section
     if fmt == "csv":
         return text

@@ -87,8 +87,8 @@ class Acc:
         self.sla_met: Counter[str] = Counter()
         self.sla_total: Counter[str] = Counter()
         self.ageing = [0] * len(AGEING_BUCKETS)
-        self.csat = [0, 0, 0]
-        self.nps = [0, 0, 0]
+        self.csat = [0] * 5
+        self.nps = [0] * 11
 
     def merge(self, other: Acc) -> None:
         self.ints.update(other.ints)
@@ -103,9 +103,8 @@ class Acc:
             mine.update(theirs)
         for i, n in enumerate(other.ageing):
             self.ageing[i] += n
-        for i in range(3):
-            self.csat[i] += other.csat[i]
-            self.nps[i] += other.nps[i]
+        self.csat = [a + b for a, b in zip(self.csat, other.csat, strict=True)]
+        self.nps = [a + b for a, b in zip(self.nps, other.nps, strict=True)]
 
     def outcome(self, target: str, met: bool, n: int = 1) -> None:
         self.sla_total[target] += n
@@ -130,8 +129,8 @@ class Acc:
             escalation_by_tier={
                 t: Rate(self.esc_tier[t], n) for t, n in sorted(self.at_tier.items()) if n
             },
-            csat=CsatSummary(*self.csat),
-            nps=NpsSummary(*self.nps),
+            csat=CsatSummary.of_counts(self.csat),
+            nps=NpsSummary.of_counts(self.nps),
             sla=sla_rates(self.sla_met, self.sla_total),
             backlog=i["backlog"],
             ageing={label: n for (_, label), n in zip(AGEING_BUCKETS, self.ageing, strict=True)},

@@ -133,11 +133,25 @@ class Rate:
 
 @attrs.frozen
 class CsatSummary:
-    """CSAT: ``satisfied`` (answers of 4 or 5) out of ``responses``, and the mean score."""
+    """CSAT: ``satisfied`` (answers of 4 or 5) out of ``responses``, and the mean score.
+
+    ``by_score`` counts the answers of each score 1-5 (for the chart).
+    """
 
     responses: int = 0
     satisfied: int = 0
     total: int = 0
+    by_score: tuple[int, ...] = (0, 0, 0, 0, 0)
+
+    @classmethod
+    def of_counts(cls, counts: Sequence[int]) -> CsatSummary:
+        """The summary of the answers counted per score 1-5."""
+        return cls(
+            sum(counts),
+            counts[3] + counts[4],
+            sum((i + 1) * n for i, n in enumerate(counts)),
+            tuple(counts),
+        )
 
     @property
     def pct(self) -> float | None:
@@ -150,11 +164,20 @@ class CsatSummary:
 
 @attrs.frozen
 class NpsSummary:
-    """NPS: % promoters (9-10) minus % detractors (0-6) among the answers that have a score."""
+    """NPS: % promoters (9-10) minus % detractors (0-6) among the answers that have a score.
+
+    ``by_score`` counts the answers of each score 0-10 (for the chart).
+    """
 
     responses: int = 0
     promoters: int = 0
     detractors: int = 0
+    by_score: tuple[int, ...] = (0,) * 11
+
+    @classmethod
+    def of_counts(cls, counts: Sequence[int]) -> NpsSummary:
+        """The summary of the answers counted per score 0-10."""
+        return cls(sum(counts), counts[9] + counts[10], sum(counts[:7]), tuple(counts))
 
     @property
     def passives(self) -> int:
