@@ -140,7 +140,7 @@ def service_night(desk: SupportDesk, p: _Say, clock: FakeClock) -> None:
     desk.close(t.id, actor="system", reason="resolved")
 
 
-def complaint_summary(desk: SupportDesk, since: datetime) -> str:
+def complaint_summary(desk: SupportDesk, since: datetime | None = None) -> str:
     """The day's complaint figures, as the report prints them."""
     with desk.storage.unit_of_work() as uow:
         return stored_complaint_metrics(uow, since=since).describe()

@@ -493,7 +493,7 @@ def run_demo(
             sla_outcomes=outcomes,
         )
     print("  " + render_table(report).replace("\n", "\n  ").rstrip(), file=out)
-    print(f"\n  {complaint_summary(desk, day_start)}", file=out)
+    print(f"\n  {complaint_summary(desk)}", file=out)
     p.scene("Topics over time: what customers ask about")
     print("  " + topics_summary(desk, clock.now()).replace("\n", "\n  "), file=out)
     desk.flush_outbox()

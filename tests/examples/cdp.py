@@ -159,3 +159,15 @@ class Browser:
 
 def in_ci() -> bool:
     return os.environ.get("CI", "").lower() in ("true", "1")
+
+
+def chromium_or_skip() -> str:
+    """Chromium's path; skips the test when it is absent locally, fails it under CI=true."""
+    import pytest
+
+    path = find_chromium()
+    if path is None:
+        if in_ci():
+            pytest.fail("CI must run the browser test, but chromium is not installed")
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    return path

@@ -21,7 +21,7 @@ from supportkit import SupportDesk
 from supportkit.policies import always_open
 
 from . import load_example
-from .cdp import Browser, find_chromium, in_ci
+from .cdp import Browser, chromium_or_skip
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "webhook_app.py"
 
@@ -32,12 +32,7 @@ def _example() -> ModuleType:  # a fresh module: it reads SUPPORTKIT_BASE_URL at
 
 @pytest.fixture
 def chromium() -> str:
-    path = find_chromium()
-    if path is None:
-        if in_ci():
-            pytest.fail("CI must run the browser test, but chromium is not installed")
-        pytest.skip("chromium is not installed (apt-get install chromium)")
-    return path
+    return chromium_or_skip()
 
 
 @pytest.fixture

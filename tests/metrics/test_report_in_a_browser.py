@@ -21,7 +21,7 @@ from supportkit import Agent, FakeClock, SupportDesk, Team
 from supportkit.cli import main
 from supportkit.storage.sqlite import SQLiteStorage
 
-from ..examples.cdp import Browser, find_chromium, in_ci
+from ..examples.cdp import Browser, chromium_or_skip
 
 MON = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 
@@ -42,12 +42,7 @@ _OVERFLOWING = """(() => {
 
 @pytest.fixture
 def chromium() -> str:
-    path = find_chromium()
-    if path is None:
-        if in_ci():
-            pytest.fail("CI must run the browser test, but chromium is not installed")
-        pytest.skip("chromium is not installed (apt-get install chromium)")
-    return path
+    return chromium_or_skip()
 
 
 def _desk_file(path: Path) -> None:
