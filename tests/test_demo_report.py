@@ -26,7 +26,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
     where = tmp_path_factory.mktemp("demo")
     out = io.StringIO()
     run_demo(where / DEMO_DB, out=out)
-    block = out.getvalue().split("== The day's metrics ==", 1)[1]
+    block = out.getvalue().split("== The day's metrics ==", 1)[1].split("\n== ", 1)[0]
     lines = [line[2:] if line.startswith("  ") else line for line in block.strip("\n").splitlines()]
     return where, lines
 

@@ -12,7 +12,6 @@ from ..domain._definitions import response_waits
 from ._breakdown import (
     NO_CATEGORY,
     NO_TAG,
-    TOPIC_DIMENSIONS,
     TopicFacts,
     TopicRow,
     breakdown,
@@ -60,6 +59,7 @@ from ._topics import (
     TopicsView,
     TopicTrend,
     stored_topics,
+    topics_of,
     topics_over_time,
     with_topics,
 )
@@ -114,6 +114,7 @@ __all__ = [
     "stored_topics",
     "top_topics",
     "topic_facts_of",
+    "topics_of",
     "topics_over_time",
     "with_complaints",
     "with_topics",

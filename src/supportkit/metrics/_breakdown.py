@@ -21,12 +21,13 @@ from ..domain._errors import ValidationError
 from ..domain._model import Ticket, ensure_utc
 from ..ports._desks import DEFAULT_DESK, check_desk_key
 from ..ports._storage import TicketQuery, UnitOfWork
+from ._records import NO_KIND
 from ._stats import DurationSummary, Rate
+from ._topics import TOPIC_DIMENSIONS, topics_of
 
 __all__ = [
     "NO_CATEGORY",
     "NO_TAG",
-    "TOPIC_DIMENSIONS",
     "TopicFacts",
     "TopicRow",
     "breakdown",
@@ -36,10 +37,9 @@ __all__ = [
     "topic_facts_of",
 ]
 
-#: What a breakdown can be by: the ticket's category, or each of its tags.
-TOPIC_DIMENSIONS = ("category", "tag")
 NO_CATEGORY = "(no category)"
 NO_TAG = "(no tag)"
+_NONE = {"category": NO_CATEGORY, "tag": NO_TAG, "kind": NO_KIND}
 _US = 1_000_000
 
 
@@ -51,6 +51,7 @@ class TopicFacts:
     received_at: datetime
     category: str | None = None
     tags: frozenset[str] = frozenset()
+    kind: str | None = None
     first_response_at: datetime | None = None
     resolved_at: datetime | None = None
     reopen_count: int = 0
@@ -90,6 +91,7 @@ def topic_facts_of(ticket: Ticket) -> TopicFacts:
         ticket.received_at,
         ticket.category,
         frozenset(ticket.tags),
+        ticket.kind,
         ticket.first_response_at,
         ticket.resolved_at,
         ticket.reopen_count,
@@ -136,7 +138,7 @@ def sql_topic_facts(
         params.append(to_us(ensure_utc(until)))
     sql = (
         "SELECT id, received_at, category, tags, first_response_at, resolved_at, reopen_count, "
-        f"escalation_count FROM sk_tickets WHERE {' AND '.join(where)}"
+        f"escalation_count, custom_fields FROM sk_tickets WHERE {' AND '.join(where)}"
     )
     cur = conn.cursor()
     try:
@@ -150,6 +152,7 @@ def sql_topic_facts(
                 received,
                 row[2],
                 frozenset(tags),
+                _kind(row[8]),
                 _dt(row[4]),
                 _dt(row[5]),
                 int(row[6]),
@@ -157,6 +160,14 @@ def sql_topic_facts(
             )
     finally:
         cur.close()
+
+
+def _kind(custom_fields: str | None) -> str | None:
+    """``custom_fields["kind"]``, as :attr:`Ticket.kind <supportkit.Ticket.kind>` reads it."""
+    if not custom_fields or custom_fields == "{}":
+        return None
+    kind = json.loads(custom_fields).get("kind")
+    return None if kind is None else str(kind)
 
 
 class _Topic:
@@ -187,9 +198,10 @@ def breakdown(
 ) -> tuple[TopicRow, ...]:
     """The tickets received in ``[since, until)`` per category or per tag, most tickets first.
 
-    By ``tag`` a ticket counts under each of its tags (so shares can add up
-    to more than 100%); untagged tickets are :data:`NO_TAG`, tickets without
-    a category :data:`NO_CATEGORY`.
+    A ticket's topics are :func:`~supportkit.metrics.topics_of` (the topics
+    view's definition): by ``tag`` it counts under each of its tags (shares
+    can add up to more than 100%); tickets without one are :data:`NO_TAG`,
+    :data:`NO_CATEGORY` or ``(no kind)``.
     """
     if by not in TOPIC_DIMENSIONS:
         raise ValidationError(f"cannot break down by {by!r}; use one of {list(TOPIC_DIMENSIONS)}")
@@ -201,10 +213,7 @@ def breakdown(
         if (lo is not None and t.received_at < lo) or (hi is not None and t.received_at >= hi):
             continue
         total += 1
-        if by == "category":
-            keys: Iterable[str] = (t.category or NO_CATEGORY,)
-        else:
-            keys = sorted(t.tags) or (NO_TAG,)
+        keys = [topic for dim, topic in topics_of(t) if dim == by] or [_NONE[by]]
         for key in keys:
             topics[key].add(t)
     rows = [
@@ -224,5 +233,5 @@ def breakdown(
 
 
 def top_topics(rows: Iterable[TopicRow], n: int = 10) -> tuple[TopicRow, ...]:
-    """The *n* topics with the most tickets, leaving out "no category" and "no tag"."""
-    return tuple(r for r in rows if r.key not in (NO_CATEGORY, NO_TAG))[:n]
+    """The *n* topics with the most tickets, leaving out "no category", "no tag", "no kind"."""
+    return tuple(r for r in rows if r.key not in _NONE.values())[:n]

@@ -31,6 +31,7 @@ __all__ = [
     "TopicTrend",
     "TopicsView",
     "stored_topics",
+    "topics_of",
     "topics_over_time",
     "with_topics",
 ]
@@ -145,7 +146,8 @@ def _signed(n: int) -> str:
     return f"+{n}" if n > 0 else str(n)
 
 
-def _topics_of(ticket: _Topical) -> Iterator[tuple[str, str]]:
+def topics_of(ticket: _Topical) -> Iterator[tuple[str, str]]:
+    """The (dimension, topic) pairs of a ticket: its category, each tag, its kind."""
     if ticket.category:
         yield "category", ticket.category
     for tag in sorted(ticket.tags):
@@ -173,7 +175,7 @@ def topics_over_time(tickets: Iterable[_Topical], *, at: datetime, weeks: int = 
         i = index.get(period_key(t.received_at, "week"))
         if i is None:
             continue
-        for topic in _topics_of(t):
+        for topic in topics_of(t):
             counts.setdefault(topic, Counter())[i] += 1
     trends = [
         TopicTrend(dim, topic, tuple(c[i] for i in range(weeks)))
