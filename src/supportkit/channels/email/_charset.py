@@ -60,9 +60,11 @@ def normalise_charset(name: str | None) -> str | None:
     if label.startswith("charset="):
         label = label[len("charset=") :]
     label = _ALIASES.get(label, label)
+    if not label.isascii() or not label.isprintable() or len(label) > 40:
+        return None  # a NUL or control byte in a label: codecs.lookup raises ValueError
     try:
         return codecs.lookup(label).name
-    except LookupError:
+    except (LookupError, ValueError):
         return None
 
 

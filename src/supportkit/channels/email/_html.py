@@ -13,13 +13,16 @@ from html.parser import HTMLParser
 
 import nh3
 
+from ._html_shape import balanced_html
+
 __all__ = ["html_to_text", "sanitise_html"]
 
 _URL_SCHEMES = {"http", "https", "mailto", "tel", "cid", "ftp"}
 
 
 def sanitise_html(html: str) -> str:
-    """Return *html* safe to show in an agent's browser."""
+    """Return *html* safe to show in an agent's browser (reshaped first: linear time)."""
+    html = balanced_html(html)
     try:
         return nh3.clean(
             html,
@@ -133,7 +136,7 @@ def html_to_text(html: str) -> str:
     """Readable plain text of an HTML body; blockquotes become ``> `` lines."""
     parser = _TextExtractor()
     try:
-        parser.feed(html)
+        parser.feed(balanced_html(html))
         parser.close()
     except Exception:  # pragma: no cover - HTMLParser is lenient; belt and braces
         return re.sub(r"<[^>]*>", " ", html)

@@ -28,16 +28,19 @@ import mimetypes
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import attrs
 
 from supportkit.channels._inbound import Address, InboundMessage
+from supportkit.domain._errors import MalformedMessage, SupportKitError
 from supportkit.domain._model import Attachment
 
 from ._charset import decode_bytes, decode_header_value
 from ._html import html_to_text, sanitise_html
 from ._loop import classify_loop
 from ._quote import visible_reply
+from ._structure import MAX_MIME_DEPTH, mime_depth
 
 __all__ = [
     "DEFAULT_MAX_ATTACHMENT_BYTES",
@@ -306,9 +309,18 @@ def _described(part: email.message.Message, ext: str) -> str:
     return desc if re.search(r"\.\w{2,5}$", desc) else desc + ext
 
 
+def _raw_payload(part: email.message.Message) -> Any:
+    """``part.get_payload()``, which decodes 8-bit text with the part's ``charset``
+    parameter and raises ValueError on a NUL in it; then the payload as stored."""
+    try:
+        return part.get_payload()
+    except (ValueError, LookupError):
+        return getattr(part, "_payload", None)  # the stdlib's own storage, undecoded
+
+
 def _payload_bytes(part: email.message.Message) -> bytes:
     cte = str(part.get("Content-Transfer-Encoding", "")).strip().lower()
-    raw_payload = part.get_payload()
+    raw_payload = _raw_payload(part)
     if cte == "base64" and isinstance(raw_payload, str):
         cleaned = re.sub(r"[^A-Za-z0-9+/]", "", raw_payload.split("=", 1)[0])
         cleaned = cleaned[: len(cleaned) - len(cleaned) % 4 if len(cleaned) % 4 == 1 else None]
@@ -323,14 +335,14 @@ def _payload_bytes(part: email.message.Message) -> bytes:
         data = None
     if isinstance(data, bytes):
         return data
-    raw = part.get_payload()
+    raw = _raw_payload(part)
     if isinstance(raw, str):
         return raw.encode("utf-8", errors="surrogateescape")
     return b""
 
 
 def _estimated_size(part: email.message.Message) -> int:
-    raw = part.get_payload()
+    raw = _raw_payload(part)
     if not isinstance(raw, str):
         return 0
     cte = str(part.get("Content-Transfer-Encoding", "")).strip().lower()
@@ -423,7 +435,7 @@ def _walk(
     ctype = _content_type(part)
     maintype = ctype.split("/", 1)[0]
     if part.is_multipart() and maintype != "message":
-        children = part.get_payload()
+        children = _raw_payload(part)
         if not isinstance(children, list):
             return
         if ctype == "multipart/alternative":
@@ -454,7 +466,7 @@ def _walk(
         _add_forward(part, acc, limits, filename or _described(part, ".eml"), depth)
         return
     if maintype == "message" and part.is_multipart():
-        blocks = part.get_payload()
+        blocks = _raw_payload(part)
         data = b"\n".join(_as_bytes(b) for b in blocks if isinstance(b, email.message.Message))
         _add_attachment(
             part, data, ctype, acc, limits, filename=filename or _described(part, ".txt")
@@ -507,7 +519,7 @@ def _walk_alternative(
 def _add_forward(
     part: email.message.Message, acc: _Collected, limits: ParseLimits, filename: str, depth: int
 ) -> None:
-    payload = part.get_payload()
+    payload = _raw_payload(part)
     inner: email.message.Message | None = None
     if isinstance(payload, list) and payload and isinstance(payload[0], email.message.Message):
         inner = payload[0]
@@ -584,13 +596,38 @@ def parse_email(
     received_at: datetime | None = None,
     limits: ParseLimits | None = None,
 ) -> InboundMessage:
-    """Parse one raw message; never raises on malformed mail.
+    """Parse one raw message; malformed mail is repaired (see ``notes``), never refused,
+    except a MIME structure nested deeper than ``MAX_MIME_DEPTH`` (MalformedMessage).
+
+    Raises only :class:`~supportkit.MalformedMessage`: anything else going wrong
+    inside is a parser bug, reported as MalformedMessage ``from`` it.
 
     >>> msg = parse_email(b"From: Ann <ann@example.com>\\r\\nSubject: Hi\\r\\n\\r\\nHello")
     >>> (msg.sender.address, msg.subject, msg.text)
     ('ann@example.com', 'Hi', 'Hello')
     """
-    limits = limits or ParseLimits()
+    if not isinstance(raw, bytes | bytearray | memoryview):
+        raise MalformedMessage(f"parse_email takes raw bytes, got {type(raw).__name__}")
+    raw = bytes(raw)
+    depth = mime_depth(raw)
+    if depth > MAX_MIME_DEPTH:
+        raise MalformedMessage(
+            f"the MIME structure nests {depth} multipart levels; at most {MAX_MIME_DEPTH} are "
+            "read. The message is not parsed (a hostile or broken message): keep it raw"
+        )
+    try:
+        return _parse(raw, channel, received_at, limits or ParseLimits())
+    except SupportKitError:
+        raise
+    except Exception as exc:  # the parser's boundary: one error family out
+        raise MalformedMessage(
+            f"the mail could not be parsed ({type(exc).__name__}); it is kept raw"
+        ) from exc
+
+
+def _parse(
+    raw: bytes, channel: str, received_at: datetime | None, limits: ParseLimits
+) -> InboundMessage:
     acc = _Collected()
     body = _drop_oversized_parts(_strip_mbox_envelope(raw), limits, acc.notes)
     body = _repair_header_block(body)

@@ -53,6 +53,7 @@ def _outlook_block_at(lines: list[str], i: int) -> bool:
 def visible_reply(text: str) -> str:
     """The part of *text* the sender wrote now, without quotes and signature."""
     lines = text.split("\n")
+    quoted_tail = _quoted_tail_start(lines)
     cut = len(lines)
     for i, line in enumerate(lines):
         stripped = line.strip()
@@ -61,11 +62,9 @@ def visible_reply(text: str) -> str:
         if _REPLY_HEADER.match(line) or _outlook_block_at(lines, i):
             cut = i
             break
-        if stripped.startswith(">"):
-            rest = [x for x in lines[i:] if x.strip()]
-            if all(x.lstrip().startswith(">") for x in rest):
-                cut = i
-                break
+        if i >= quoted_tail:
+            cut = i
+            break
         if line in ("-- ", "--", "-- \r") or _FOOTER.match(line):
             cut = i
             break
@@ -77,6 +76,17 @@ def visible_reply(text: str) -> str:
     if not result.strip():
         return text.strip("\n")
     return result
+
+
+def _quoted_tail_start(lines: list[str]) -> int:
+    """Index where the trailing run of quoted (``>``) and blank lines begins (one pass)."""
+    start = len(lines)
+    for i in range(len(lines) - 1, -1, -1):
+        stripped = lines[i].strip()
+        if stripped and not stripped.startswith(">"):
+            break
+        start = i
+    return start
 
 
 def _two_line_header(lines: list[str], i: int) -> bool:
