@@ -82,7 +82,7 @@ def test_a_reply_while_the_customer_is_away_stays_in_the_transcript_for_resume()
     env = Env()
     with env.client.websocket_connect("/chat") as ws:
         ws.send_json({"type": "message", "text": "Hello"})
-        session = until(ws, "welcome")["session"]
+        session = until(ws, "welcome")["resume"]
         until(ws, "ticket")
     [t] = env.desk.find_tickets()
     env.desk.reply(t.id, "agent-1", "Sorry for the wait")

@@ -29,7 +29,6 @@ meta                  a JSON object kept with the message
 
 from __future__ import annotations
 
-import json
 import urllib.parse
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
@@ -40,6 +39,7 @@ import attrs
 from ..domain._errors import MalformedMessage
 from ..domain._model import Attachment
 from ._inbound import Address, InboundMessage
+from ._json_guard import check_json_values, loads_guarded
 
 __all__ = ["UnsupportedContentType", "WebhookPayload", "parse_payload"]
 
@@ -70,36 +70,7 @@ _FIELDS = frozenset(
     }
 )
 MAX_ATTACHMENTS = 100
-MAX_DEPTH = 32
 _MAX_TICKET_NUMBER = 2**63 - 1
-
-
-def _check_values(data: Any) -> None:
-    """Refuse what no storage can keep: lone surrogates, nesting deeper than MAX_DEPTH.
-
-    Iterative, so a hostile body cannot exhaust the stack.
-    """
-    stack: list[tuple[Any, int]] = [(data, 0)]
-    while stack:
-        value, depth = stack.pop()
-        if isinstance(value, str):
-            try:
-                value.encode("utf-8")
-            except UnicodeEncodeError:
-                raise MalformedMessage(
-                    "the payload holds a lone surrogate (an unpaired \\ud800-\\udfff escape); "
-                    "send valid UTF-16 pairs or UTF-8"
-                ) from None
-        elif isinstance(value, dict | list):
-            if depth >= MAX_DEPTH:
-                raise MalformedMessage(f"the payload nests deeper than {MAX_DEPTH} levels")
-            items = list(value.items()) if isinstance(value, dict) else value
-            for item in items:
-                if isinstance(item, tuple):
-                    stack.append((item[0], depth + 1))
-                    stack.append((item[1], depth + 1))
-                else:
-                    stack.append((item, depth + 1))
 
 
 @attrs.frozen
@@ -279,14 +250,7 @@ def parse_payload(body: bytes, content_type: str) -> WebhookPayload:
     """Parse a JSON or ``application/x-www-form-urlencoded`` body; MalformedMessage if bad."""
     ctype = content_type.split(";")[0].strip().lower()
     if ctype in ("application/json", "") or ctype.endswith("+json"):
-        try:
-            data = json.loads(body.decode("utf-8"))
-        except RecursionError:
-            raise MalformedMessage(f"the JSON body nests deeper than {MAX_DEPTH} levels") from None
-        except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, a 5000-digit number
-            raise MalformedMessage(f"the body is not valid UTF-8 JSON: {exc}") from None
-        _check_values(data)
-        return _from_mapping(data)
+        return _from_mapping(loads_guarded(body, "the JSON body"))
     if ctype == "application/x-www-form-urlencoded":
         try:
             pairs = urllib.parse.parse_qsl(
@@ -299,7 +263,7 @@ def parse_payload(body: bytes, content_type: str) -> WebhookPayload:
             if key in form:
                 raise MalformedMessage(f"form field {key!r} is given twice")
             form[key] = value
-        _check_values(form)
+        check_json_values(form, "the form")
         return _from_mapping(form)
     raise UnsupportedContentType(
         f"unsupported content type {ctype!r}; send application/json or "

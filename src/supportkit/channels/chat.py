@@ -13,10 +13,10 @@ queues, a chat ticket answered at the opening.
 The wire protocol is JSON frames. Client to server::
 
     {"type": "start", "name": "Ann", "email": "ann@example.com",
-     "language": "ru", "resume": "<session>"}
+     "language": "ru", "resume": "<resume token>"}
     {"type": "message", "text": "..."}
 
-Server to client: ``welcome`` (``session``, ``open``), ``notice`` (``text``),
+Server to client: ``welcome`` (``session``, ``resume``, ``open``), ``notice`` (``text``),
 ``ticket`` (``number``, ``channel``), ``message`` (``author``, ``text``,
 ``kind``), ``history`` (``messages``) on resume, ``received`` once a
 customer message is stored, ``error`` (``detail``).
@@ -29,7 +29,7 @@ import re
 import threading
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from starlette.applications import Starlette
@@ -42,6 +42,12 @@ from ..domain._model import Direction, Ticket
 from ..policies._channel_hours import OutOfHoursAction
 from ..ports._channel import Channel, DeliveryReceipt, OutboundMessage
 from ..ports._clock import Clock, SystemClock
+from ._chat_sessions import (
+    BadFrame,
+    ChatSessionStore,
+    new_session_id,
+    read_frame,
+)
 
 if TYPE_CHECKING:
     from ..desk import SupportDesk
@@ -49,7 +55,6 @@ if TYPE_CHECKING:
 
 __all__ = ["BotTurn", "ChatChannel", "ChatEndpoint", "OpeningHours", "first_line_bot"]
 
-SESSION_NAMESPACE = "supportkit.chat.sessions"
 _EMAIL_RE = re.compile(r"[\w.+'-]+@[\w-]+(\.[\w-]+)+")
 _MAX_TEXT = 20_000
 
@@ -158,6 +163,7 @@ class ChatChannel(Channel):
 class _Session:
     def __init__(self, session_id: str) -> None:
         self.id = session_id
+        self.token = ChatSessionStore.new_token()
         self.sender = f"visitor-{session_id}"
         self.name = ""
         self.email: str | None = None
@@ -194,8 +200,10 @@ class ChatEndpoint:
         bot: BotTurn | Callable[..., str | None] | None = None,
         identify: Callable[[WebSocket], str | None] | None = None,
         path: str = "/chat",
+        idle_timeout: timedelta = timedelta(hours=12),
     ) -> None:
         self.desk = desk
+        self.sessions = ChatSessionStore(idle_timeout)
         self.channel = channel
         if hours is not None and desk.channel_hours is not None:
             raise ConfigurationError(
@@ -228,7 +236,7 @@ class ChatEndpoint:
 
     async def _serve(self, ws: WebSocket) -> None:
         await ws.accept()
-        session = _Session(self.desk.new_id())
+        session = _Session(new_session_id())
         if self.identify is not None:
             user = self.identify(ws)
             if user:
@@ -239,6 +247,10 @@ class ChatEndpoint:
             await self._converse(ws, session, live)
         except WebSocketDisconnect:
             pass
+        except BadFrame as exc:
+            sender_task.cancel()
+            await ws.send_json({"type": "error", "detail": str(exc)})
+            await ws.close(exc.code)
         finally:
             self.channel.disconnect(session.sender, live)
             sender_task.cancel()
@@ -249,7 +261,7 @@ class ChatEndpoint:
             await ws.send_json(frame)
 
     async def _converse(self, ws: WebSocket, session: _Session, live: _Live) -> None:
-        frame = await ws.receive_json()
+        frame = await read_frame(ws)
         pending: dict[str, Any] | None = None
         if isinstance(frame, dict) and frame.get("type") == "start":
             await self._start(session, frame, live)
@@ -257,12 +269,14 @@ class ChatEndpoint:
             pending = frame
         open_now = await run_in_threadpool(self.is_open)
         self.channel.connect(session.sender, live)
-        live.push({"type": "welcome", "session": session.id, "open": open_now})
+        live.push(
+            {"type": "welcome", "session": session.id, "resume": session.token, "open": open_now}
+        )
         if not open_now and session.ticket_id is None:
             live.push({"type": "notice", "text": self._closed_notice(session)})
         while True:
             if pending is None:
-                pending = await ws.receive_json()
+                pending = await read_frame(ws)
             frame, pending = pending, None
             if not isinstance(frame, dict) or frame.get("type") != "message":
                 live.push({"type": "error", "detail": "send {'type': 'message', 'text': '...'}"})
@@ -291,15 +305,17 @@ class ChatEndpoint:
 
     def _resume(self, session: _Session, resume: str, live: _Live) -> None:
         with self.desk.storage.unit_of_work() as uow:
-            stored = uow.kv_get(SESSION_NAMESPACE, resume)
-        if not stored:
+            found = self.sessions.resume(uow, resume, self.desk.clock.now())
+            uow.commit()
+        if found is None:
             live.push({"type": "error", "detail": "that chat session is unknown or expired"})
             return
-        ticket = self.desk.get_ticket(stored["ticket_id"])
+        ticket = self.desk.get_ticket(found.ticket_id)
         if self.desk.lifecycle_of(ticket).is_final(ticket.status):
             return
-        session.id = resume
-        session.sender = stored["sender"]
+        session.id = found.session_id or session.id
+        session.token = found.token
+        session.sender = found.sender
         session.ticket_id = ticket.id
         session.bot_done = True
         history = [
@@ -312,8 +328,9 @@ class ChatEndpoint:
     def _on_message(self, session: _Session, text: str, live: _Live) -> None:
         if session.ticket_id is not None:
             ticket = self._receive(session, text, ticket_id=session.ticket_id)
-            if ticket.id != session.ticket_id:  # the ticket was closed: a follow-up opened
-                self._bind(session, ticket)
+            followed_up = ticket.id != session.ticket_id  # the ticket was closed
+            self._bind(session, ticket)
+            if followed_up:
                 live.push({"type": "ticket", "number": ticket.number, "channel": "chat"})
             self._bot_turn(session, text, live)
         elif session.email_ticket is not None or (
@@ -327,10 +344,16 @@ class ChatEndpoint:
             self._bot_turn(session, text, live)
 
     def _bind(self, session: _Session, ticket: Ticket) -> None:
+        """Let the session's resume token reach *ticket* (and count from now for expiry)."""
         session.ticket_id = ticket.id
         with self.desk.storage.unit_of_work() as uow:
-            uow.kv_put(
-                SESSION_NAMESPACE, session.id, {"ticket_id": ticket.id, "sender": session.sender}
+            self.sessions.bind(
+                uow,
+                session.token,
+                session_id=session.id,
+                ticket_id=ticket.id,
+                sender=session.sender,
+                now=self.desk.clock.now(),
             )
             uow.commit()
 
