@@ -87,13 +87,14 @@ class InboundUseCases(DeskCore):
             )
         if not isinstance(text, str):
             raise MalformedMessage(
-                f"message from {sender!r}: text must be str, got {type(text).__name__}"
+                f"a {channel} message: text must be str, got {type(text).__name__}"
             )
         if not text.strip() and not html and not attachments:
             raise MalformedMessage(
-                f"message from {sender!r} has no text, html or attachment; nothing to register"
+                f"a {channel} message has no text, html or attachment; nothing to register"
             )
-        self.validate_text(text, html, what=f"message from {sender!r}")
+        # errors name the channel, never the sender: they end up in logs and raw-inbound rows
+        self.validate_text(text, html, what=f"a {channel} message")
         given = contacts_of(contacts)
         from_meta = (meta or {}).get("contacts")
         if isinstance(from_meta, Mapping):

@@ -193,7 +193,7 @@ def _from_mapping(data: Any) -> WebhookPayload:
         raise MalformedMessage("fields 'text' and 'html' must be strings")
     attachments, urls = _attachments(data.get("attachments"))
     if not text.strip() and not (html or "").strip() and not attachments:
-        raise MalformedMessage(f"message from {sender!r} has no text, html or attachments")
+        raise MalformedMessage("the message has no text, html or attachments")
     number = data.get("ticket_number")
     if number is not None:
         text_number = str(number).lstrip("#") if not isinstance(number, bool) else "x"

@@ -72,7 +72,7 @@ class MemoryChannel(Channel):
         if not isinstance(sender, str) or not sender.strip():
             raise MalformedMessage(f"{self.name}: payload has no 'sender' string")
         if not isinstance(text, str) or not text.strip():
-            raise MalformedMessage(f"{self.name}: payload from {sender!r} has no 'text'")
+            raise MalformedMessage(f"{self.name}: the payload has no 'text'")
         ext = payload.get("external_id")
         return InboundMessage(
             channel=self.name,

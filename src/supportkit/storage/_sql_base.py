@@ -16,7 +16,7 @@ from typing import Any
 from ..domain._errors import DuplicateError, StorageError, TransientStorageError
 from ..ports._desks import DEFAULT_DESK
 
-__all__ = ["KEY", "SqlBase", "from_us", "qmark_to_format", "to_us"]
+__all__ = ["KEY", "SqlBase", "from_us", "like_escape", "qmark_to_format", "to_us"]
 
 #: the ``key`` column, quoted: KEY is reserved in MySQL/MariaDB (which read it with ANSI_QUOTES)
 KEY = '"key"'
@@ -37,6 +37,15 @@ def from_us(us: int | None) -> datetime | None:
     if us is None:
         return None
     return _EPOCH + timedelta(microseconds=us)  # exact: integer microseconds, half the cost
+
+
+def like_escape(text: str) -> str:
+    """*text* as a literal inside a ``LIKE ... ESCAPE '\\'`` pattern (``%``, ``_`` and
+    ``\\`` escaped). Refuses a NUL: SQLite ends the pattern there, so ``'\\x00'``
+    would match everything; callers decide what such a search means."""
+    if "\x00" in text:
+        raise ValueError("a LIKE pattern cannot hold a NUL character")
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def qmark_to_format(sql: str) -> str:

@@ -19,7 +19,7 @@ from .._convert import dumps
 from ..domain._errors import DuplicateError, NotFound
 from ..ports._storage import KeyValueStore, RawInbound, RawInboundStore
 from ..ports._store_inbound import CLAIMABLE_STATUSES
-from ._sql_base import KEY, SqlBase, from_us, to_us
+from ._sql_base import KEY, SqlBase, from_us, like_escape, to_us
 
 __all__ = ["SqlKeyValueStore", "SqlRawInboundStore"]
 
@@ -112,7 +112,7 @@ class SqlRawInboundStore(SqlBase, RawInboundStore):
         rows = self.all(
             f"SELECT {_RAW_COLS} FROM sk_raw_inbound WHERE desk = ? AND {_FREE} "
             "AND channel LIKE ? ESCAPE '\\' ORDER BY received_at, id LIMIT ?",
-            (self.desk, to_us(now), _like_prefix(channel_prefix), limit),
+            (self.desk, to_us(now), like_escape(channel_prefix.replace("\x00", "")) + "%", limit),
         )
         return [_raw_row(r) for r in rows]
 
@@ -126,10 +126,6 @@ assert all(f"'{s}'" in _FREE for s in CLAIMABLE_STATUSES)
 
 def _raw_row(r: Any) -> RawInbound:
     return RawInbound(r[0], r[1], from_us(r[2]), bytes(r[3]), r[4], r[5], r[6], r[7])  # type: ignore[arg-type]
-
-
-def _like_prefix(prefix: str) -> str:
-    return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 class SqlKeyValueStore(SqlBase, KeyValueStore):

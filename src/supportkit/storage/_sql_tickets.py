@@ -10,7 +10,7 @@ from .._convert import dumps
 from ..domain._errors import ConcurrencyConflict, DuplicateError, TicketNotFound
 from ..domain._model import Priority, Ticket
 from ..ports._storage import TicketQuery, TicketStore
-from ._sql_base import SqlBase, from_us, to_us
+from ._sql_base import SqlBase, from_us, like_escape, to_us
 
 __all__ = ["SqlTicketStore"]
 
@@ -199,10 +199,11 @@ class SqlTicketStore(SqlBase, TicketStore):
         if q.priority is not None:
             clauses.append("priority = ?")
             params.append(int(q.priority))
-        if q.text:
+        if q.text and "\x00" in q.text:
+            clauses.append("1 = 0")  # subjects never hold a NUL (and SQLite's LIKE stops at one)
+        elif q.text:
             clauses.append("LOWER(subject) LIKE ? ESCAPE '\\'")
-            escaped = q.text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            params.append(f"%{escaped}%")
+            params.append(f"%{like_escape(q.text.lower())}%")
         return " WHERE " + " AND ".join(clauses), params
 
     def find_tickets(self, query: TicketQuery) -> list[Ticket]:

@@ -17,6 +17,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from .._redact import redact_url, scrub, secrets_of
 from ..domain._errors import ConfigurationError, StorageError, TransientStorageError
 from ..ports._desks import DEFAULT_DESK, check_desk_key, desk_view
 from ..ports._storage import Storage
@@ -76,7 +77,11 @@ class PostgresStorage(Storage):
                 try:
                     return psycopg.connect(conninfo, autocommit=False)
                 except psycopg.Error as exc:
-                    raise StorageError(f"cannot connect to PostgreSQL ({conninfo}): {exc}") from exc
+                    hidden = secrets_of(conninfo)
+                    raise StorageError(
+                        f"cannot connect to PostgreSQL ({redact_url(conninfo)}): "
+                        f"{scrub(str(exc), hidden)}"
+                    ) from None  # the driver's error may echo the password
 
         self._connect = connect
         #: what connect() returned, by the psycopg connection inside it (SQLAlchemy's

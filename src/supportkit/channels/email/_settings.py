@@ -15,6 +15,7 @@ from urllib.parse import unquote, urlsplit
 
 import attrs
 
+from supportkit._redact import redact_url
 from supportkit.channels._inbound import Address
 from supportkit.domain._errors import ConfigurationError
 
@@ -45,13 +46,13 @@ def _split(url: str, schemes: Mapping[str, Any], what: str) -> Any:
     parts = urlsplit(url)
     if parts.scheme not in schemes or not parts.hostname:
         raise ConfigurationError(
-            f"{what} URL {url!r} is not understood; use "
+            f"{what} URL {redact_url(url)!r} is not understood; use "
             + " or ".join(f"{s}://user:password@host:port" for s in schemes)
         )
     try:
         parts.port  # noqa: B018 - validates the port
-    except ValueError as exc:
-        raise ConfigurationError(f"{what} URL {url!r} has a bad port: {exc}") from exc
+    except ValueError:
+        raise ConfigurationError(f"{what} URL {redact_url(url)!r} has a bad port") from None
     return parts
 
 
