@@ -11,6 +11,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from supportkit.channels import TrackingLinks
 from supportkit.channels.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
@@ -137,3 +139,50 @@ def test_a_replayed_signed_request_without_keys_is_stored_once(env: Env) -> None
     assert env.stored() == (1, 1)
     [ticket] = env.desk.find_tickets()
     assert len(env.desk.messages(ticket.id, include_notes=False)) == 1
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+_FIELDS = st.sampled_from(
+    ["sender", "text", "html", "subject", "external_id", "ticket_number", "sent_at", "meta",
+     "attachments", "thread_id", "language", "auto_submitted", "in_reply_to", "name"]
+)  # fmt: skip
+_ALLOWED = {200, 401, 404, 409, 413, 415, 422}
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    payload=st.dictionaries(_FIELDS, _JSON, max_size=8),
+    raw=st.one_of(st.none(), st.binary(max_size=300)),
+    content_type=st.sampled_from(
+        ["application/json", "application/x-www-form-urlencoded", "text/plain", "", "a/b+json"]
+    ),
+    sign_it=st.booleans(),
+)
+def test_fuzzed_posts_never_answer_500(
+    env: Env, payload: dict[str, Any], raw: bytes | None, content_type: str, sign_it: bool
+) -> None:
+    body = raw if raw is not None else json.dumps(payload).encode()
+    if sign_it:
+        r = _signed_raw(env, body, **{"Content-Type": content_type})
+    else:
+        r = env.client.post(
+            "/inbound/telegram", content=body, headers={"Content-Type": content_type}
+        )
+    assert r.status_code in _ALLOWED, r.text
+    if r.status_code != 200:
+        assert r.json()["error"]
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(number=st.text(max_size=30), token=st.text(max_size=60))
+def test_fuzzed_tracking_links_never_answer_500(env: Env, number: str, token: str) -> None:
+    from urllib.parse import quote
+
+    r = env.client.get(f"/track/{quote(number, safe='')}?token={quote(token, safe='')}")
+    assert r.status_code in {400, 404, 405}, r.text
