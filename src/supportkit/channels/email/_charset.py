@@ -14,7 +14,7 @@ from __future__ import annotations
 import codecs
 import re
 
-__all__ = ["decode_bytes", "decode_header_value", "normalise_charset"]
+__all__ = ["ENCODED_WORD_RUN", "decode_bytes", "decode_header_value", "normalise_charset"]
 
 _ALIASES = {
     "utf8": "utf-8",
@@ -82,6 +82,50 @@ def _detect(data: bytes) -> str | None:
     return normalise_charset(best.encoding)
 
 
+#: labels that mean "nobody chose": an undeclared Russian text often arrives under them
+_LATIN_DEFAULTS = frozenset({"ascii", "cp1252", "iso8859-1", "latin-1", "iso8859-15"})
+_CYRILLIC_CODECS = ("cp1251", "koi8-r")
+_HIGH_RUN = re.compile(rb"[\x80-\xff]+")
+
+
+def _cyrillic(data: bytes, declared: bool) -> str | None:
+    """``cp1251`` or ``koi8-r`` when *data*'s 8-bit bytes read as Russian words, else None.
+
+    Russian text puts its 8-bit bytes in runs (whole words), Western text
+    one or two accented letters at a time; under a Latin label two such words
+    are needed. Between the two Cyrillic codecs, the right
+    one yields mostly lowercase letters: each codec's lowercase is the
+    other's uppercase.
+    """
+    runs = _HIGH_RUN.findall(data[:65536])
+    high = sum(len(r) for r in runs)
+    words = [r for r in runs if len(r) >= 3]
+    if high < 4 or sum(map(len, words)) < 0.7 * high:
+        return None
+    if declared and len(words) < 2:
+        return None  # one run under a Latin label is more likely "äöüß" than Russian
+    best, best_lower = None, 0.0
+    for codec in _CYRILLIC_CODECS:
+        text = b"".join(runs).decode(codec, errors="replace")
+        letters = [c for c in text if "\u0400" <= c <= "\u04ff"]
+        if len(letters) < 0.9 * high:
+            continue
+        lower = sum(c.islower() for c in letters) / len(letters)
+        if lower > best_lower:
+            best, best_lower = codec, lower
+    return best if best_lower >= 0.6 else None
+
+
+def _western(data: bytes) -> bool:
+    """Whether undeclared 8-bit bytes read as Western European words in windows-1252:
+    isolated accented letters (``Jürgen Müller``), never runs of them."""
+    runs = _HIGH_RUN.findall(data[:65536])
+    if not runs or sum(len(r) for r in runs) / len(runs) > 1.5:
+        return False
+    text = b"".join(runs).decode("cp1252", errors="replace")
+    return all(c.isalpha() for c in text)
+
+
 def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, str | None]:
     """Decode *data*; return ``(text, note)`` where *note* says what was guessed.
 
@@ -106,11 +150,19 @@ def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, str | N
         else:
             if codec is None or codec in ("ascii", "cp1252", "iso8859-15"):
                 return text, None
+    if codec is None or codec in _LATIN_DEFAULTS:
+        cyrillic = _cyrillic(data, declared=codec is not None and codec != "ascii")
+        if cyrillic is not None:
+            return data.decode(cyrillic), (
+                f"charset {declared or 'undeclared'!s}: decoded as {cyrillic} (Cyrillic text)"
+            )
     if codec is not None and codec != "ascii":
         try:
             return data.decode(codec), None
         except UnicodeDecodeError:
             pass
+    if _western(data):
+        return data.decode("cp1252"), f"charset {declared or 'undeclared'!s}: decoded as cp1252"
     guessed = _detect(data)
     if guessed is not None:
         try:
@@ -128,6 +180,10 @@ def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, str | N
 
 
 _ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([QqBb])\?([^?]*)\?=")
+#: adjacent encoded words (whitespace between them is not content)
+ENCODED_WORD_RUN = re.compile(
+    r"=\?[^?\s]+\?[QqBb]\?[^?]*\?=(?:[ \t]+=\?[^?\s]+\?[QqBb]\?[^?]*\?=)*"
+)
 _BETWEEN_WORDS = re.compile(r"(\?=)[ \t\r\n]+(=\?)")
 
 

@@ -36,7 +36,7 @@ from supportkit.channels._inbound import Address, InboundMessage
 from supportkit.domain._errors import MalformedMessage, SupportKitError
 from supportkit.domain._model import Attachment
 
-from ._charset import decode_bytes, decode_header_value
+from ._charset import ENCODED_WORD_RUN, decode_bytes, decode_header_value
 from ._html import html_to_text, sanitise_html
 from ._loop import classify_loop
 from ._quote import visible_reply
@@ -182,6 +182,16 @@ def _charset_hint(msg: email.message.Message) -> str | None:
     return found[0] if found else None
 
 
+def _raw_headers(msg: email.message.Message, name: str) -> list[str]:
+    """Every value of header *name*, as on the wire, in order."""
+    wanted = name.lower()
+    return [
+        value if isinstance(value, str) else str(value)
+        for key, value in msg.raw_items()
+        if key.lower() == wanted
+    ]
+
+
 def _raw_header(msg: email.message.Message, name: str) -> str:
     """The header as it was on the wire (8-bit bytes surrogate-escaped)."""
     wanted = name.lower()
@@ -189,6 +199,9 @@ def _raw_header(msg: email.message.Message, name: str) -> str:
         if key.lower() == wanted:
             return value if isinstance(value, str) else str(value)
     return ""
+
+
+_STASHED = re.compile(r"skword\d+x")
 
 
 def parse_addresses(raw_value: str, hint: str | None = None) -> tuple[Address, ...]:
@@ -200,16 +213,30 @@ def parse_addresses(raw_value: str, hint: str | None = None) -> tuple[Address, .
     if not raw_value.strip():
         return ()
     unfolded = re.sub(r"\r?\n[ \t]*", " ", raw_value)
+    # encoded words are decoded first and stood in for by atoms, so what they hold (a comma,
+    # two spaces, a quote) is content, never address syntax
+    words: dict[str, str] = {}
+
+    def stash(m: re.Match[str]) -> str:
+        key = f"skword{len(words)}x"
+        words[key] = decode_header_value(m.group(0), hint)
+        return key
+
+    unfolded = ENCODED_WORD_RUN.sub(stash, unfolded)
     if any("\udc80" <= ch <= "\udcff" for ch in unfolded) or "\x1b" in unfolded:
         unfolded = decode_header_value(unfolded, hint)
+
+    def restore(text: str) -> str:
+        return _STASHED.sub(lambda m: words.get(m.group(0), m.group(0)), text) if words else text
+
     try:
         pairs = email.utils.getaddresses([unfolded])
     except Exception:
         pairs = []
     out: list[Address] = []
     for name, addr in pairs:
-        addr = decode_header_value(addr, hint).strip().strip("<>").strip()
-        name = decode_header_value(name, hint).strip().strip('"').strip()
+        addr = restore(decode_header_value(addr, hint)).strip().strip("<>").strip()
+        name = restore(decode_header_value(name, hint).strip().strip('"').strip())
         if "(" in name and not name.startswith("("):
             name = re.sub(r"\s*\([^()]*\)\s*", " ", name).strip() or name
         name = name.strip("()").strip()
@@ -560,12 +587,26 @@ def _as_bytes(msg: email.message.Message) -> bytes:
 _EMPTY_HEADER = re.compile(rb"^([!-9;-~]+): \n", re.MULTILINE)
 
 
+_MAILBOX = re.compile(r"[^\s@<>()\[\],;:\"]+@[^\s@<>()\[\],;:\"]+")
+
+
+def _usable(address: Address) -> bool:
+    """A mailbox one can answer: ``local@domain``, nothing else in it."""
+    return bool(_MAILBOX.fullmatch(address.address))
+
+
 def _sender(msg: email.message.Message, hint: str | None) -> Address:
-    for name in ("From", "Sender", "Reply-To", "Return-Path"):
-        found = parse_addresses(_raw_header(msg, name), hint)
-        if found:
-            return found[0]
-    return Address("", "")
+    """Who to answer: the first usable mailbox of every ``From`` header (there may be two),
+    then ``Reply-To``, ``Sender``, ``Return-Path``. An empty (``"Name" <>``) or garbage
+    address is skipped, its display name kept for the mailbox that is used instead."""
+    name = ""
+    for header in ("From", "Reply-To", "Sender", "Return-Path"):
+        for value in _raw_headers(msg, header):
+            for found in parse_addresses(value, hint):
+                if _usable(found):
+                    return Address(found.address, found.name or name)
+                name = name or found.name
+    return Address("", name)
 
 
 def _generated_id(raw: bytes) -> str:
