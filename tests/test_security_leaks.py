@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from supportkit import MalformedMessage, StorageError, SupportDesk
-from supportkit._redact import redact_url, scrub, secrets_of
 from supportkit.channels.email import EmailChannel
+from supportkit.domain._redact import redact_url, scrub, secrets_of
 from supportkit.ports import Storage
 from supportkit.storage.memory import MemoryStorage
 from supportkit.storage.sqlite import SQLiteStorage

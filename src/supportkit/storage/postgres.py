@@ -17,8 +17,8 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .._redact import redact_url, scrub, secrets_of
 from ..domain._errors import ConfigurationError, StorageError, TransientStorageError
+from ..domain._redact import redact_url, scrub, secrets_of
 from ..ports._desks import DEFAULT_DESK, check_desk_key, desk_view
 from ..ports._storage import Storage
 from ._coordination_schema import COORDINATION_MIGRATIONS

@@ -15,9 +15,9 @@ from urllib.parse import unquote, urlsplit
 
 import attrs
 
-from supportkit._redact import redact_url
 from supportkit.channels._inbound import Address
 from supportkit.domain._errors import ConfigurationError
+from supportkit.domain._redact import redact_url
 
 from ._imap import ImapPoller
 from ._parse import parse_addresses
