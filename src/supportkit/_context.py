@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from .domain._definitions import AUTOMATED, is_automated, is_response
-from .domain._errors import InvalidTransition, ValidationError
+from .domain._errors import InvalidTransition, StaleVersion, ValidationError
 from .domain._events import (
     DomainEvent,
     MessageAdded,
@@ -65,9 +65,15 @@ class DeskContext:
         if t is None:
             # held until commit: another use case on this ticket waits instead of conflicting
             t = self.uow.get_ticket_for_update(ticket_id)
-            self._tickets[ticket_id] = t
-            self._loaded_version[ticket_id] = t.version
+            self._loaded(t)
         return t
+
+    def _loaded(self, t: Ticket) -> None:
+        expected = (self.desk.expected_versions.get() or {}).get(t.id)
+        if expected is not None and expected != t.version:
+            raise StaleVersion("ticket", t.id, expected, t.version)
+        self._tickets[t.id] = t
+        self._loaded_version[t.id] = t.version
 
     def ticket_by_number(self, number: int) -> Ticket:
         for t in self._tickets.values():
@@ -77,8 +83,7 @@ class DeskContext:
         if t.id in self._tickets:
             return self._tickets[t.id]
         t = self.uow.get_ticket_for_update(t.id)
-        self._tickets[t.id] = t
-        self._loaded_version[t.id] = t.version
+        self._loaded(t)
         return t
 
     def adopt_new(self, ticket: Ticket) -> None:
@@ -103,6 +108,28 @@ class DeskContext:
         self.uow.add_history(HistoryEntry(ticket.id, self.now, actor, event, before, after, reason))
         ticket.record(StatusChanged(ticket.id, self.now, event, before, after, actor, reason))
         return after
+
+    def resolve(self, ticket: Ticket, actor: str, resolution: str) -> None:
+        """Resolve with a summary of what fixed it (the lifecycle's guard requires one)."""
+        self.transition(ticket, "resolve", actor, resolution=resolution)
+        ticket.resolution = resolution.strip()
+        ticket.resolved_at = self.now
+
+    def reply(self, ticket: Ticket, author: str, text: str, **fields: Any) -> Message:
+        """An outbound answer to the customer; a person's first one also fires the
+        desk's ``first_reply_event`` when the lifecycle allows it (registered ->
+        diagnosing), so the customer's tracking says the request is in progress."""
+        first = ticket.first_response_at is None
+        msg = self.add_message(ticket, Direction.OUTBOUND, author, text, **fields)
+        event = self.desk.first_reply_event
+        if (
+            first
+            and ticket.first_response_at is not None  # a person answered, not the bot
+            and event is not None
+            and self.desk.lifecycle_of(ticket).can_fire(ticket.status, event)
+        ):
+            self.transition(ticket, event, author, "first reply to the customer")
+        return msg
 
     def add_message(
         self,

@@ -11,7 +11,8 @@ import threading
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -75,6 +76,7 @@ class DeskCore:
         kinds: Iterable[str] = DEFAULT_KINDS,
         retries: int = 8,
         timer_lease: timedelta = timedelta(seconds=60),
+        first_reply_event: str | None = "start_diagnosis",
     ) -> None:
         if storage is None:
             from .storage.memory import MemoryStorage
@@ -94,6 +96,22 @@ class DeskCore:
         if max_text_chars <= 0:
             raise ConfigurationError("max_text_chars must be positive")
         self.max_text_chars = max_text_chars
+        #: the lifecycle event an agent's first public reply fires when the ticket's
+        #: lifecycle allows it then (``registered`` -> ``diagnosing``: tracking says
+        #: "in progress"); None leaves the status alone. The default applies where
+        #: a lifecycle has it; an event named by the host must exist.
+        self.first_reply_event = first_reply_event
+        if first_reply_event not in (None, "start_diagnosis") and not any(
+            first_reply_event in lc.events for lc in self._lifecycles.values()
+        ):
+            raise ConfigurationError(
+                f"first_reply_event {first_reply_event!r} is not an event of any lifecycle "
+                f"of this desk; use one of {sorted(self.lifecycle.events)} or None"
+            )
+        #: versions the caller saw (``expect_version``), checked when a use case loads
+        self.expected_versions: ContextVar[Mapping[str, int] | None] = ContextVar(
+            f"supportkit-expected-{id(self)}", default=None
+        )
         self.signals = DeskSignals()
         self._handlers: dict[type[DomainEvent], list[Callable[[DeskContext, Any], None]]] = (
             defaultdict(list)
@@ -133,6 +151,23 @@ class DeskCore:
             ext.install(self)
 
     # ------------------------------------------------------------------ wiring
+    @contextlib.contextmanager
+    def expect_version(self, ticket_id: str, version: int) -> Iterator[None]:
+        """Use cases run inside this block change *ticket_id* only if it is still at *version*.
+
+        The check happens when the use case loads the ticket, inside its
+        transaction, and the save is conditional on that version, so a write
+        based on what the caller saw never overwrites a newer change: it
+        raises :class:`~supportkit.StaleVersion` (an HTTP ``If-Match``).
+        """
+        token = self.expected_versions.set(
+            {**(self.expected_versions.get() or {}), ticket_id: version}
+        )
+        try:
+            yield
+        finally:
+            self.expected_versions.reset(token)
+
     def new_id(self) -> str:
         return self._ids()
 
@@ -144,6 +179,16 @@ class DeskCore:
                 f"ticket {ticket.id} uses lifecycle {ticket.lifecycle!r}, which this desk "
                 f"does not know; pass it in SupportDesk(lifecycles=[...])"
             ) from None
+
+    def open_statuses(self) -> frozenset[str]:
+        """The statuses of every lifecycle of this desk in which a ticket is still open:
+        neither final nor ``resolved`` (the one definition queues and profiles use)."""
+        return frozenset(
+            s
+            for lc in self._lifecycles.values()
+            for s in lc.states
+            if not lc.is_final(s) and s != "resolved"
+        )
 
     def check_tier(self, tier: str) -> None:
         if tier not in self.tiers:

@@ -144,15 +144,7 @@ class CustomerUseCases(DeskCore):
             tickets = uow.find_tickets(TicketQuery(customer_id=customer.id, limit=limit))
             messages = tuple(m for t in tickets for m in uow.messages_for(t.id))
             total = uow.count_tickets(TicketQuery(customer_id=customer.id))
-            done = [
-                s
-                for lc in self._lifecycles.values()
-                for s in lc.states
-                if lc.is_final(s) or s == "resolved"
-            ]
-            open_statuses = sorted(
-                {s for lc in self._lifecycles.values() for s in lc.states} - set(done)
-            )
+            open_statuses = sorted(self.open_statuses())
             open_count = uow.count_tickets(
                 TicketQuery(customer_id=customer.id, status=open_statuses)
             )

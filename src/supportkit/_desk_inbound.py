@@ -18,6 +18,7 @@ from .domain._errors import (
 from .domain._events import (
     TicketReceived,
 )
+from .domain._language import detect_language
 from .domain._model import (
     Attachment,
     Customer,
@@ -102,6 +103,8 @@ class InboundUseCases(DeskCore):
         subject = _CTRL_RE.sub(" ", subject).strip()[:998]
         attachments = tuple(attachments)
         at = ensure_utc(received_at) if received_at else None
+        # the channel's word first; else the message's script (a Russian chat is Russian)
+        language = language or detect_language(f"{subject}\n{text}")
 
         def use_case(ctx: DeskContext) -> Ticket:
             if external_id is not None:

@@ -87,8 +87,16 @@ class TicketQueries(DeskCore):
         limit: int = 100,
         offset: int = 0,
         oldest_first: bool = False,
+        team_ids: Sequence[str | None] | None = None,
+        tag: str | None = None,
+        before_number: int | None = None,
+        after_number: int | None = None,
     ) -> list[Ticket]:
-        """Tickets matching every given filter, newest first (unless ``oldest_first``)."""
+        """Tickets matching every given filter, newest first (unless ``oldest_first``).
+
+        ``team_ids`` keeps tickets of any of those teams (``None``: no team yet);
+        ``before_number``/``after_number`` page by ticket number (see :class:`TicketQuery`).
+        """
         if limit < 0 or offset < 0:
             raise ValidationError(f"limit and offset must be >= 0 (got {limit}, {offset})")
         if tier is not None:
@@ -105,6 +113,10 @@ class TicketQueries(DeskCore):
             limit=limit,
             offset=offset,
             oldest_first=oldest_first,
+            team_ids=tuple(team_ids) if team_ids is not None else None,
+            tag=tag,
+            before_number=before_number,
+            after_number=after_number,
         )
         with self.storage.unit_of_work() as uow:
             return uow.find_tickets(q)

@@ -47,14 +47,17 @@ class TicketUseCases(DeskCore):
         external_id: str | None = None,
         meta: Mapping[str, Any] | None = None,
     ) -> Message:
-        """An agent's (or the bot's) answer to the customer, sent through the ticket's channel."""
+        """An agent's (or the bot's) answer to the customer, sent through the ticket's channel.
+
+        An agent's first public reply also fires the desk's ``first_reply_event``
+        (``start_diagnosis`` by default) when the lifecycle allows it, so the
+        customer's tracking moves from "registered" to "in progress".
+        """
         require_text(text, "reply")
 
         def use_case(ctx: DeskContext) -> Message:
-            t = ctx.ticket(ticket_id)
-            return ctx.add_message(
-                t,
-                Direction.OUTBOUND,
+            return ctx.reply(
+                ctx.ticket(ticket_id),
                 author,
                 text,
                 html=html,
@@ -103,9 +106,7 @@ class TicketUseCases(DeskCore):
 
         def use_case(ctx: DeskContext) -> Ticket:
             t = ctx.ticket(ticket_id)
-            ctx.transition(t, "resolve", actor, resolution=resolution)
-            t.resolution = resolution.strip()
-            t.resolved_at = ctx.now
+            ctx.resolve(t, actor, resolution)
             return t
 
         return self.run(use_case)
@@ -135,6 +136,25 @@ class TicketUseCases(DeskCore):
             t.custom_fields["duplicate_of"] = original.number
 
         return self._close_special(ticket_id, "close_as_duplicate", actor, reason, extra)
+
+    def merge_tickets(self, ticket_id: str, *, into: str, actor: str) -> Ticket:
+        """Merge a ticket into another: it is closed as a duplicate of *into*, which gets
+        a note pointing back to it, in one transaction. Returns *into*."""
+
+        def use_case(ctx: DeskContext) -> Ticket:
+            source = ctx.ticket(ticket_id)
+            target = ctx.ticket(into)
+            if source.id == target.id:
+                raise ValidationError("a ticket cannot be merged into itself")
+            source.custom_fields["duplicate_of"] = target.number
+            reason = f"merged into #{target.number}"
+            ctx.transition(source, "close_as_duplicate", actor, reason)
+            source.closed_at = ctx.now
+            source.close_reason = reason
+            ctx.add_message(target, Direction.NOTE, actor, f"#{source.number} was merged here")
+            return target
+
+        return self.run(use_case)
 
     def _close_special(
         self,

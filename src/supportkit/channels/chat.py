@@ -38,10 +38,12 @@ from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from ..domain._errors import ConfigurationError, SupportKitError
+from ..domain._language import detect_language
 from ..domain._model import Direction, Ticket
 from ..policies._channel_hours import OutOfHoursAction
 from ..ports._channel import Channel, DeliveryReceipt, OutboundMessage
 from ..ports._clock import Clock, SystemClock
+from ..web import problem_for
 from ._chat_sessions import (
     BadFrame,
     ChatSessionStore,
@@ -168,6 +170,7 @@ class _Session:
         self.name = ""
         self.email: str | None = None
         self.language = "en"
+        self.language_given = False  # else detected from the first message
         self.ticket_id: str | None = None
         self.email_ticket: int | None = None
         self.buffer: list[str] = []
@@ -288,7 +291,7 @@ class ChatEndpoint:
             try:
                 await run_in_threadpool(self._on_message, session, text, live)
             except SupportKitError as exc:
-                live.push({"type": "error", "detail": str(exc)})
+                live.push({"type": "error", "detail": problem_for(exc).detail})
             else:
                 live.push({"type": "received"})
 
@@ -297,8 +300,10 @@ class ChatEndpoint:
         email = frame.get("email")
         if isinstance(email, str) and _EMAIL_RE.fullmatch(email.strip()):
             session.email = email.strip().lower()
-        lang = str(frame.get("language") or "en").split("-")[0].lower()
-        session.language = lang
+        given = frame.get("language")
+        if isinstance(given, str) and given.strip():
+            session.language = given.split("-")[0].lower()
+            session.language_given = True
         resume = frame.get("resume")
         if isinstance(resume, str) and resume:
             await run_in_threadpool(self._resume, session, resume, live)
@@ -326,6 +331,8 @@ class ChatEndpoint:
 
     # -- one customer message (in a worker thread) -------------------------------------
     def _on_message(self, session: _Session, text: str, live: _Live) -> None:
+        if not session.language_given:
+            session.language = detect_language(text) or session.language
         if session.ticket_id is not None:
             ticket = self._receive(session, text, ticket_id=session.ticket_id)
             followed_up = ticket.id != session.ticket_id  # the ticket was closed
@@ -358,17 +365,20 @@ class ChatEndpoint:
             uow.commit()
 
     def _receive(self, session: _Session, text: str, ticket_id: str | None = None) -> Ticket:
-        return self.desk.receive(
+        ticket = self.desk.receive(
             "chat",
             session.sender,
             text,
             sender_name=session.name or None,
             ticket_id=ticket_id,
-            language=session.language,
+            language=session.language if session.language_given else None,
             meta={"chat_session": session.id},
             contacts={"email": session.email} if session.email else None,
             sender_verified=True if session.sender.startswith("user-") else None,
         )
+        if not session.language_given and ticket.language:
+            session.language = ticket.language  # detected by the desk from the message
+        return ticket
 
     def _bot_turn(self, session: _Session, text: str, live: _Live) -> None:
         if self.bot is None or session.bot_done or session.ticket_id is None:
@@ -401,7 +411,7 @@ class ChatEndpoint:
                 "\n\n".join(session.buffer),
                 subject="Chat message (after hours)",
                 sender_name=session.name or None,
-                language=session.language,
+                language=session.language if session.language_given else None,
                 meta={"chat_session": session.id, "via": "chat"},
             )
             session.buffer.clear()
@@ -420,6 +430,6 @@ class ChatEndpoint:
             session.email,
             text,
             ticket_id=ticket.id,
-            language=session.language,
+            language=session.language if session.language_given else None,
             meta={"chat_session": session.id, "via": "chat"},
         )

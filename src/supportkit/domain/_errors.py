@@ -12,6 +12,7 @@
      +-- LifecycleDefinitionError  a host-defined lifecycle that cannot work
      +-- ConfigurationError        a desk built from inconsistent parts
      +-- ConcurrencyConflict       a stale write (optimistic concurrency)
+     |    +-- StaleVersion         the caller saw an older version (HTTP If-Match)
      +-- DuplicateError            something that must be unique already exists
      +-- StorageError              a backend failed; the driver error is the __cause__
      |    +-- TransientStorageError  deadlock, serialization failure, lock timeout: retry
@@ -38,6 +39,7 @@ __all__ = [
     "MalformedMessage",
     "NotFound",
     "PluginError",
+    "StaleVersion",
     "StorageError",
     "SupportKitError",
     "TicketNotFound",
@@ -138,6 +140,13 @@ class ConcurrencyConflict(SupportKitError):
             f"{kind} {key!r} was changed concurrently (expected version {expected}, "
             f"stored version {actual}); nothing was written: reload it and retry the use case"
         )
+
+
+class StaleVersion(ConcurrencyConflict):
+    """The version the caller based a change on (``expect_version``, HTTP ``If-Match``)
+    is no longer the stored one; nothing was changed."""
+
+    public_detail = "This was changed since you loaded it. Reload it and try again."
 
 
 class DuplicateError(SupportKitError):

@@ -19,7 +19,11 @@ class TicketQuery:
     """Filters for :meth:`TicketStore.find_tickets`; ``None`` means "any".
 
     Results are ordered by ticket number, newest first unless ``oldest_first``.
-    ``text`` matches a case-insensitive substring of the subject.
+    ``text`` matches a case-insensitive substring of the subject. ``team_ids``
+    keeps tickets of any of those teams (``None`` in it: tickets with no team
+    yet); ``tag`` keeps tickets carrying that whole tag; ``before_number`` and
+    ``after_number`` bound the ticket number (exclusive), for keyset pages that
+    stay right while tickets arrive.
     """
 
     status: str | Sequence[str] | None = None
@@ -33,6 +37,10 @@ class TicketQuery:
     limit: int = 100
     offset: int = 0
     oldest_first: bool = False
+    team_ids: Sequence[str | None] | None = None
+    tag: str | None = None
+    before_number: int | None = None
+    after_number: int | None = None
 
     def statuses(self) -> tuple[str, ...] | None:
         """The status filter as a tuple (``None``: any status; empty: no ticket matches)."""

@@ -199,6 +199,20 @@ class SqlTicketStore(SqlBase, TicketStore):
         if q.priority is not None:
             clauses.append("priority = ?")
             params.append(int(q.priority))
+        if q.team_ids is not None:
+            named = [t for t in q.team_ids if t is not None]
+            either = [f"team_id IN ({', '.join('?' * len(named))})"] if named else []
+            if len(named) < len(q.team_ids):
+                either.append("team_id IS NULL")
+            clauses.append(f"({' OR '.join(either)})" if either else "1=0")
+            params.extend(named)
+        if q.tag is not None:  # tags are stored as a sorted JSON list of strings
+            clauses.append("tags LIKE ? ESCAPE '\\'")
+            params.append(f"%{like_escape(json.dumps(q.tag))}%")
+        for op, bound in (("<", q.before_number), (">", q.after_number)):
+            if bound is not None:
+                clauses.append(f"number {op} ?")
+                params.append(bound)
         if q.text and "\x00" in q.text:
             clauses.append("1 = 0")  # subjects never hold a NUL (and SQLite's LIKE stops at one)
         elif q.text:

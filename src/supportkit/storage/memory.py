@@ -231,6 +231,10 @@ class MemoryUnitOfWork(MemoryRecordStores, MemoryCoordination, UnitOfWork):
             and (q.priority is None or t.priority == q.priority)
             and (q.channel is None or t.channel == q.channel)
             and (text is None or text in t.subject.lower())
+            and (q.team_ids is None or t.team_id in q.team_ids)
+            and (q.tag is None or q.tag in t.tags)
+            and (q.before_number is None or t.number < q.before_number)
+            and (q.after_number is None or t.number > q.after_number)
         ]
         out.sort(key=lambda t: t.number, reverse=not q.oldest_first)
         return out

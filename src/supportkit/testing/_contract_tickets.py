@@ -229,6 +229,7 @@ class TicketContract(ContractBase):
                 "channel": "email",
                 "subject": "Invoice is WRONG",
                 "priority": Priority.HIGH,
+                "tags": frozenset({"vip", "invoice"}),
             },
             {
                 "status": "diagnosing",
@@ -262,6 +263,7 @@ class TicketContract(ContractBase):
                 "assignee_id": "agent1",
                 "tier": "L3",
                 "priority": Priority.URGENT,
+                "tags": frozenset({"vip", "a_b"}),
             },
             {
                 "status": "waiting_on_customer",
@@ -317,6 +319,22 @@ class TicketContract(ContractBase):
             ({"customer_id": "ann", "channel": "chat", "tier": "L2"}, ["wrong invoice again"]),
             ({"assignee_id": "agent1", "tier": "L1"}, ["Cannot log in"]),
             ({"customer_id": "nobody"}, []),
+            ({"team_ids": ["billing", "support"]}, ["Refund", "Счёт неверный", "Cannot log in"]),
+            ({"team_ids": [None]}, ["Login problem", "wrong invoice again", "Invoice is WRONG"]),
+            (
+                {"team_ids": ["support", None]},
+                ["Refund", "Login problem", "wrong invoice again", "Invoice is WRONG"],
+            ),
+            ({"team_ids": []}, []),
+            ({"tag": "vip"}, ["Login problem", "Invoice is WRONG"]),
+            ({"tag": "invoice"}, ["Invoice is WRONG"]),
+            ({"tag": "vi"}, []),
+            ({"tag": "a_b"}, ["Login problem"]),
+            ({"tag": "axb"}, []),
+            ({"before_number": 4}, ["wrong invoice again", "Cannot log in", "Invoice is WRONG"]),
+            ({"after_number": 4, "oldest_first": True}, ["Login problem", "Refund"]),
+            ({"after_number": 2, "before_number": 5}, ["Счёт неверный", "wrong invoice again"]),
+            ({"team_ids": ["billing"], "before_number": 4}, ["Cannot log in"]),
         ],
         ids=lambda v: repr(v) if isinstance(v, dict) else "",
     )

@@ -18,7 +18,10 @@ Errors drawn from here::
           +-- StaleVersion       412: If-Match names an old version
 """
 
+from typing import Any
+
 from ._errors import AccessDenied, NotAuthenticated, RequestInvalid, StaleVersion
+from ._principal import AgentPrincipal, Authenticate, CustomerPrincipal, Principal
 from ._problem import (
     PROBLEM_CONTENT_TYPE,
     PROBLEM_TYPE_PREFIX,
@@ -32,11 +35,27 @@ __all__ = [
     "PROBLEM_CONTENT_TYPE",
     "PROBLEM_TYPE_PREFIX",
     "AccessDenied",
+    "AgentPrincipal",
+    "Authenticate",
+    "CustomerPrincipal",
     "NotAuthenticated",
+    "Principal",
     "Problem",
     "RequestInvalid",
     "StaleVersion",
+    "create_app",
     "problem_for",
     "problem_type",
     "register_problem",
 ]
+
+
+def create_app(*args: Any, **kwargs: Any) -> Any:
+    """The agent and customer API as an ASGI app (needs the ``web`` extra: Starlette).
+
+    See :func:`supportkit.web._app.create_app` for the parameters; imported
+    here lazily so that :func:`problem_for` works without Starlette.
+    """
+    from ._app import create_app as build
+
+    return build(*args, **kwargs)

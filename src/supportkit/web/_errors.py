@@ -6,7 +6,7 @@ Each carries a ``public_detail`` written for whoever made the request;
 
 from __future__ import annotations
 
-from ..domain._errors import ConcurrencyConflict, SupportKitError, ValidationError
+from ..domain._errors import StaleVersion, SupportKitError, ValidationError
 
 __all__ = ["AccessDenied", "NotAuthenticated", "RequestInvalid", "StaleVersion"]
 
@@ -32,9 +32,3 @@ class RequestInvalid(ValidationError):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.public_detail = message
-
-
-class StaleVersion(ConcurrencyConflict):
-    """``If-Match`` named a version of the ticket that is no longer current (HTTP 412)."""
-
-    public_detail = "This request was changed since you loaded it. Reload it and try again."
