@@ -10,7 +10,8 @@ the outbox, all inside the one unit of work.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -33,6 +34,9 @@ __all__ = ["DeskContext", "Handler"]
 
 class _CoreDesk(Desk, Protocol):
     """The desk as its own context uses it: the public surface plus two internal hooks."""
+
+    first_reply_event: str | None
+    expected_versions: ContextVar[Mapping[str, int] | None]
 
     def validate_text(self, text: str, html: str | None, *, what: str) -> None: ...
 
