@@ -343,8 +343,7 @@ def test_update_changes_plain_fields_only(desk: SupportDesk) -> None:
 def test_tracking_hides_notes_and_shows_public_labels(desk: SupportDesk) -> None:
     t = desk.receive("email", "ann@example.com", "help")
     desk.add_note(t.id, "agent", "customer is grumpy")
-    desk.reply(t.id, "agent", "we are on it")
-    desk.start_diagnosis(t.id, actor="agent")
+    desk.reply(t.id, "agent", "we are on it")  # the first reply starts the diagnosis
     desk.escalate(t.id, "L2", actor="agent", reason="hard")
     view = desk.track(t.number, customer_address="ANN@example.com")
     assert view.public_messages == 2

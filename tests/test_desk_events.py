@@ -44,8 +44,7 @@ def test_typed_signals_receive_only_their_type(desk: SupportDesk) -> None:
     _collect(desk.signals.for_type("ticket.status_changed"), by_name)
     _collect(desk.signals.for_type(StatusChanged), by_class)
     t = desk.receive("email", "ann@example.com", "help")
-    desk.reply(t.id, "agent", "hi")
-    desk.start_diagnosis(t.id, actor="agent")
+    desk.reply(t.id, "agent", "hi")  # the first reply starts the diagnosis
     assert [e.to_status for e in by_name] == ["registered", "diagnosing"]  # type: ignore[attr-defined]
     assert by_class == by_name
     with pytest.raises(ValidationError, match="unknown event type"):
@@ -123,7 +122,7 @@ def test_two_desks_never_see_each_others_events(make_desk: DeskFactory) -> None:
 def test_delivered_events_are_marked_in_batches(make_desk: DeskFactory) -> None:
     desk = make_desk(outbox_mark_batch=4)
     t = desk.receive("email", "ann@example.com", "help")  # 3 events, below the batch
-    desk.reply(t.id, "agent", "hi")  # 1 more: 4 delivered, marked with the next use case
+    desk.add_note(t.id, "agent", "hi")  # 1 more: 4 delivered, marked with the next use case
     assert len(_pending(desk)) == 4
     desk.add_note(t.id, "agent", "note")
     assert len(_pending(desk)) == 1

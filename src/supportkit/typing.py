@@ -114,6 +114,12 @@ class DeskContext(Protocol):
     def update(self, ticket: Ticket, actor: str, **changes: Any) -> None:
         """Set plain fields (priority, category, tags, custom_fields, ...); records TicketUpdated."""
 
+    def reply(self, ticket: Ticket, author: str, text: str, **fields: Any) -> Message:
+        """An outbound answer; a person's first one fires the desk's ``first_reply_event``."""
+
+    def resolve(self, ticket: Ticket, actor: str, resolution: str) -> None:
+        """Resolve with a summary of what fixed it."""
+
 
 #: an in-transaction event handler: ``handler(ctx, event)``
 Handler = Callable[[DeskContext, Any], None]

@@ -7,21 +7,19 @@ Locally the test skips when Chromium is not installed; under CI=true it must run
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
 import pytest
-import uvicorn
 
 from supportkit import SupportDesk
 from supportkit.policies import always_open
 
 from . import load_example
-from .cdp import Browser, chromium_or_skip
+from .cdp import Browser
+from .conftest import free_port, serving, text_in
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "webhook_app.py"
 
@@ -31,36 +29,15 @@ def _example() -> ModuleType:  # a fresh module: it reads SUPPORTKIT_BASE_URL at
 
 
 @pytest.fixture
-def chromium() -> str:
-    return chromium_or_skip()
-
-
-@pytest.fixture
 def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, SupportDesk]]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     monkeypatch.setenv("SUPPORTKIT_BASE_URL", f"http://127.0.0.1:{port}")  # tracking links
     app = _example().build_app(tmp_path / "desk.sqlite3", chat_hours=always_open())
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert time.monotonic() < deadline, "the example app did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", app.state.desk
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(app, port) as base:
+        yield base, app.state.desk
 
 
-def _text_in(selector: str, fragment: str) -> str:
-    return (
-        f"[...document.querySelectorAll({selector!r})]"
-        f".some(el => el.textContent.includes({fragment!r}))"
-    )
+_text_in = text_in
 
 
 def _tracked_status(browser: Browser) -> str:

@@ -67,7 +67,13 @@ def test_triage_sets_the_kind_and_routing_uses_its_skills(storage: Any) -> None:
     routing = DeskRouting(
         teams=[Team("l1", "First line")],
         agents=[
-            Agent("tom", "Tom", teams=("l1",), skills=frozenset({"sql"})),
+            Agent(
+                "tom",
+                "Tom",
+                teams=("l1",),
+                skills=frozenset({"sql"}),
+                languages=frozenset({"en", "ru"}),
+            ),
             Agent("olga", "Olga", teams=("l1",), skills=frozenset({"onboarding"})),
         ],
         skills_by_kind={"training": {"onboarding"}, "technical": {"sql"}},

@@ -86,6 +86,7 @@ class _ModelTicket:
     history: int = 1
     events: list[str] = attrs.Factory(lambda: [_RECEIVED, _MESSAGE, _STATUS])
     external_ids: list[str] = attrs.Factory(list)
+    responded: bool = False  # an agent has replied (the first reply starts the diagnosis)
 
 
 class DeskStateMachine(RuleBasedStateMachine):
@@ -243,7 +244,13 @@ class DeskStateMachine(RuleBasedStateMachine):
         else:
             call()
             m.messages += 1
-            self._changed(m, _MESSAGE)
+            if not m.responded and m.status == "registered":  # first reply: in progress
+                m.status = "diagnosing"
+                m.history += 1
+                self._changed(m, _MESSAGE, _STATUS)
+            else:
+                self._changed(m, _MESSAGE)
+            m.responded = True
 
     @rule(ticket_id=tickets)
     def note(self, ticket_id: str) -> None:

@@ -7,10 +7,10 @@ from typing import Any
 
 import attrs
 
-from .._context import DeskContext
 from ..domain._errors import NotFound
 from ..domain._model import Agent, Direction, Priority, Ticket
 from ..knowledge import ChangeStatus, Macro, MacroContext, apply_field_actions
+from ..typing import DeskContext
 from ._errors import RequestInvalid
 from ._http import Call, Endpoint, Reply, etag_for
 from ._json import INT, STR, history_json, message_json, obj, ref
