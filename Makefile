@@ -40,6 +40,7 @@ bench:
 	$(BENCH) benchmarks/bench_kb.py
 	$(BENCH) benchmarks/bench_email.py
 	$(BENCH) benchmarks/bench_metrics.py
+	$(BENCH) benchmarks/bench_web.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache supportkit-demo.sqlite3*

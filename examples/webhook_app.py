@@ -17,6 +17,11 @@ The answer carries the ticket number and a tracking link (``GET /track/1?token=.
 The chat socket is ``ws://127.0.0.1:8000/chat``; ticket events are POSTed
 to ``SUPPORTKIT_EVENTS_URL`` when it is set.
 
+The chat's first line is the knowledge-base bot (``first_line_bot``): it answers
+what the articles cover and hands the rest to a person. This example stays small
+(webhooks, chat, tracking); ``examples/fastapi_desk/`` is the full desk with
+routing, tiers, SLA, feedback, an agent console and the worker.
+
 Replies on ``webform`` tickets go to the "email" channel. This demo has no
 SMTP server, so email is a MemoryChannel that logs what it would send; a
 real host registers the email package's channel there instead.
@@ -29,6 +34,7 @@ import logging
 import os
 import threading
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -47,8 +53,9 @@ from supportkit.channels import (
     OutboundMessage,
     TrackingLinks,
 )
-from supportkit.channels.chat import ChatChannel, ChatEndpoint
+from supportkit.channels.chat import ChatChannel, ChatEndpoint, first_line_bot
 from supportkit.channels.webhook import EventForwarder, WebhookChannel, WebhookInbound
+from supportkit.knowledge import KNOWLEDGE_SCHEMA, FirstLineBot, KnowledgeBase, RetrievalAnswerer
 from supportkit.policies import BusinessCalendar
 from supportkit.storage.sqlite import SQLiteStorage
 
@@ -64,6 +71,22 @@ def _log_email(outbound: OutboundMessage) -> DeliveryReceipt | None:
 
 
 STATIC = Path(__file__).resolve().parent / "static"
+ARTICLES = [
+    (
+        "Reset a forgotten password",
+        "Open the sign-in page, choose 'Forgot password' and follow the link we email you. "
+        "The reset link works for one hour.",
+    ),
+    (
+        "Export your data to CSV",
+        "Go to Settings, then Data, and choose Export as CSV. The file contains every record.",
+    ),
+    (
+        "Turn on two-factor sign-in",
+        "In Settings, open Security and choose Two-factor sign-in; scan the code with your "
+        "authenticator app.",
+    ),
+]
 
 
 def build_app(
@@ -84,11 +107,18 @@ def build_app(
     events_url = os.environ.get("SUPPORTKIT_EVENTS_URL")
     if events_url:
         extensions.append(EventForwarder(events_url, SECRET))
-    desk = SupportDesk(SQLiteStorage(database), extensions=extensions)
+    storage = SQLiteStorage(database, components=[KNOWLEDGE_SCHEMA])
+    desk = SupportDesk(storage, extensions=extensions)
+    kb = KnowledgeBase.on(storage)
+    if not kb.articles():
+        now = datetime.now(UTC)
+        for title, body in ARTICLES:
+            kb.create(title=title, body=body, locale="en", at=now, publish=True)
+    bot = first_line_bot(FirstLineBot(RetrievalAnswerer(kb), min_confidence=0.3, max_turns=2))
 
     inbound = WebhookInbound(desk, secrets=[SECRET], tracking=tracking)
     hours = chat_hours or BusinessCalendar({"mon-fri": "09:00-18:00"}, timezone="Europe/Moscow")
-    chat_endpoint = ChatEndpoint(desk, chat, hours=hours, path="/chat")
+    chat_endpoint = ChatEndpoint(desk, chat, hours=hours, path="/chat", bot=bot)
 
     async def page(request: Request) -> FileResponse:
         return FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8")

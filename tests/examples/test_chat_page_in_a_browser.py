@@ -92,6 +92,13 @@ def test_a_customer_chats_from_the_page_and_tracks_the_ticket(
         desk.resolve(ticket.id, actor="sam", resolution="Refunded the duplicate charge.")
         browser.wait_for(_text_in("#log li.agent", f"we have resolved your request #{number}"))
         assert _tracked_status(browser) == "resolved"
+
+        # a new tab (no chat session to resume): the customer's own request still tracks by number
+        browser.js("sessionStorage.clear()")
+        browser.goto(base + "/")
+        browser.js("document.getElementById('track-ref').value = ''")
+        browser.type_into("#track-ref", f"#{number}")
+        assert _tracked_status(browser) == "resolved"
         browser.screenshot(tmp_path / "chat.png")
     assert (tmp_path / "chat.png").stat().st_size > 10_000
 
@@ -112,3 +119,25 @@ def test_the_track_box_does_not_show_a_ticket_by_its_number_alone(
         browser.click("#track")
         browser.wait_for(_text_in("#track-result", "found no request #1"))
         assert "Private" not in browser.js("document.body.innerText")
+
+
+def test_the_assistant_answers_in_the_chat_and_a_russian_chat_is_acknowledged_in_russian(
+    chromium: str, served: tuple[str, SupportDesk]
+) -> None:
+    base, _desk = served
+    with Browser(chromium) as browser:
+        browser.goto(base + "/")
+        browser.type_into("#name", "Иван")
+        browser.type_into("#text", "Здравствуйте, не могу войти в личный кабинет")
+        browser.click("#send")
+        browser.wait_for(_text_in("#log li.agent", "/track/"))
+        acknowledgement = browser.js(
+            "[...document.querySelectorAll('#log li.agent')].map(li => li.textContent).join(' ')"
+        )
+        assert any("а" <= ch <= "я" for ch in acknowledgement.lower()), acknowledgement
+    with Browser(chromium) as browser:
+        browser.goto(base + "/")
+        browser.type_into("#name", "Ann")
+        browser.type_into("#text", "How do I reset a forgotten password?")
+        browser.click("#send")
+        browser.wait_for(_text_in("#log li.agent", "Forgot password"))
