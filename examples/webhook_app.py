@@ -114,7 +114,7 @@ def build_app(
         now = datetime.now(UTC)
         for title, body in ARTICLES:
             kb.create(title=title, body=body, locale="en", at=now, publish=True)
-    bot = first_line_bot(FirstLineBot(RetrievalAnswerer(kb), min_confidence=0.3, max_turns=2))
+    bot = first_line_bot(FirstLineBot(RetrievalAnswerer(kb), min_confidence=0.2, max_turns=2))
 
     inbound = WebhookInbound(desk, secrets=[SECRET], tracking=tracking)
     hours = chat_hours or BusinessCalendar({"mon-fri": "09:00-18:00"}, timezone="Europe/Moscow")

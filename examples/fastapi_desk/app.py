@@ -141,7 +141,7 @@ def build_desk(database: str | Path) -> tuple[SupportDesk, KnowledgeBase]:
         complaints=ComplaintPolicy(action="reopen", threshold=2),
     )
     bot = BotOnInbound(
-        FirstLineBot(RetrievalAnswerer(kb), min_confidence=0.3, max_turns=1), routing=routing
+        FirstLineBot(RetrievalAnswerer(kb), min_confidence=0.2, max_turns=1), routing=routing
     )
     desk = SupportDesk(
         storage,
