@@ -148,6 +148,9 @@ class StaleVersion(ConcurrencyConflict):
 
     public_detail = "This was changed since you loaded it. Reload it and try again."
 
+    def __init__(self, kind: str, key: object, expected: int, actual: int | None) -> None:
+        super().__init__(kind, key, expected, actual, retryable=False)  # the caller decides again
+
 
 class DuplicateError(SupportKitError):
     """Something that must be unique was stored already."""
