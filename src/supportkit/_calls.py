@@ -118,8 +118,16 @@ def log_call_in(
     recording: Attachment | None,
     transcript: str | None,
 ) -> Message:
-    """Store the call message on the ticket (``meta["call"]``, the recording attached)."""
+    """Store the call message on the ticket (``meta["call"]``, the recording attached).
+
+    A call with a *call_id* is logged once: its message carries the external id
+    :func:`call_external_id`, and logging the same call again returns that message."""
     t = ctx.ticket(ticket_id)
+    external_id = call_external_id(call_id) if call_id else None
+    if external_id is not None:
+        seen = ctx.uow.find_message_by_external_id(external_id)
+        if seen is not None:
+            return seen
     call: dict[str, Any] = {
         "direction": direction,
         "duration_seconds": duration_seconds,
@@ -142,9 +150,16 @@ def log_call_in(
         notes,
         channel="phone",
         attachments=(recording,) if recording else (),
+        external_id=external_id,
         meta={"call": call},
         created_at=started_at,
     )
+
+
+def call_external_id(call_id: str) -> str:
+    """The external id of the message that logs the telephony system's call *call_id*
+    (one per call, whichever path logged it)."""
+    return f"phone:{call_id}"
 
 
 def record_call(ctx: DeskContext, event: MessageAdded) -> None:

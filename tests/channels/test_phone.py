@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -18,6 +18,7 @@ from supportkit.channels import (
     OutboundDispatcher,
     PhoneChannel,
 )
+from supportkit.channels.phone import CallInProgress
 
 CALL = {
     "id": "call-1",
@@ -119,3 +120,56 @@ def test_a_written_reply_on_a_phone_ticket_fails_loudly() -> None:
     desk.reply(t.id, "agent-1", "We reset it")
     [failure] = desk.get_ticket(t.id).custom_fields["delivery_failures"]
     assert "call the customer back" in failure["error"]
+
+
+def test_a_call_logged_twice_on_a_ticket_is_one_message() -> None:
+    """``log_call`` with a call id is idempotent: a worker repeating a call it logged before
+    a crash adds nothing."""
+    desk = SupportDesk(clock=FakeClock())
+    t = desk.receive("email", "ann@example.com", "Invoice wrong")
+    facts: dict[str, Any] = {"direction": "outbound", "duration_seconds": 30, "notes": "rang"}
+    first = desk.log_call(t.id, "agent-1", call_id="c-9", **facts)
+    again = desk.log_call(t.id, "agent-1", call_id="c-9", **facts)
+    assert first.id == again.id
+    assert [m.external_id for m in desk.messages(t.id)] == [None, "phone:c-9"]
+    assert len(desk.calls(t.id)) == 1
+
+
+class _Killed(BaseException):
+    """Stands for the process dying between keeping the record and logging it."""
+
+
+def test_a_call_kept_but_never_logged_is_logged_by_reprocess_after_the_lease() -> None:
+    clock = FakeClock()
+    desk = SupportDesk(clock=clock)
+    phone = PhoneChannel(desk, lease=timedelta(minutes=5))
+    real_log = phone._log
+
+    def die(*_: Any) -> Any:
+        raise _Killed
+
+    phone._log = die  # type: ignore[method-assign]
+    with pytest.raises(_Killed):
+        phone.log(CALL)
+    phone._log = real_log  # type: ignore[method-assign]
+    # the telephony system re-sends at once: the dead process's lease still holds it
+    with pytest.raises(CallInProgress, match="send it again later"):
+        phone.log(CALL)
+    assert phone.reprocess() == []  # nor does a worker take it before the lease ends
+    clock.advance(timedelta(minutes=6))
+    [ticket] = phone.reprocess()
+    assert [m.external_id for m in desk.messages(ticket.id)] == ["phone:call-1"]
+    assert phone.log(CALL).id == ticket.id  # and a later re-send is answered with it
+    with desk.storage.unit_of_work() as uow:
+        [raw] = uow.list_raw_inbound()
+    assert (raw.status, raw.ticket_id) == ("processed", ticket.id)
+
+
+def test_reprocess_keeps_a_lasting_failure_failed_with_its_error(phone: PhoneChannel) -> None:
+    with pytest.raises(ValidationError):
+        phone.log({**CALL, "direction": "out"})
+    assert phone.reprocess() == []
+    with phone.desk.storage.unit_of_work() as uow:
+        [raw] = uow.list_raw_inbound()
+    assert raw.status == "failed"
+    assert "names no ticket" in str(raw.error)

@@ -24,12 +24,13 @@ from ._inbound import Address, InboundMessage
 from ._notify import DEFAULT_TEMPLATES, CustomerNotifier, NotificationTemplate, TrackingLinks
 from ._receive import receive_inbound
 from .memory import MemoryChannel
-from .phone import CallRecord, PhoneChannel
+from .phone import CallInProgress, CallRecord, PhoneChannel
 
 __all__ = [
     "AUTO_SUBMITTED",
     "DEFAULT_TEMPLATES",
     "Address",
+    "CallInProgress",
     "CallRecord",
     "Channel",
     "ChannelRegistry",

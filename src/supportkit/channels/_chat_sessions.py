@@ -5,7 +5,10 @@ A chat session has two names. Its **id** (96 random bits) names the visitor
 **resume token** (256 random bits from :mod:`secrets`) is the only
 credential that resumes the chat and shows its history: the database keeps
 only its SHA-256, a resume rotates it (the old token stops working), and it
-expires after the configured idle time. Guessing is pointless.
+expires after the configured idle time. Guessing is pointless. Spending a
+token holds a database lock on it for the transaction, so two concurrent
+resumes with one token (on any backend, in any number of processes) yield one
+session and one new token; the other finds the token spent.
 
 :func:`read_frame` reads one client frame and turns junk (binary frames,
 text that is not JSON, JSON nested too deep, lone surrogates, oversized
@@ -94,6 +97,9 @@ class ChatSessionStore:
         if not isinstance(token, str) or not 20 <= len(token) <= 200:
             return None
         key = _digest(token)
+        # spend the token as a compare-and-set: two processes resuming with the same token
+        # at once are serialised here, and the second finds it spent
+        uow.lock(f"chat-resume:{key}")
         stored = uow.kv_get(SESSION_NAMESPACE, key)
         if not isinstance(stored, dict) or "ticket_id" not in stored:
             return None

@@ -8,6 +8,11 @@ accepts the usual field names) and logs it: a call naming a ticket is
 logged on it with ``desk.log_call``; an inbound call without one opens a
 ticket on channel ``"phone"``. The record is stored raw first and keyed by
 its call id, so a telephony system repeating a webhook logs the call once.
+Like every inbound path it is stored and claimed with a lease in one
+transaction, then logged: a process killed in between leaves the record to
+the same record sent again, or to :meth:`PhoneChannel.reprocess` (the
+worker's loop); a record failing for a lasting reason is kept ``failed`` with
+its error.
 
 Phone is not a written channel: :meth:`PhoneChannel.deliver` refuses
 replies with a PermanentDeliveryError (recorded on the ticket), telling
@@ -19,24 +24,39 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from .._convert import dumps, unstructure
+from .._calls import call_external_id
+from .._convert import dumps, structure, unstructure
 from ..domain._call import CallOutcome, call_outcome
-from ..domain._errors import ConfigurationError, MalformedMessage, ValidationError
+from ..domain._errors import ChannelError, ConfigurationError, MalformedMessage, ValidationError
 from ..domain._model import Attachment, Message, Ticket, ensure_utc
 from ..ports._attachments import AttachmentStore
 from ..ports._channel import Channel, DeliveryReceipt, OutboundMessage, PermanentDeliveryError
 from ..ports._storage import RawInbound
 from ._inbound import Address, InboundMessage
+from ._raw_store import (
+    DEFAULT_LEASE,
+    claim_stale,
+    describe_error,
+    failure_status,
+    finish,
+    store_and_claim,
+)
 
 if TYPE_CHECKING:
     from ..desk import SupportDesk
 
-__all__ = ["CallRecord", "PhoneChannel"]
+__all__ = ["CallInProgress", "CallRecord", "PhoneChannel"]
+
+
+class CallInProgress(ChannelError):
+    """The same call record is being logged by another process; sending it again later is
+    safe (a call is logged once)."""
+
 
 _ALIASES: Mapping[str, tuple[str, ...]] = {
     "call_id": ("call_id", "id", "uniqueid", "call_uuid", "sid"),
@@ -201,16 +221,23 @@ class PhoneChannel(Channel):
 
     name = "phone"
 
-    def __init__(self, desk: SupportDesk, *, attachments: AttachmentStore | None = None) -> None:
+    def __init__(
+        self,
+        desk: SupportDesk,
+        *,
+        attachments: AttachmentStore | None = None,
+        lease: timedelta = DEFAULT_LEASE,
+    ) -> None:
         self.desk = desk
         self.attachments = attachments
+        self.lease = lease
 
     def normalise(self, payload: Any, *, received_at: datetime) -> InboundMessage:
         record = payload if isinstance(payload, CallRecord) else CallRecord.from_mapping(payload)
         text = record.summary()
         return InboundMessage(
             channel=self.name,
-            external_id=f"phone:{record.call_id}",
+            external_id=call_external_id(record.call_id),
             sender=Address(record.caller, record.caller_name),
             text=text,
             full_text=text,
@@ -251,26 +278,58 @@ class PhoneChannel(Channel):
             attachment = self.attachments.put(
                 recording, filename=f"call-{record.call_id}.mp3", content_type=recording_type
             )
-        raw_id = self.desk.new_id()
-        with self.desk.storage.unit_of_work() as uow:
-            fresh = uow.add_raw_inbound(
-                RawInbound(
-                    id=raw_id,
-                    channel=self.name,
-                    received_at=self.desk.clock.now(),
-                    raw=json.dumps(unstructure(record)).encode(),
-                    external_id=record.call_id,
-                )
-            )
-            uow.commit()
-        if not fresh:
-            return self._already_logged(record)
+        return self._claimed(record, attachment)
+
+    def reprocess(self, limit: int = 100) -> list[Ticket]:
+        """Log the calls kept ``pending`` past their lease (a process died between keeping
+        the record and logging it) or ``failed``; safe from several workers at once.
+        Returns the tickets of the calls logged now; a call failing again stays ``failed``
+        with its error (``list_raw_inbound("failed")``)."""
+        logged = []
+        for raw in claim_stale(self.desk, self.name, self.lease, limit, exact=self.name):
+            try:
+                data = json.loads(raw.raw)
+                record = CallRecord.from_mapping(data)
+                kept = data.get("_recording") if isinstance(data, dict) else None
+                attachment = structure(kept, Attachment) if kept else None
+            except (ValueError, TypeError, MalformedMessage) as exc:
+                finish(self.desk, raw.id, "failed", error=describe_error(exc))
+                continue
+            try:
+                logged.append(self._process(raw.id, record, attachment))
+            except Exception:  # recorded on the row by _process; the next row goes on
+                continue
+        return logged
+
+    def _claimed(self, record: CallRecord, attachment: Attachment | None) -> Ticket:
+        data = unstructure(record)
+        if attachment is not None:
+            data["_recording"] = unstructure(attachment)
+        row = RawInbound(
+            id=self.desk.new_id(),
+            channel=self.name,
+            received_at=self.desk.clock.now(),
+            raw=json.dumps(data).encode(),
+            external_id=record.call_id,
+        )
+        claim = store_and_claim(self.desk, row, self.lease)
+        if not claim.ours:
+            return self._already_logged(record, claim.raw)
+        assert claim.raw is not None
+        return self._process(claim.raw.id, record, attachment)
+
+    def _process(self, raw_id: str, record: CallRecord, attachment: Attachment | None) -> Ticket:
         try:
             ticket = self._log(record, attachment)
         except Exception as exc:
-            self._mark(raw_id, "failed", None, f"{type(exc).__name__}: {exc}")
+            finish(
+                self.desk,
+                raw_id,
+                failure_status(exc, f"call {record.call_id!r}"),
+                error=describe_error(exc),
+            )
             raise
-        self._mark(raw_id, "processed", ticket.id, None)
+        finish(self.desk, raw_id, "processed", ticket.id)
         return ticket
 
     def _log(self, record: CallRecord, recording: Attachment | None) -> Ticket:
@@ -305,21 +364,19 @@ class PhoneChannel(Channel):
             record.summary(),
             sender_name=record.caller_name or None,
             attachments=(recording,) if recording else (),
-            external_id=f"phone:{record.call_id}",
+            external_id=call_external_id(record.call_id),
             received_at=record.started_at,
             meta={"call": call},
         )
 
-    def _already_logged(self, record: CallRecord) -> Ticket:
+    def _already_logged(self, record: CallRecord, raw: RawInbound | None) -> Ticket:
         with self.desk.storage.unit_of_work() as uow:
-            msg: Message | None = uow.find_message_by_external_id(f"phone:{record.call_id}")
+            msg: Message | None = uow.find_message_by_external_id(call_external_id(record.call_id))
             if msg is not None:
                 return uow.get_ticket(msg.ticket_id)
-        if record.ticket_number is not None:
-            return self.desk.get_ticket_by_number(record.ticket_number)
-        raise ValidationError(f"call {record.call_id!r} was received before and failed")
-
-    def _mark(self, raw_id: str, status: str, ticket_id: str | None, error: str | None) -> None:
-        with self.desk.storage.unit_of_work() as uow:
-            uow.update_raw_inbound(raw_id, status, ticket_id=ticket_id, error=error)
-            uow.commit()
+        if raw is not None and raw.status == "processed" and raw.ticket_id:
+            return self.desk.get_ticket(raw.ticket_id)
+        raise CallInProgress(
+            f"call {record.call_id!r} is being logged by another process right now; "
+            "send it again later (it is logged once)"
+        )

@@ -1,7 +1,7 @@
 """A child process for the crash tests: ingests mail (or webhook posts) and records acks.
 
 Usage: ``python -m tests.channels.crash.child KIND DB N ACKS``. KIND is
-``mail`` or ``webhook``; DB is a SQLite path or a PostgreSQL conninfo; ACKS
+``mail``, ``webhook`` or ``phone``; DB is a SQLite path or a PostgreSQL conninfo; ACKS
 is a file where each acknowledged message's number is appended once its
 call returned (what an MTA or a webhook sender would take as "delivered").
 The child resumes after the last number in ACKS, re-sending the message it
@@ -42,6 +42,21 @@ def post(n: int) -> dict[str, Any]:
     return {"sender": f"tg-{n % 37}", "text": f"case {n}", "external_id": f"msg-{n}"}
 
 
+def call(n: int) -> dict[str, Any]:
+    """An inbound call opening a ticket; every third one (after the first) logged on #1."""
+    record: dict[str, Any] = {
+        "id": f"call-{n}",
+        "from": f"+7 495 000-{n % 37:02d}",
+        "direction": "inbound",
+        "duration": 60 + n % 50,
+        "start_time": "2026-01-05T09:00:00Z",
+        "summary": f"called about case {n}",
+    }
+    if n > 0 and n % 3 == 0:
+        record["ticket_number"] = 1
+    return record
+
+
 def main(kind: str, db: str, total: int, acks: str) -> None:
     with open(acks, "a+") as f:
         f.seek(0)
@@ -56,6 +71,18 @@ def main(kind: str, db: str, total: int, acks: str) -> None:
         channel = EmailChannel(desk, "desk@support.example")
         for n in range(start, total):
             channel.ingest(mail(n))
+            out.write(f"{n}\n")
+            out.flush()
+        return
+    if kind == "phone":
+        from supportkit.channels.phone import CallInProgress, PhoneChannel
+
+        phone = PhoneChannel(desk)
+        for n in range(start, total):
+            try:
+                phone.log(call(n))
+            except CallInProgress:
+                continue  # held by the killed process's live lease: the worker logs it
             out.write(f"{n}\n")
             out.flush()
         return

@@ -1,6 +1,7 @@
 """Nothing acknowledged is lost, nothing is registered twice: SIGKILL during inbound.
 
-A child process ingests 2,000 mails (or 2,000 signed webhook posts) into a
+A child process ingests 2,000 mails (or 2,000 signed webhook posts, or 2,000
+call records from a telephony system) into a
 real database and is killed with SIGKILL ten times at random moments;
 after each kill it is restarted and re-sends from the first message it had
 not acknowledged (as an MTA or a webhook sender retries). Then a worker,
@@ -77,6 +78,8 @@ def _run_with_kills(kind: str, db: str, acks: Path, seed: int) -> int:
 
 
 def _external_id(kind: str, n: int) -> str:
+    if kind == "phone":
+        return f"phone:call-{n}"
     return f"<m{n}@customer.example>" if kind == "mail" else f"telegram:msg-{n}"
 
 
@@ -90,6 +93,12 @@ def _recover(kind: str, db: str) -> SupportDesk:
         channel = EmailChannel(desk, "desk@support.example")
         while channel.reprocess():
             pass
+    elif kind == "phone":
+        from supportkit.channels.phone import PhoneChannel
+
+        phone = PhoneChannel(desk)
+        while phone.reprocess():
+            pass
     else:
         from supportkit.channels.webhook import WebhookInbound
 
@@ -99,7 +108,7 @@ def _recover(kind: str, db: str) -> SupportDesk:
     return desk
 
 
-@pytest.mark.parametrize("kind", ["mail", "webhook"])
+@pytest.mark.parametrize("kind", ["mail", "webhook", "phone"])
 def test_sigkill_during_inbound_loses_and_duplicates_nothing(
     kind: str, db: str, tmp_path: Path
 ) -> None:
