@@ -37,9 +37,12 @@ __all__ = [
     "IdentityUseCases",
     "contacts_of",
     "merge_customers_in",
+    "propose_earlier_claims",
 ]
 
 PROPOSALS_NAMESPACE = "supportkit.identity.proposals"
+#: contacts typed before anyone owned them: ``channel:address`` -> the profiles that gave it
+CLAIMED_NAMESPACE = "supportkit.identity.claimed"
 _MERGE = "merge"
 _HISTORY = "merge_history"
 _CONTACTS = "contacts"
@@ -200,6 +203,10 @@ def link_on_receive(
             if label not in claimed:
                 customer.attributes = {**customer.attributes, _CONTACTS: [*claimed, label]}
                 ctx.uow.save_customer(customer)
+            # remembered by contact, so the owner writing later is proposed to an agent
+            givers = list(ctx.uow.kv_get(CLAIMED_NAMESPACE, label) or [])
+            if customer.id not in givers:
+                ctx.uow.kv_put(CLAIMED_NAMESPACE, label, [*givers, customer.id])
             continue
         if owner.id == customer.id:
             continue
@@ -226,18 +233,43 @@ def link_on_receive(
     return customer
 
 
+def propose_earlier_claims(ctx: DeskContext, owner: Customer, ident: Identity) -> None:
+    """Inside ``receive``, for a profile just made for *ident*: every profile that typed
+    *ident* as a contact before anyone owned it is proposed to an agent as the same person
+    (retroactively; never merged, since a typed address proves nothing)."""
+    label = f"{ident.channel}:{ident.address}"
+    for giver_id in ctx.uow.kv_get(CLAIMED_NAMESPACE, label) or []:
+        try:
+            giver = _resolve(ctx, ctx.uow.get_customer(str(giver_id)))
+        except NotFound:
+            continue
+        if giver.id != owner.id:
+            _propose(
+                ctx,
+                giver,
+                owner,
+                ident,
+                "an earlier message",
+                reason=f"{label} was given by customer {giver.id} before customer "
+                f"{owner.id} wrote from it",
+            )
+
+
 def _propose(
     ctx: DeskContext,
     customer: Customer,
     owner: Customer,
     ident: Identity,
     channel: str,
+    *,
+    reason: str | None = None,
 ) -> None:
     key = f"{customer.id}:{owner.id}:{ident.channel}:{ident.address}"
     if ctx.uow.kv_get(PROPOSALS_NAMESPACE, key) is not None:
         return  # proposed before (and maybe decided): not again
     label = f"{ident.channel}:{ident.address}"
-    reason = f"{label} given on {channel} matches customer {owner.id}, where it is not verified"
+    if reason is None:
+        reason = f"{label} given on {channel} matches customer {owner.id}, where it is not verified"
     proposal = IdentityProposal(key, customer.id, owner.id, ident, reason, ctx.now)
     ctx.uow.kv_put(PROPOSALS_NAMESPACE, key, proposal.to_row())
     ctx.record(IdentityMatchProposed("", ctx.now, key, customer.id, owner.id, label, reason))

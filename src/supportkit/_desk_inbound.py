@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from ._context import DeskContext
 from ._desk_core import DeskCore
-from ._desk_identity import contacts_of, link_on_receive
+from ._desk_identity import contacts_of, link_on_receive, propose_earlier_claims
 from .domain._errors import (
     MalformedMessage,
     NotFound,
@@ -236,6 +236,8 @@ class InboundUseCases(DeskCore):
                 verified=[ident] if verified else [],
             )
             ctx.uow.add_customer(customer)
+            if linking.enabled:
+                propose_earlier_claims(ctx, customer, ident)
         if linking.enabled and contacts:
             customer = link_on_receive(ctx, customer, contacts, channel=channel, fresh=fresh)
         return customer

@@ -200,6 +200,30 @@ def test_an_unknown_contact_is_noted_but_never_becomes_an_identity(storage: Any)
     assert desk.receive("email", "ivy@example.com", "Hi", subject="Hi").customer_id != customer.id
 
 
+def test_a_contact_typed_before_its_owner_wrote_is_proposed_once_the_owner_writes(
+    storage: Any,
+) -> None:
+    desk, seen = _desk(storage)
+    chat = desk.receive("chat", "visitor-9", "Hi", contacts={"email": "Ivy@Example.com"})
+    other = desk.receive("chat", "visitor-10", "Hey", contacts={"email": "ivy@example.com"})
+    assert desk.identity_proposals() == []  # nobody owns the address yet
+    mail = desk.receive("email", "ivy@example.com", "Hi", subject="Hi")
+    proposals = desk.identity_proposals()
+    assert sorted((p.customer_id, p.candidate_customer_id) for p in proposals) == sorted(
+        [(chat.customer_id, mail.customer_id), (other.customer_id, mail.customer_id)]
+    )
+    assert all(p.identity == Identity("email", "ivy@example.com") for p in proposals)
+    assert all("before customer" in p.reason for p in proposals)
+    assert sum(isinstance(e, IdentityMatchProposed) for e in seen) == 2
+    # nothing merged by itself; the owner writing again proposes nothing new
+    assert mail.customer_id not in (chat.customer_id, other.customer_id)
+    desk.receive("email", "ivy@example.com", "Hello again", subject="Hi")
+    assert len(desk.identity_proposals(status=None)) == 2
+    first = next(p for p in proposals if p.customer_id == chat.customer_id)
+    assert desk.accept_identity_match(first.id, actor="kate").id == mail.customer_id
+    assert desk.get_ticket(chat.id).customer_id == mail.customer_id
+
+
 def test_an_agent_verifies_an_identity_and_it_links_from_then_on(storage: Any) -> None:
     desk, _ = _desk(storage)
     form = desk.receive("web", "joe@example.com", "Hi")
