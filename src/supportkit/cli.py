@@ -1,4 +1,4 @@
-"""The ``supportkit`` command line: ``supportkit report`` and ``supportkit demo``.
+"""The ``supportkit`` command line: ``supportkit report``, ``demo`` and ``import``.
 
 ``supportkit report`` reads a desk's database (SQLite file by default, or a
 ``sqlite:///path`` / ``postgresql://...`` URL) and prints its metrics as a
@@ -77,7 +77,7 @@ def _parser() -> argparse.ArgumentParser:
     from .metrics import DIMENSIONS, FORMATS
 
     parser = argparse.ArgumentParser(prog="supportkit", description="supportkit tools")
-    sub = parser.add_subparsers(dest="command", metavar="{report,demo}")
+    sub = parser.add_subparsers(dest="command", metavar="{report,demo,import}")
     sub.required = True
     rep = sub.add_parser(
         "report",
@@ -126,7 +126,60 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo = sub.add_parser("demo", help="run the demo desk")
     demo.add_argument("args", nargs=argparse.REMAINDER)
+    _import_parser(sub)
     return parser
+
+
+def _import_parser(sub: Any) -> None:
+    imp = sub.add_parser(
+        "import",
+        help="move another help desk's database into supportkit",
+        description="Import a django-helpdesk database (read-only) into a supportkit desk. "
+        "Safe to run again: imported tickets are skipped, an interrupted import resumes.",
+    )
+    imp.add_argument("kind", choices=["django-helpdesk"], help="what the source is")
+    imp.add_argument("source", metavar="DATABASE_URL", help="SQLite path or postgresql:// URL")
+    imp.add_argument(
+        "--to",
+        default="sqlite:///supportkit.sqlite3",
+        metavar="URL",
+        help="the supportkit storage to import into (default: sqlite:///supportkit.sqlite3)",
+    )
+    imp.add_argument("--batch-size", type=int, default=500, help="tickets per transaction")
+    imp.add_argument(
+        "--anonymous-sender",
+        metavar="ADDRESS",
+        help="the customer of tickets without a submitter e-mail (default: report them)",
+    )
+    imp.add_argument(
+        "--source-name",
+        default="django-helpdesk",
+        help="prefix of the imported ids (one per source database imported into one desk)",
+    )
+    imp.add_argument("--no-progress", action="store_true", help="draw no progress bar")
+
+
+def run_import(args: argparse.Namespace, out: Any, err: Any) -> int:
+    """``supportkit import``: 0 when every ticket is in, 1 when some were reported."""
+    from .importers import import_django_helpdesk
+    from .importers._progress import progress_bar
+    from .storage import open_storage
+
+    storage = open_storage(args.to)
+    try:
+        with progress_bar(err, enabled=not args.no_progress) as progress:
+            summary = import_django_helpdesk(
+                args.source,
+                storage,
+                batch_size=args.batch_size,
+                source_name=args.source_name,
+                anonymous_sender=args.anonymous_sender,
+                progress=progress,
+            )
+    finally:
+        storage.close()
+    print("\n".join(summary.lines()), file=out)
+    return 1 if summary.problems else 0
 
 
 def _connect(args: argparse.Namespace) -> tuple[Any, str, Any]:
@@ -244,7 +297,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         rest = [a for a in args.args if a != "--"]
         return int(demo_main(rest) or 0)
     try:
+        if args.command == "import":
+            return run_import(args, sys.stdout, sys.stderr)
         return report(args, sys.stdout)
     except SupportKitError as exc:
-        print(f"supportkit report: {exc}", file=sys.stderr)
+        print(f"supportkit {args.command}: {exc}", file=sys.stderr)
         return 2
