@@ -77,12 +77,11 @@ def build_source(path: Path, n: int) -> None:
                 at = T0 + timedelta(seconds=30 * i)
                 agent = agents[i % 20]
 
-                def fu(hours: float, comment: str, **kw: object) -> FollowUp:
+                def fu(
+                    hours: float, comment: str, t: Ticket = t, at: datetime = at, **kw: object
+                ) -> FollowUp:
                     return FollowUp(
-                        ticket=t,
-                        date=at + timedelta(hours=hours),  # noqa: B023
-                        comment=comment,
-                        **kw,
+                        ticket=t, date=at + timedelta(hours=hours), comment=comment, **kw
                     )
 
                 rows += [
