@@ -238,9 +238,7 @@ def _apply_batch(
 def _about_the_data(exc: SupportKitError) -> bool:
     """A failure a ticket's content caused (not a database that is down or busy)."""
     cause = exc.__cause__ if isinstance(exc.__cause__, SupportKitError) else exc
-    return not isinstance(cause, StorageError | ConcurrencyConflict) or type(cause).__name__ == (
-        "DuplicateError"
-    )
+    return not isinstance(cause, StorageError | ConcurrencyConflict)
 
 
 def _reason(exc: SupportKitError) -> str:
