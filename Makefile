@@ -41,6 +41,7 @@ bench:
 	$(BENCH) benchmarks/bench_email.py
 	$(BENCH) benchmarks/bench_metrics.py
 	$(BENCH) benchmarks/bench_web.py
+	$(BENCH) benchmarks/bench_import.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache supportkit-demo.sqlite3*
