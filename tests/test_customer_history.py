@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -11,26 +10,11 @@ from supportkit.desk import SupportDesk
 from supportkit.domain._events import CustomerMerged
 from supportkit.domain._model import Direction
 from supportkit.ports import FakeClock
-from supportkit.storage.memory import MemoryStorage
-from supportkit.storage.sqlite import SQLiteStorage
-from tests.pg import pg_schema
 
 
-@pytest.fixture(params=["memory", "sqlite", "postgresql"])
-def desk(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SupportDesk]:
-    if request.param == "memory":
-        yield SupportDesk(MemoryStorage(), clock=FakeClock())
-    elif request.param == "sqlite":
-        s = SQLiteStorage(tmp_path / "desk.sqlite3")
-        yield SupportDesk(s, clock=FakeClock())
-        s.close()
-    else:
-        from supportkit.storage.postgres import PostgresStorage
-
-        with pg_schema() as url:
-            pg = PostgresStorage(url)
-            yield SupportDesk(pg, clock=FakeClock())
-            pg.close()
+@pytest.fixture
+def desk(storage: Any) -> SupportDesk:
+    return SupportDesk(storage, clock=FakeClock())
 
 
 def test_the_same_person_by_email_and_chat_is_one_customer(desk: SupportDesk) -> None:

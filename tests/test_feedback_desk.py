@@ -5,9 +5,7 @@ from __future__ import annotations
 import base64
 import itertools
 import json
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,28 +28,8 @@ from supportkit.policies import (
     MalformedFeedbackToken,
 )
 from supportkit.ports import FakeClock
-from supportkit.storage.memory import MemoryStorage
-from supportkit.storage.sqlite import SQLiteStorage
-from tests.pg import pg_schema
 
 SECRET = b"k" * 32
-
-
-@pytest.fixture(params=["memory", "sqlite", "postgresql"])
-def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
-    if request.param == "memory":
-        yield MemoryStorage()
-    elif request.param == "sqlite":
-        s = SQLiteStorage(tmp_path / "desk.sqlite3")
-        yield s
-        s.close()
-    else:
-        from supportkit.storage.postgres import PostgresStorage
-
-        with pg_schema() as url:
-            pg = PostgresStorage(url)
-            yield pg
-            pg.close()
 
 
 def signer(ttl: timedelta = timedelta(days=14)) -> FeedbackTokenSigner:

@@ -8,8 +8,6 @@ the sender's address in the oversized-message error, and
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -17,9 +15,6 @@ from supportkit import MalformedMessage, StorageError, SupportDesk
 from supportkit.channels.email import EmailChannel
 from supportkit.domain._redact import redact_url, scrub, secrets_of
 from supportkit.ports import Storage
-from supportkit.storage.memory import MemoryStorage
-from supportkit.storage.sqlite import SQLiteStorage
-from tests.pg import pg_schema
 
 
 @pytest.mark.parametrize(
@@ -82,21 +77,6 @@ def test_an_oversized_mail_is_kept_failed_without_the_address_in_its_error() -> 
     with desk.storage.unit_of_work() as uow:
         (kept,) = uow.list_raw_inbound()
     assert "ann.private" not in (kept.error or "")
-
-
-@pytest.fixture(params=["memory", "sqlite", "postgresql"])
-def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Storage]:
-    if request.param == "memory":
-        yield MemoryStorage()
-    elif request.param == "sqlite":
-        yield SQLiteStorage(tmp_path / "desk.sqlite3")
-    else:
-        from supportkit.storage.postgres import PostgresStorage
-
-        with pg_schema() as url:
-            s = PostgresStorage(url)
-            yield s
-            s.close()
 
 
 @pytest.mark.parametrize("needle", ["\x00", "\x00%", "a\x00", "%", "_", "\\"])
