@@ -1,7 +1,8 @@
 """Build a django-helpdesk database with django-helpdesk's own models (run as a script).
 
     python build_helpdesk.py sqlite /tmp/helpdesk.sqlite3 MEDIA_DIR
-    python build_helpdesk.py postgresql SCHEMA MEDIA_DIR
+    python build_helpdesk.py postgresql postgresql://user@host/db?options=... MEDIA_DIR
+    python build_helpdesk.py mysql mysql://root@host:3306/db MEDIA_DIR
 
 Runs in its own process so that configuring Django here never touches the
 test process (examples/django_app configures Django its own way). Applies all
@@ -14,10 +15,10 @@ it built as JSON on stdout.
 from __future__ import annotations
 
 import json
-import os
 import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 urlpatterns: list[Any] = []
@@ -29,15 +30,23 @@ def configure(kind: str, where: str, media: str) -> None:
 
     if kind == "sqlite":
         db = {"ENGINE": "django.db.backends.sqlite3", "NAME": where}
-    else:
+    else:  # a postgresql:// or mysql:// URL, as the tests' servers are given
+        parts = urlsplit(where)
         db = {
-            "ENGINE": "django.db.backends.postgresql",
-            "NAME": os.environ.get("HELPDESK_PG_DB", "test"),
-            "USER": os.environ.get("HELPDESK_PG_USER", "postgres"),
-            "HOST": os.environ.get("HELPDESK_PG_HOST", "127.0.0.1"),
-            "PORT": os.environ.get("HELPDESK_PG_PORT", "5432"),
-            "OPTIONS": {"options": f"-c search_path={where}"},
+            "NAME": unquote(parts.path.lstrip("/")),
+            "USER": unquote(parts.username or "root"),
+            "PASSWORD": unquote(parts.password or ""),
+            "HOST": parts.hostname or "127.0.0.1",
+            "PORT": str(parts.port or ""),
         }
+        if kind == "mysql":  # MariaDB through PyMySQL standing in for mysqlclient
+            import pymysql
+
+            pymysql.install_as_MySQLdb()
+            db.update(ENGINE="django.db.backends.mysql", OPTIONS={"charset": "utf8mb4"})
+        else:
+            options = dict(parse_qsl(parts.query)).get("options", "")
+            db.update(ENGINE="django.db.backends.postgresql", OPTIONS={"options": options})
     settings.configure(
         DEBUG=False,
         SECRET_KEY="supportkit-tests-only",

@@ -1,5 +1,8 @@
 """``supportkit import django-helpdesk`` on databases built by django-helpdesk's own models.
 
+SQLite, PostgreSQL and MariaDB sources (the servers' tests skip locally without
+the server and fail under CI=true).
+
 The source databases are made by ``build_helpdesk.py`` in a subprocess:
 django-helpdesk's migrations, then queues, users, tickets and follow-ups
 through its ORM (see that file for the eleven tickets and what each tests).
@@ -8,11 +11,14 @@ through its ORM (see that file for the eleven tickets and what each tests).
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,10 +32,11 @@ from supportkit.importers import ImportSourceError, import_django_helpdesk
 from supportkit.storage.memory import MemoryStorage
 from supportkit.storage.sqlite import SQLiteStorage
 
-from ..pg import pg_schema
+from ..pg import IN_CI, pg_schema
 
 BUILDER = Path(__file__).with_name("build_helpdesk.py")
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
+MYSQL_HOST = os.environ.get("SUPPORTKIT_TEST_MYSQL_HOST", "127.0.0.1")
 
 
 def at(hours: float) -> datetime:
@@ -326,15 +333,50 @@ def test_a_database_that_is_not_django_helpdesks_is_refused(
     assert "not a django-helpdesk database" in err
     with pytest.raises(ImportSourceError, match="no SQLite database"):
         import_django_helpdesk(str(tmp_path / "missing.sqlite3"), MemoryStorage())
+    with pytest.raises(ImportSourceError, match="no database named"):
+        import_django_helpdesk("mysql://root@127.0.0.1:3306", MemoryStorage())
+    with pytest.raises(ImportSourceError, match="unknown database URL oracle://"):
+        import_django_helpdesk("oracle://scott@db/helpdesk", MemoryStorage())
 
 
-def test_a_postgresql_database_imports_like_sqlite(tmp_path: Path) -> None:
+@contextmanager
+def mariadb_database() -> Iterator[str]:
+    """A fresh MariaDB database (skips locally without a server; fails under CI=true)."""
+    import pymysql
+
+    try:
+        admin = pymysql.connect(host=MYSQL_HOST, user="root", autocommit=True, connect_timeout=3)
+    except pymysql.MySQLError as exc:
+        reason = f"no MariaDB server answers at {MYSQL_HOST}:3306: {exc}"
+        if IN_CI:
+            pytest.fail(f"CI must run the MariaDB tests, but {reason}")
+        pytest.skip(reason)
+    name = f"sk_helpdesk_{uuid.uuid4().hex[:12]}"
+    try:
+        admin.cursor().execute(f"CREATE DATABASE {name} CHARACTER SET utf8mb4")
+        yield f"mysql://root@{MYSQL_HOST}:3306/{name}"
+    finally:
+        admin.cursor().execute(f"DROP DATABASE IF EXISTS {name}")
+        admin.close()
+
+
+@contextmanager
+def server_source(kind: str, media: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    """A django-helpdesk database on a database server: (its URL, the ids built)."""
+    if kind == "postgresql":
+        with pg_schema() as url:
+            yield url, build("postgresql", url, media)
+    else:
+        with mariadb_database() as url:
+            yield url, build("mysql", url, media)
+
+
+@pytest.mark.parametrize("kind", ["postgresql", "mysql"])
+def test_server_databases_import_like_sqlite(kind: str, tmp_path: Path) -> None:
+    """A PostgreSQL or MariaDB django-helpdesk database, into a PostgreSQL desk."""
     from supportkit.storage.postgres import PostgresStorage
 
-    with pg_schema() as source_url, pg_schema() as target_url:
-        schema = re.search(r"search_path%3D(\w+)", source_url)
-        assert schema is not None
-        ids = build("postgresql", schema.group(1), tmp_path / "media")
+    with server_source(kind, tmp_path / "media") as (source_url, ids), pg_schema() as target_url:
         storage = PostgresStorage(target_url)
         try:
             summary = import_django_helpdesk(source_url, storage, batch_size=4)
@@ -345,6 +387,7 @@ def test_a_postgresql_database_imports_like_sqlite(tmp_path: Path) -> None:
             assert msg is not None
             t1 = desk.get_ticket(msg.ticket_id)
             history = [(h.event, h.at) for h in desk.history(t1.id)]
+            messages = [(m.direction, m.created_at) for m in desk.messages(t1.id)]
         finally:
             storage.close()
     assert (summary.imported, len(summary.problems), again.already_imported) == (8, 3, 8)
@@ -355,3 +398,4 @@ def test_a_postgresql_database_imports_like_sqlite(tmp_path: Path) -> None:
         ("resolve", at(5)),
         ("close", at(24)),
     ]
+    assert [w for _, w in messages] == [at(0), at(1), at(2), at(3), at(5)]

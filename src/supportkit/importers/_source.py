@@ -1,5 +1,8 @@
 """Reading a django-helpdesk database with plain SQL (no Django at run time).
 
+SQLite, PostgreSQL (psycopg) or MySQL/MariaDB (PyMySQL), the three databases
+Django sites run django-helpdesk on.
+
 The tables and columns are django-helpdesk's (``helpdesk/models.py``, 2.x):
 ``helpdesk_queue``, ``helpdesk_ticket``, ``helpdesk_followup``,
 ``helpdesk_ticketchange``, ``helpdesk_followupattachment`` and Django's
@@ -148,12 +151,14 @@ class HelpdeskSource:
     def _check_tables(self) -> None:
         if self.dialect == "sqlite":
             sql = "SELECT name FROM sqlite_master WHERE type = 'table'"
+        elif self.dialect == "mysql":
+            sql = "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE()"
         else:
             sql = (
                 "SELECT table_name FROM information_schema.tables "
                 "WHERE table_schema = ANY (current_schemas(false))"
             )
-        present = {r[0] for r in self._rows(sql)}
+        present = {str(r[0]).lower() for r in self._rows(sql)}
         missing = [t for t in _TABLES if t not in present]
         if missing:
             raise ImportSourceError(
@@ -298,12 +303,14 @@ def open_source(url: str) -> HelpdeskSource:
             ) from exc
         conn.read_only = True
         return HelpdeskSource(conn, "postgresql")
+    if url.startswith(("mysql://", "mariadb://")):
+        return HelpdeskSource(_mysql(url), "mysql")
     if url.startswith("sqlite:///"):  # as open_storage: three slashes relative, four absolute
         path = unquote(url[len("sqlite:///") :].split("?", 1)[0])
     elif "://" in url:
         raise ImportSourceError(
             f"unknown database URL {url.split('://')[0]}://...: give a SQLite file path, "
-            "sqlite:///path or postgresql://user@host/db"
+            "sqlite:///path, postgresql://user@host/db or mysql://user@host/db"
         )
     else:
         path = url
@@ -314,3 +321,33 @@ def open_source(url: str) -> HelpdeskSource:
         )
     lite = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True)
     return HelpdeskSource(lite, "sqlite")
+
+
+def _mysql(url: str) -> Any:
+    """A PyMySQL connection from ``mysql://user:password@host:port/database`` (or mariadb://)."""
+    try:
+        import pymysql
+    except ImportError:
+        raise ImportSourceError(
+            "reading a MySQL/MariaDB database needs PyMySQL: pip install 'supportkit[mysql]'"
+        ) from None
+    parts = urlsplit(url)
+    database = unquote(parts.path.lstrip("/"))
+    if not database:
+        raise ImportSourceError(
+            f"no database named in the URL: write {parts.scheme}://user@host/db"
+        )
+    try:
+        return pymysql.connect(
+            host=parts.hostname or "127.0.0.1",
+            port=parts.port or 3306,
+            user=unquote(parts.username or "root"),
+            password=unquote(parts.password or ""),
+            database=database,
+            charset="utf8mb4",
+        )
+    except pymysql.MySQLError as exc:
+        raise ImportSourceError(
+            f"cannot connect to the django-helpdesk database at {parts.hostname}:"
+            f"{parts.port or 3306}/{database}: {type(exc).__name__}"
+        ) from exc
