@@ -101,13 +101,21 @@ def _repair_header_block(raw: bytes) -> bytes:
         return raw
     if sum(1 for x in lines if _HEADER_START.match(x)) < 2:
         return raw
+    last = max(i for i, x in enumerate(lines) if _HEADER_START.match(x))
+    while last + 1 < len(lines) and lines[last + 1][:1] in (b" ", b"\t"):
+        last += 1  # the last header's own folded lines
     out: list[bytes] = []
-    for line in lines:
+    for line in lines[: last + 1]:
         if _HEADER_START.match(line) or line[:1] in (b" ", b"\t"):
             out.append(line)
         elif out:
             out.append(b" " + line)
-    return b"".join(out) + raw[end:]
+    if last + 1 == len(lines):
+        return b"".join(out) + raw[end:]
+    # no header after this line: the blank line was missing and the body starts here (RFC 5322
+    # has no other reading; CPython's parser does the same)
+    eol = b"\r\n" if lines[last].endswith(b"\r\n") else b"\n"
+    return b"".join(out) + eol + b"".join(lines[last + 1 :]) + raw[end:]
 
 
 _BOUNDARY_LINE = re.compile(rb"^--[^\r\n]*\r?\n", re.MULTILINE)
@@ -536,7 +544,9 @@ def _walk_alternative(
         else:
             _walk(child, acc, limits, depth + 1)
     if sub_plain.plain:
-        acc.plain.append("\n".join(sub_plain.plain))
+        # alternatives are one content rendered several ways (RFC 2046 5.1.4), never parts to
+        # join: the first plain one is the plainest, which is what the text body is
+        acc.plain.append(next((p for p in sub_plain.plain if p.strip()), sub_plain.plain[0]))
     elif sub_html.plain:
         acc.plain.extend(sub_html.plain)
     if sub_html.html:
