@@ -41,6 +41,18 @@ class Sql:
         finally:
             cur.close()
 
+    def stream(self, sql: str, params: Iterable[Any] = (), size: int = 10_000) -> Iterator[Any]:
+        """The rows of *sql*, fetched *size* at a time (a large result is never a list)."""
+        if self.dialect == "postgresql":
+            sql = qmark_to_format(sql)
+        cur = self.conn.cursor()
+        try:
+            cur.execute(sql, tuple(params))
+            while batch := cur.fetchmany(size):
+                yield from batch
+        finally:
+            cur.close()
+
     @contextmanager
     def snapshot(self) -> Iterator[None]:
         """Run the queries inside one read transaction (REPEATABLE READ on PostgreSQL).
@@ -158,6 +170,8 @@ class Query:
         self.db, self.g, self.win, self.wparams, self.at_us = db, g, win, wparams, at_us
         #: the desk's tickets only (part of ``win``; alone where the window does not apply)
         self.scope = scope
+        #: the desk's rows of ``sk_history h`` (read without joining the tickets)
+        self.history_scope = "1 = 1"
         self.dialect = db.dialect
         self.business = calendar is not None or bool(cals)
         if calendar is not None:
