@@ -17,8 +17,8 @@ from ._sql_parts import (
     excluded_sql,
     judged_sql,
     lit,
+    one_response_sql,
     ranks_sql,
-    responses_sql,
     waits_sql,
 )
 from ._stats import AGEING_BUCKETS, RESPONSE_HISTOGRAM, DurationSummary, summary_from_ranks
@@ -45,14 +45,20 @@ def _cumulative_sql(expr: str, buckets: Sequence[tuple[float, str]]) -> list[str
 
 def flow(q: Query, targets: Mapping[str, timedelta], acc: dict[str, Acc]) -> list[int]:
     """Counts and rates per group and current tier; the histogram; clock-time SLA sums;
-    the count and sum of first response and resolution times (for the ranks)."""
+    the count and sum of first response and resolution times (for the ranks).
+
+    One scan of the tickets, no sort unless grouped: the current tiers are counted by
+    conditional counts (the tiers are read first from their index).
+    """
     frt = "(t.first_response_at - t.received_at)"
     res = "(t.resolved_at - t.received_at)"
+    tiers = [str(r[0]) for r in q.db.rows("SELECT DISTINCT tier FROM sk_tickets")]
     cols = [
         "COUNT(*)",
         "COUNT(t.resolved_at)",
-        # is_first_contact_resolution: resolved, one response, never reopened
-        "COUNT(CASE WHEN t.resolved_at IS NOT NULL AND t.reopen_count = 0 AND ob.n = 1 THEN 1 END)",
+        # is_first_contact_resolution: resolved, never reopened, one response
+        "COUNT(CASE WHEN t.resolved_at IS NOT NULL AND t.reopen_count = 0 AND "
+        f"{one_response_sql(q.dialect)} THEN 1 END)",
         "COUNT(CASE WHEN t.resolved_at IS NOT NULL OR t.reopen_count > 0 THEN 1 END)",
         "COUNT(CASE WHEN t.reopen_count > 0 THEN 1 END)",
         "COUNT(CASE WHEN t.escalation_count > 0 THEN 1 END)",
@@ -60,6 +66,7 @@ def flow(q: Query, targets: Mapping[str, timedelta], acc: dict[str, Acc]) -> lis
         f"SUM({frt})",
         f"SUM({res})",
         *_cumulative_sql(frt, RESPONSE_HISTOGRAM),
+        *(f"COUNT(CASE WHEN t.tier = {lit(tier)} THEN 1 END)" for tier in tiers),
     ]
     sla_names = [n for n in ("first_response", "resolution") if n in targets]
     judged = f"ex.ticket_id IS NULL AND {q.clock_scope}"
@@ -74,17 +81,16 @@ def flow(q: Query, targets: Mapping[str, timedelta], acc: dict[str, Acc]) -> lis
         cols.append(f"COUNT(CASE WHEN {scope} AND {met} THEN 1 END)")
         cols.append(f"COUNT(CASE WHEN {scope} AND {breached} THEN 1 END)")
     sql = f"""
-        WITH ob AS ({responses_sql(q.dialect)}), ex AS ({excluded_sql(q.at_us)})
-        SELECT {q.g} AS g, t.tier, {", ".join(cols)}
-        FROM sk_tickets t LEFT JOIN ob ON ob.ticket_id = t.id
-        LEFT JOIN ex ON ex.ticket_id = t.id
-        WHERE {q.win} GROUP BY 1, 2
+        WITH ex AS ({excluded_sql(q.at_us)})
+        SELECT {q.g} AS g, {", ".join(cols)}
+        FROM sk_tickets t LEFT JOIN ex ON ex.ticket_id = t.id
+        WHERE {q.win} {"GROUP BY 1" if q.grouped_by else ""}
     """
     nh = len(RESPONSE_HISTOGRAM)
     hist = [0] * nh
     for row in q.db.rows(sql, q.wparams):
         a = acc[row[0]]
-        values = [int(x or 0) for x in row[2:]]
+        values = [int(x or 0) for x in row[1:]]
         for name, v in zip(
             ("tickets", "resolved", "fcr", "reopen_den", "reopen", "esc", "frt_n", "frt_sum"),
             values,
@@ -93,11 +99,14 @@ def flow(q: Query, targets: Mapping[str, timedelta], acc: dict[str, Acc]) -> lis
             a.ints[name] += v
         a.ints["res_n"] += values[1]
         a.ints["res_sum"] += values[8]
-        a.at_tier[row[1]] += values[0]
         below = [*values[9 : 9 + nh - 1], values[6]]
         for i in range(nh):
             hist[i] += below[i] - (below[i - 1] if i else 0)
         rest = values[9 + nh - 1 :]
+        for tier, n in zip(tiers, rest, strict=False):
+            if n:
+                a.at_tier[tier] += n
+        rest = rest[len(tiers) :]
         for k, name in enumerate(sla_names):
             a.outcome(name, True, rest[2 * k])
             a.outcome(name, False, rest[2 * k + 1])

@@ -24,8 +24,8 @@ __all__ = [
     "human_sql",
     "in_list",
     "judged_sql",
+    "one_response_sql",
     "ranks_sql",
-    "responses_sql",
     "waits_sql",
     "wanted_ranks",
 ]
@@ -103,11 +103,13 @@ def human_sql(dialect: str, alias: str = "m") -> str:
     return f"({alias}.meta = '{{}}' OR {flag})"
 
 
-def responses_sql(dialect: str) -> str:
-    """``ob(ticket_id, n)``: the responses (human public replies) per ticket."""
+def one_response_sql(dialect: str, ticket: str = "t") -> str:
+    """The ticket *ticket* has exactly one response (human public reply): a correlated
+    look-up of at most two of its messages through ``sk_messages (ticket_id, seq)``."""
     return (
-        "SELECT m.ticket_id, COUNT(*) AS n FROM sk_messages m "
-        f"WHERE m.direction = 'outbound' AND {human_sql(dialect)} GROUP BY m.ticket_id"
+        "(SELECT COUNT(*) FROM (SELECT 1 FROM sk_messages m "
+        f"WHERE m.ticket_id = {ticket}.id AND m.direction = 'outbound' AND {human_sql(dialect)} "
+        "LIMIT 2) two) = 1"
     )
 
 
