@@ -218,11 +218,11 @@ def report(args: argparse.Namespace, out: Any) -> int:
         data_range,
         read_snapshot,
         render,
+        sql_complaint_metrics,
         sql_metrics,
         sql_topic_facts,
-        stored_complaint_metrics,
+        sql_topics,
         stored_feedback,
-        stored_topics,
         with_complaints,
         with_topics,
     )
@@ -272,8 +272,12 @@ def report(args: argparse.Namespace, out: Any) -> int:
                 sql_topic_facts(conn, dialect=dialect, since=since, until=until, desk=args.desk)
             )
             topics = {by: breakdown(facts, by=by) for by in ("category", "tag")}
-            complaints = stored_complaint_metrics(snap, since=since, until=until)
-            trends = stored_topics(snap, at=at, weeks=args.topic_weeks)
+            complaints = sql_complaint_metrics(
+                conn, dialect=dialect, since=since, until=until, desk=args.desk
+            )
+            trends = sql_topics(
+                conn, dialect=dialect, at=at, weeks=args.topic_weeks, desk=args.desk
+            )
     finally:
         close()
     text = render(result, args.format, by_channel=by_channel, topics=topics)
