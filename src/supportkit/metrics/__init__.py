@@ -63,6 +63,7 @@ from ._topics import (
     stored_topics,
     topics_of,
     topics_over_time,
+    weeks_covering,
     with_topics,
 )
 
@@ -120,6 +121,7 @@ __all__ = [
     "topic_facts_of",
     "topics_of",
     "topics_over_time",
+    "weeks_covering",
     "with_complaints",
     "with_topics",
 ]
