@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import random
-import resource
 import sqlite3
 import sys
 import time
@@ -383,7 +382,9 @@ def _business_child(path: str, what: str, queue: Any) -> None:
         b = report.total.first_response_business
         median = b.median if b is not None else None
     took = time.perf_counter() - t0
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # VmHWM: this process's peak resident memory (ru_maxrss would keep the parent's across exec)
+    status = Path("/proc/self/status").read_text()
+    peak_mb = int(status.split("VmHWM:")[1].split()[0]) / 1024
     queue.put((took, peak_mb, median))
 
 

@@ -397,7 +397,12 @@ class BusinessCalendar:
         )
 
     def _local_ordinal(self, t: int) -> int:
-        return _from_us(t).astimezone(self._zone).toordinal()
+        # zone offsets are whole seconds, so the second *t* falls in has the same local date;
+        # fromtimestamp converts in C (the slow path for instants the platform cannot)
+        try:
+            return datetime.fromtimestamp(t // _US, self._zone).toordinal()
+        except (OverflowError, OSError, ValueError):
+            return _from_us(t).astimezone(self._zone).toordinal()
 
     def _offset_us(self, t: int) -> int:
         off = _from_us(t).astimezone(self._zone).utcoffset()
