@@ -120,29 +120,43 @@ def _ranked(
     counts: Mapping[str, int] | None,
     grouped: bool,
     sums: Sequence[str] = (),
-) -> tuple[dict[str, _Ranked], _Ranked]:
+    carry: Sequence[str] = (),
+    keep: str | None = None,
+) -> tuple[dict[str, _Ranked], _Ranked, list[Any]]:
     """Run :func:`ranks_sql` over *source*: per group and for the total, the count, the sum,
-    the values at the wanted ranks and the sums of *sums*."""
+    the values at the wanted ranks and the sums of *sums*; and the *carry* columns of the
+    rows *keep* selects (``(g, *carry)``)."""
     total_count = sum(counts.values()) if counts else 0
-    sql = ranks_sql(source, counts=counts, total=grouped, total_count=total_count, sums=sums)
-    rows = q.db.rows(f"{prefix} {sql}", q.wparams)
+    sql = ranks_sql(
+        source,
+        counts=counts,
+        total=grouped,
+        total_count=total_count,
+        sums=sums,
+        carry=carry,
+        keep=keep,
+    )
     groups: dict[str, _Ranked] = {}
     total = _Ranked()
-    for g, n, s, rk, rk_all, d, *extra in rows:
+    kept: list[Any] = []
+    nsums = len(sums)
+    for g, n, s, rk, rk_all, d, *extra in q.db.rows(f"{prefix} {sql}", q.wparams):
         r = groups.get(g)
         if r is None:
             r = groups[g] = _Ranked()
             if counts is None:
                 r.n, r.total = int(n), int(s or 0)
-                r.sums = [int(x or 0) for x in extra]
+                r.sums = [int(x or 0) for x in extra[:nsums]]
         if d is not None:
             r.at_rank[int(rk)] = int(d)
             if rk_all is not None:
                 total.at_rank[int(rk_all)] = int(d)
+        if carry and extra[nsums]:  # the first carried column marks the kept rows
+            kept.append((g, *extra[nsums + 1 :]))
     if counts is not None:
         for g, r in groups.items():
             r.n = counts.get(g, 0)
-    return groups, total
+    return groups, total, kept
 
 
 class _Ranked:
@@ -177,7 +191,7 @@ def durations(
             f"SELECT {q.g} AS g, {end} - t.received_at AS d FROM sk_tickets t "
             f"WHERE {q.win} AND {end} IS NOT NULL"
         )
-        groups, total = _ranked(q, "", source, counts, grouped)
+        groups, total, _ = _ranked(q, "", source, counts, grouped)
         for g, r in groups.items():
             r.total = sums.get(g, 0)
             acc[g].summaries[name] = r.summary()
@@ -194,12 +208,17 @@ def durations(
         ]
     prefix = f"WITH {waits_sql(q.dialect)}, ex AS ({excluded_sql(q.at_us)})"
     source = (
-        f"SELECT {q.g} AS g, w.s, w.e, w.e - w.s AS d, "
-        f"CASE WHEN ex.ticket_id IS NULL AND {q.clock_scope} THEN 1 ELSE 0 END AS judged "
+        f"SELECT {q.g} AS g, w.s, w.e, w.e - w.s AS d, t.channel, "
+        f"CASE WHEN ex.ticket_id IS NULL AND {q.clock_scope} THEN 1 ELSE 0 END AS judged, "
+        "CASE WHEN ex.ticket_id IS NULL THEN 0 ELSE 1 END AS excluded, "
+        f"CASE WHEN {q.business_scope} THEN 1 ELSE 0 END AS business "
         "FROM w JOIN sk_tickets t ON t.id = w.ticket_id LEFT JOIN ex ON ex.ticket_id = t.id "
         f"WHERE {q.win}"
     )
-    groups, total = _ranked(q, prefix, source, None, grouped, sla_sums)
+    # the waits a calendar measures come back in the same statement (enumerated once)
+    carry = ("business", "s", "e", "channel", "excluded") if q.business else ()
+    keep = "business = 1" if q.business else None
+    groups, total, measured = _ranked(q, prefix, source, None, grouped, sla_sums, carry, keep)
     for g, r in groups.items():
         acc[g].summaries["nrt"] = r.summary()
         if sla_sums:
@@ -209,14 +228,7 @@ def durations(
         total.n = sum(r.n for r in groups.values())
         total.total = sum(r.total for r in groups.values())
         acc[TOTAL].summaries["nrt"] = total.summary()
-    if not q.business:
-        return []
-    sql = f"""{prefix}
-        SELECT {q.g}, w.s, w.e, t.channel, ex.ticket_id IS NOT NULL
-        FROM w JOIN sk_tickets t ON t.id = w.ticket_id LEFT JOIN ex ON ex.ticket_id = t.id
-        WHERE {q.win} AND {q.business_scope}
-    """
-    return q.db.rows(sql, q.wparams)
+    return measured
 
 
 def escalation(q: Query, acc: dict[str, Acc]) -> None:

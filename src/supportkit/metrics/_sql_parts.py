@@ -191,16 +191,20 @@ def ranks_sql(
     total: bool = False,
     total_count: int = 0,
     sums: Sequence[str] = (),
+    carry: Sequence[str] = (),
+    keep: str | None = None,
 ) -> str:
-    """Rank the ``(g, d, *sums)`` rows of the query *values* (``d`` NULL: no duration, ranked
+    """Rank the ``(g, d, ...)`` rows of the query *values* (``d`` NULL: no duration, ranked
     last) and keep only the rows a percentile interpolates between.
 
-    Returns ``(g, n, s, rk, rk_all, d, *sums)``: ``rk`` ranks ``d`` in its group,
+    Returns ``(g, n, s, rk, rk_all, d, *sums, *carry)``: ``rk`` ranks ``d`` in its group,
     ``rk_all`` (with *total*) among all rows, ``n`` and ``s`` are the count and sum of the
-    group's durations and each of *sums* the group's sum of that column. With *counts*
-    (the groups' counts, and *total_count*, known from an earlier aggregate) the database
-    sorts once per ranking and counts nothing, and ``n``, ``s`` are NULL. Without them every group keeps at least its first row,
-    so its count and sums come back even when it has no duration.
+    group's durations, each of *sums* the group's sum of that expression, and *carry* the
+    row's own columns. With *counts* (the groups' counts, and *total_count*, known from an
+    earlier aggregate) the database sorts once per ranking and counts nothing, and ``n``,
+    ``s`` are NULL. Without them every group keeps at least its first row, so its count and
+    sums come back even when it has no duration. *keep*: a condition on *values*' columns
+    that keeps a row whatever its rank (the caller tells the rows apart by *carry*).
     """
     order = "ORDER BY d NULLS LAST"
     cols = [f"ROW_NUMBER() OVER (PARTITION BY g {order}) - 1 AS rk"]
@@ -219,7 +223,12 @@ def ranks_sql(
             total_ranks = wanted_ranks(total_count) if total_count else {0}
             where.append(f"rk_all IN ({', '.join(map(str, sorted(total_ranks)))})")
     cols += [f"SUM({x}) OVER (PARTITION BY g) AS sum_{i}" for i, x in enumerate(sums)]
+    cols += [f"{c} AS carry_{i}" for i, c in enumerate(carry)]
+    if keep is not None:
+        cols.append(f"CASE WHEN {keep} THEN 1 ELSE 0 END AS kept")
+        where.append("kept = 1")
     extra = "".join(f", sum_{i}" for i in range(len(sums)))
+    extra += "".join(f", carry_{i}" for i in range(len(carry)))
     return f"""
         SELECT g, n, s, rk, rk_all, d{extra} FROM (
             SELECT g, d, {", ".join(cols)} FROM ({values}) v
