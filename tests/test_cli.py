@@ -224,6 +224,8 @@ def test_business_hours_show_business_time_in_the_cards_and_the_table(
     )
     assert card is not None
     assert card.group(1) == "40m"
+    # the histogram stays in clock time and says so
+    assert "<h2>How fast the first response came (clock time)</h2>" in page
 
 
 def test_the_page_has_csat_and_nps_charts_and_the_top_topics(
