@@ -13,13 +13,15 @@ fewest SQL queries that fetch the needed columns, then numpy (means,
 percentiles, bincounts, cumulative sums). supportkit must stay within 2x of
 it. The two are checked to agree before timing.
 
-Run: ``.venv/bin/python benchmarks/bench_metrics.py [--tickets N] [--repeat R]``
-(needs numpy, benchmark-only).
+Run: ``.venv/bin/python benchmarks/bench_metrics.py [--tickets N] [--repeat R] [--business]``
+(needs numpy, benchmark-only). ``--business`` adds business-time metrics over every
+ticket (office hours in Europe/Berlin), time and peak memory, each in a fresh process.
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import random
 import sqlite3
 import sys
@@ -33,7 +35,9 @@ import numpy as np
 
 from supportkit.metrics import sql_metrics
 from supportkit.metrics._stats import AGEING_BUCKETS, RESPONSE_HISTOGRAM
+from supportkit.policies import office_hours
 from supportkit.storage._sql_tickets import _TICKET_COLS
+from supportkit.storage.postgres import PostgresStorage
 from supportkit.storage.sqlite import SQLiteStorage
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -191,61 +195,70 @@ def _summary(values: np.ndarray) -> tuple[int, float, float, float, float]:
     return (len(values), float(values.mean()), float(p[0]), float(p[1]), float(p[2]))
 
 
-def floor(conn: sqlite3.Connection, at: datetime, series_days: int = 30) -> dict[str, Any]:
-    """The same numbers, hand-written: few queries, numpy for the arithmetic."""
+def _table(conn: Any, sql: str, dtype: Any = np.int64) -> np.ndarray:
+    """The rows of *sql* as a 2-D array, converted by numpy in C (no Python loop)."""
+    rows = conn.execute(sql).fetchall()
+    return np.array(rows, dtype=dtype).reshape(len(rows), -1)
+
+
+def floor(
+    conn: Any, at: datetime, series_days: int = 30, dialect: str = "sqlite"
+) -> dict[str, Any]:
+    """The same numbers, hand-written: few queries, numpy for the arithmetic, no Python loop
+    over tickets, messages or history rows (numpy converts the fetched rows in C)."""
     at_us = _us(at)
-    cols = conn.execute(
-        "SELECT received_at, COALESCE(first_response_at, -1), COALESCE(resolved_at, -1), "
-        "COALESCE(closed_at, -1), reopen_count, escalation_count, "
-        "COALESCE(assignee_id, '(unassigned)'), tier FROM sk_tickets"
-    ).fetchall()
-    rec = np.fromiter((r[0] for r in cols), np.int64, len(cols))
-    frt = np.fromiter((r[1] for r in cols), np.int64, len(cols))
-    res = np.fromiter((r[2] for r in cols), np.int64, len(cols))
-    reo = np.fromiter((r[4] for r in cols), np.int64, len(cols))
-    esc = np.fromiter((r[5] for r in cols), np.int64, len(cols))
+    # ids in byte order on both databases (numpy compares code points)
+    by_id = "t.id" if dialect == "sqlite" else 't.id COLLATE "C"'
+    from_tier = (
+        "json_extract(payload, '$.from_tier')"
+        if dialect == "sqlite"
+        else "payload::json ->> 'from_tier'"
+    )
+    # one row per ticket in id order; the responses per ticket counted by the database
+    t = _table(
+        conn,
+        "SELECT t.received_at, COALESCE(t.first_response_at, -1), COALESCE(t.resolved_at, -1), "
+        "t.reopen_count, t.escalation_count, COALESCE(o.n, 0) FROM sk_tickets t "
+        "LEFT JOIN (SELECT ticket_id, COUNT(*) AS n FROM sk_messages "
+        "WHERE direction = 'outbound' GROUP BY ticket_id) o ON o.ticket_id = t.id "
+        f"ORDER BY {by_id}",
+    )
+    rec, frt, res, reo, esc, n_out = t.T
+    labels = _table(
+        conn,
+        f"SELECT t.id, COALESCE(t.assignee_id, '(unassigned)') FROM sk_tickets t ORDER BY {by_id}",
+        dtype=str,
+    )
+    ids, agents = labels[:, 0], labels[:, 1]
     has_frt, has_res = frt >= 0, res >= 0
     first = (frt[has_frt] - rec[has_frt]) / US
     resolution = (res[has_res] - rec[has_res]) / US
-    outbound = dict(
-        conn.execute(
-            "SELECT ticket_id, COUNT(*) FROM sk_messages WHERE direction = 'outbound' "
-            "GROUP BY ticket_id"
-        ).fetchall()
-    )
-    ids = [r[0] for r in conn.execute("SELECT id FROM sk_tickets").fetchall()]
-    one_out = np.fromiter((outbound.get(i, 0) == 1 for i in ids), bool, len(ids))
     waits = (
-        np.array(
-            [
-                r[0]
-                for r in conn.execute(
-                    """
-                SELECT nxt - created_at FROM (
-                    SELECT direction, created_at,
-                        LAG(direction) OVER w AS prev,
-                        LEAD(created_at) OVER w AS nxt,
-                        LEAD(direction) OVER w AS nxt_dir
-                    FROM sk_messages WHERE direction != 'note'
-                    WINDOW w AS (PARTITION BY ticket_id ORDER BY seq))
-                WHERE direction = 'inbound' AND prev = 'outbound' AND nxt_dir = 'outbound'
-                """
-                ).fetchall()
-            ],
-            np.int64,
-        )
+        _table(
+            conn,
+            """
+            SELECT nxt - created_at FROM (
+                SELECT direction, created_at,
+                    LAG(direction) OVER w AS prev,
+                    LEAD(created_at) OVER w AS nxt,
+                    LEAD(direction) OVER w AS nxt_dir
+                FROM sk_messages WHERE direction != 'note'
+                WINDOW w AS (PARTITION BY ticket_id ORDER BY seq)) x
+            WHERE direction = 'inbound' AND prev = 'outbound' AND nxt_dir = 'outbound'
+            """,
+        ).ravel()
         / US
     )
     # entering (-1) or leaving (+1) resolved/closed, from the history
-    crossings = conn.execute(
+    crossings = _table(
+        conn,
         "SELECT ticket_id, at, CASE WHEN to_status IN ('resolved', 'closed') THEN -1 ELSE 1 END "
         "FROM sk_history WHERE (from_status IN ('resolved', 'closed')) "
-        "<> (to_status IN ('resolved', 'closed'))"
-    ).fetchall()
-    index = {tid: i for i, tid in enumerate(ids)}
-    c_at = np.fromiter((c[1] for c in crossings), np.int64, len(crossings))
-    c_delta = np.fromiter((c[2] for c in crossings), np.int64, len(crossings))
-    c_ticket = np.fromiter((index[c[0]] for c in crossings), np.int64, len(crossings))
+        "<> (to_status IN ('resolved', 'closed'))",
+        dtype=object,
+    )
+    c_ticket = np.searchsorted(ids, crossings[:, 0].astype(str))
+    c_at, c_delta = crossings[:, 1].astype(np.int64), crossings[:, 2].astype(np.int64)
     by_then = c_at <= at_us
     done_count = np.bincount(c_ticket[by_then], -c_delta[by_then], minlength=len(ids))
     open_ = (rec <= at_us) & (done_count == 0)
@@ -254,10 +267,7 @@ def floor(conn: sqlite3.Connection, at: datetime, series_days: int = 30) -> dict
         np.searchsorted(np.array(edges) * US, at_us - rec[open_], side="right"),
         minlength=len(AGEING_BUCKETS),
     )
-    agents = [r[6] for r, o in zip(cols, open_, strict=True) if o]
-    load: dict[str, int] = {}
-    for a in agents:
-        load[a] = load.get(a, 0) + 1
+    load = np.unique(agents[open_])
     hist = np.bincount(
         np.searchsorted(np.array([b for b, _ in RESPONSE_HISTOGRAM[:-1]]), first, side="right"),
         minlength=len(RESPONSE_HISTOGRAM),
@@ -272,7 +282,7 @@ def floor(conn: sqlite3.Connection, at: datetime, series_days: int = 30) -> dict
         - np.searchsorted(srt_out, points, side="right")
     )
     tiers = conn.execute(
-        "SELECT json_extract(payload, '$.from_tier'), COUNT(DISTINCT ticket_id) FROM sk_events "
+        f"SELECT {from_tier}, COUNT(DISTINCT ticket_id) FROM sk_events "
         "WHERE type = 'ticket.escalated' GROUP BY 1"
     ).fetchall()
     limit = {"first_response": 4 * 3600, "resolution": 3 * 86400}
@@ -286,7 +296,7 @@ def floor(conn: sqlite3.Connection, at: datetime, series_days: int = 30) -> dict
         "first_response": _summary(first),
         "resolution": _summary(resolution),
         "next_response": _summary(waits),
-        "fcr": int(np.sum(has_res & (reo == 0) & one_out)),
+        "fcr": int(np.sum(has_res & (reo == 0) & (n_out == 1))),
         "reopen": int(np.sum(reo > 0)),
         "escalation": int(np.sum(esc > 0)),
         "escalation_by_tier": tiers,
@@ -299,9 +309,10 @@ def floor(conn: sqlite3.Connection, at: datetime, series_days: int = 30) -> dict
     }
 
 
-def ours(conn: sqlite3.Connection, at: datetime, group_by: str | None = None) -> Any:
+def ours(conn: Any, at: datetime, group_by: str | None = None, dialect: str = "sqlite") -> Any:
     return sql_metrics(
         conn,
+        dialect=dialect,
         at=at,
         group_by=group_by,
         series_days=30,
@@ -329,19 +340,164 @@ def check(report: Any, ref: dict[str, Any]) -> None:
     assert (sla.numerator, sla.denominator) == ref["sla_first_response"]
 
 
-def best(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
-    times, result = [], None
+def interleaved(fns: dict[str, Callable[[], Any]], repeat: int) -> dict[str, tuple[float, Any]]:
+    """Best time and last result of each function, run in turns (load shared alike)."""
+    out: dict[str, tuple[float, Any]] = {}
     for _ in range(repeat):
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            result = fn()
+            took = time.perf_counter() - t0
+            if name not in out or took < out[name][0]:
+                out[name] = (took, result)
+    return out
+
+
+CALENDAR = office_hours("Europe/Berlin")
+
+
+def _business_child(path: str, what: str, queue: Any) -> None:
+    """One measurement in a fresh process, so its peak memory is its own."""
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA cache_size = -262144")
+    t0 = time.perf_counter()
+    if what == "floor":
+        # the calendar alone over the fetched pairs: the Python work business time needs
+        rec, frt, res = _table(
+            conn,
+            "SELECT received_at, COALESCE(first_response_at, -1), COALESCE(resolved_at, -1) "
+            "FROM sk_tickets",
+        ).T
+        between = CALENDAR.business_us_between
+        first = np.fromiter(map(between, rec[frt >= 0].tolist(), frt[frt >= 0].tolist()), np.int64)
+        np.fromiter(map(between, rec[res >= 0].tolist(), res[res >= 0].tolist()), np.int64)
+        median: float | None = float(np.percentile(first / US, 50))
+    else:
+        report = sql_metrics(
+            conn,
+            at=AT,
+            calendar=CALENDAR if what == "business" else None,
+            sla_targets={"first_response": timedelta(hours=4), "resolution": timedelta(days=3)},
+        )
+        b = report.total.first_response_business
+        median = b.median if b is not None else None
+    took = time.perf_counter() - t0
+    # VmHWM: this process's peak resident memory (ru_maxrss would keep the parent's across exec)
+    status = Path("/proc/self/status").read_text()
+    peak_mb = int(status.split("VmHWM:")[1].split()[0]) / 1024
+    queue.put((took, peak_mb, median))
+
+
+def business(path: Path) -> None:
+    """Business-time metrics over every ticket: time and peak memory, each in its own process,
+    beside the calendar alone over the same pairs and the clock-time report."""
+    ctx = multiprocessing.get_context("spawn")
+    results = {}
+    for what in ("floor", "clock", "business"):
+        queue = ctx.Queue()
+        child = ctx.Process(target=_business_child, args=(str(path), what, queue))
+        child.start()
+        results[what] = queue.get()
+        child.join()
+    assert results["floor"][2] is not None
+    assert results["business"][2] is not None
+    assert abs(results["floor"][2] - results["business"][2]) < 1e-6, results
+    labels = {
+        "floor": "calendar alone over the fetched pairs",
+        "clock": "sql_metrics, clock time only",
+        "business": "sql_metrics with a business calendar",
+    }
+    print(f"{'business time (Europe/Berlin office hours)':<44}{'seconds':>10}{'peak MB':>10}")
+    for what, (took, peak, _) in results.items():
+        print(f"{labels[what]:<44}{took:>10.2f}{peak:>10.0f}")
+
+
+_TABLES = ("sk_tickets", "sk_messages", "sk_history", "sk_events")
+
+
+def postgresql(path: Path, url: str, n: int, repeat: int) -> float:
+    """The same database copied into PostgreSQL (schema ``bench_metrics_<N>``, kept and
+    reused), then the floor and ``sql_metrics`` in turns, checked to agree."""
+    import psycopg
+
+    schema = f"bench_metrics_{n}"
+    sep = "&" if "?" in url else "?"
+    conninfo = f"{url}{sep}options=-csearch_path%3D{schema}"
+    with psycopg.connect(url, autocommit=True) as admin:
+        done = admin.execute(
+            "SELECT 1 FROM information_schema.tables WHERE table_schema = %s "
+            "AND table_name = 'bench_loaded'",
+            (schema,),
+        ).fetchone()
+        if done is None:
+            admin.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+            admin.execute(f"CREATE SCHEMA {schema}")
+    if done is None:
         t0 = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), result
+        PostgresStorage(conninfo).close()  # creates and migrates the schema
+        src = sqlite3.connect(path)
+        with psycopg.connect(conninfo) as pg:
+            for table in _TABLES:
+                pg_cols = {
+                    r[0]
+                    for r in pg.execute(
+                        "SELECT column_name FROM information_schema.columns "
+                        "WHERE table_schema = %s AND table_name = %s",
+                        (schema, table),
+                    )
+                }
+                cols = [r[1] for r in src.execute(f"PRAGMA table_info({table})") if r[1] in pg_cols]
+                names = ", ".join(cols)
+                with pg.cursor().copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                    for row in src.execute(f"SELECT {names} FROM {table}"):
+                        copy.write_row(row)
+            pg.execute("CREATE TABLE bench_loaded (at TEXT)")
+        src.close()
+        with psycopg.connect(conninfo, autocommit=True) as pg:
+            pg.execute("VACUUM ANALYZE")
+        print(f"copied into PostgreSQL schema {schema} in {time.perf_counter() - t0:.1f} s")
+    with psycopg.connect(conninfo) as pg:
+        version = pg.execute("SHOW server_version").fetchone()[0]
+        pg.rollback()
+        print(f"PostgreSQL {version}, the same {n:,} tickets")
+        runs = interleaved(
+            {
+                "hand-written SQL + numpy floor": lambda: floor(pg, AT, dialect="postgresql"),
+                "supportkit sql_metrics, total": lambda: ours(pg, AT, dialect="postgresql"),
+                "supportkit sql_metrics, by channel": lambda: ours(
+                    pg, AT, "channel", dialect="postgresql"
+                ),
+            },
+            repeat,
+        )
+        pg.rollback()
+    return _table_of_runs(runs)
+
+
+def _table_of_runs(runs: dict[str, tuple[float, Any]]) -> float:
+    """Print the runs beside the floor (the first); return the total's ratio."""
+    (t_floor, ref), (t_ours, rep) = list(runs.values())[:2]
+    check(rep, ref)
+    print(f"{'what':<40}{'seconds':>10}{'x floor':>10}")
+    for name, (secs, _) in runs.items():
+        print(f"{name:<40}{secs:>10.2f}{secs / t_floor:>10.2f}")
+    ratio = t_ours / t_floor
+    print(f"target: within 2x of the floor: {'met' if ratio <= 2 else 'MISSED'} ({ratio:.2f}x)")
+    return ratio
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tickets", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--business", action="store_true", help="also measure business-time metrics"
+    )
+    parser.add_argument(
+        "--postgresql",
+        metavar="URL",
+        help="also run on PostgreSQL (e.g. postgresql://postgres@127.0.0.1:5432/test)",
+    )
     args = parser.parse_args(argv)
     path = Path(__file__).with_name(f".bench_metrics_v2_{args.tickets}.sqlite3")
     if not path.exists():
@@ -352,18 +508,20 @@ def main(argv: list[str] | None = None) -> int:
     conn.execute("PRAGMA cache_size = -262144")
     messages = conn.execute("SELECT COUNT(*) FROM sk_messages").fetchone()[0]
     print(f"{args.tickets:,} tickets, {messages:,} messages; SQLite {sqlite3.sqlite_version}")
-    t_floor, ref = best(lambda: floor(conn, AT), args.repeat)
-    rows = [("hand-written SQL + numpy floor", t_floor)]
-    t_ours, rep = best(lambda: ours(conn, AT), args.repeat)
-    check(rep, ref)
-    rows.append(("supportkit sql_metrics, total", t_ours))
-    t_group, _ = best(lambda: ours(conn, AT, "channel"), args.repeat)
-    rows.append(("supportkit sql_metrics, by channel", t_group))
-    print(f"{'what':<40}{'seconds':>10}{'x floor':>10}")
-    for name, secs in rows:
-        print(f"{name:<40}{secs:>10.2f}{secs / t_floor:>10.2f}")
-    ratio = t_ours / t_floor
-    print(f"target: within 2x of the floor: {'met' if ratio <= 2 else 'MISSED'} ({ratio:.2f}x)")
+    runs = interleaved(
+        {
+            "hand-written SQL + numpy floor": lambda: floor(conn, AT),
+            "supportkit sql_metrics, total": lambda: ours(conn, AT),
+            "supportkit sql_metrics, by channel": lambda: ours(conn, AT, "channel"),
+        },
+        args.repeat,
+    )
+    ratio = _table_of_runs(runs)
+    if args.postgresql:
+        ratio = max(ratio, postgresql(path, args.postgresql, args.tickets, args.repeat))
+    if args.business:
+        conn.close()
+        business(path)
     return 0 if ratio <= 2 else 1
 
 

@@ -188,6 +188,9 @@ def test_the_window_defaults_to_the_datas_range(
     assert data["total"]["backlog"] == 2
     # the chart starts at the first ticket's day, not 30 days before today
     assert [p[1] for p in data["backlog_series"]] == [2]
+    # the topics view covers the data's weeks (two at least, to show a change)
+    assert data["topics"]["weeks"] == ["2025-12-29", "2026-01-05"]
+    assert data["complaints"]["tickets"] == 5
 
 
 def test_count_axes_have_whole_number_ticks(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -221,6 +224,8 @@ def test_business_hours_show_business_time_in_the_cards_and_the_table(
     )
     assert card is not None
     assert card.group(1) == "40m"
+    # the histogram stays in clock time and says so
+    assert "<h2>How fast the first response came (clock time)</h2>" in page
 
 
 def test_the_page_has_csat_and_nps_charts_and_the_top_topics(

@@ -119,7 +119,10 @@ def _parser() -> argparse.ArgumentParser:
         help="days in the backlog chart (default: from the first ticket received)",
     )
     rep.add_argument(
-        "--topic-weeks", type=int, default=4, help="weeks in the topics view (at least 2)"
+        "--topic-weeks",
+        type=int,
+        default=None,
+        help="weeks in the topics view (at least 2; default: the data's weeks, at most 26)",
     )
     rep.add_argument(
         "--desk", default="default", help="the desk to report on, in a database of many desks"
@@ -218,11 +221,12 @@ def report(args: argparse.Namespace, out: Any) -> int:
         data_range,
         read_snapshot,
         render,
+        sql_complaint_metrics,
         sql_metrics,
         sql_topic_facts,
-        stored_complaint_metrics,
+        sql_topics,
         stored_feedback,
-        stored_topics,
+        weeks_covering,
         with_complaints,
         with_topics,
     )
@@ -243,7 +247,7 @@ def report(args: argparse.Namespace, out: Any) -> int:
     conn, dialect, close = _connect(args)
     try:
         with read_snapshot(conn, dialect, args.desk) as snap:
-            _, last = data_range(snap)
+            first, last = data_range(snap)
             # by default the data's range: up to the last stored change
             at = parse_instant(args.at) if args.at else until or last or datetime.now(UTC)
             if asked is None and snap.sla_clocks_after(None, 1):
@@ -272,8 +276,13 @@ def report(args: argparse.Namespace, out: Any) -> int:
                 sql_topic_facts(conn, dialect=dialect, since=since, until=until, desk=args.desk)
             )
             topics = {by: breakdown(facts, by=by) for by in ("category", "tag")}
-            complaints = stored_complaint_metrics(snap, since=since, until=until)
-            trends = stored_topics(snap, at=at, weeks=args.topic_weeks)
+            complaints = sql_complaint_metrics(
+                conn, dialect=dialect, since=since, until=until, desk=args.desk
+            )
+            weeks = args.topic_weeks
+            if weeks is None:  # the data's weeks
+                weeks = weeks_covering(since or first, at)
+            trends = sql_topics(conn, dialect=dialect, at=at, weeks=weeks, desk=args.desk)
     finally:
         close()
     text = render(result, args.format, by_channel=by_channel, topics=topics)

@@ -59,10 +59,12 @@ histories = st.builds(
 )
 
 
-def make_desk(storage: Storage) -> tuple[SupportDesk, FakeClock]:
+def make_desk(storage: Storage, prefix: str = "id") -> tuple[SupportDesk, FakeClock]:
+    """A desk on a fake clock whose ids are *prefix* and a counter (desks sharing one
+    database need different prefixes)."""
     clock = FakeClock(START)
     counter = itertools.count(1)
-    desk = SupportDesk(storage, clock=clock, ids=lambda: f"id{next(counter):05d}")
+    desk = SupportDesk(storage, clock=clock, ids=lambda: f"{prefix}{next(counter):05d}")
     desk.add_team(Team("support", "Support"))
     for a in AGENTS:
         desk.add_agent(Agent(a, a.title(), teams=("support",)))

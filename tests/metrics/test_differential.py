@@ -152,7 +152,8 @@ def test_sql_push_down_equals_the_streaming_calculator(
     data: st.DataObject,
 ) -> None:
     """Every option on both paths: calendars per channel, business hours, groups, bots,
-    automated replies, spam and duplicate closings, reopening (the histories have them all)."""
+    automated replies, spam and duplicate closings, reopening (the histories have them all),
+    with another desk's tickets in the same database."""
     mem_desk, mem_clock = make_desk(MemoryStorage())
     ids = drive(mem_desk, mem_clock, history)
     with tempfile.TemporaryDirectory() as tmp:
@@ -160,6 +161,10 @@ def test_sql_push_down_equals_the_streaming_calculator(
         try:
             sql_desk, sql_clock = make_desk(storage)
             drive(sql_desk, sql_clock, history)
+            # another desk in the same database (its own tickets, messages, history and
+            # events): nothing of it may leak into this desk's figures
+            neighbour, neighbour_clock = make_desk(storage.for_desk("neighbour"), "nb")
+            drive(neighbour, neighbour_clock, history[: len(history) // 2 + 1])
             at = mem_clock.now() if a is None else START + timedelta(minutes=a)
             feedback = _feedback(data, ids, 10_000)
             options: dict[str, Any] = {

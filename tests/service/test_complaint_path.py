@@ -9,10 +9,17 @@ from typing import Any
 
 import pytest
 
-from supportkit import ComplaintRegistered, ConfigurationError, FakeClock, SupportDesk, Team
+from supportkit import (
+    ComplaintRegistered,
+    ConfigurationError,
+    FakeClock,
+    MemoryStorage,
+    SupportDesk,
+    Team,
+)
 from supportkit.cli import main
 from supportkit.knowledge import ComplaintIntake, TriageOnRegistration, complaint_lifecycle
-from supportkit.metrics import complaint_metrics, stored_complaint_metrics
+from supportkit.metrics import complaint_metrics, sql_complaint_metrics, stored_complaint_metrics
 from supportkit.policies import SlaExtension, SlaKind, SlaPolicy, SlaRule, Triage, TriageRule
 from supportkit.storage.sqlite import SQLiteStorage
 
@@ -127,6 +134,13 @@ def test_complaint_metrics_count_resolution_and_share(storage: Any) -> None:
     assert m.share.pct == 50.0
     assert m.resolution.median == 5 * 3600
     assert complaint_metrics([], since=MON).share.pct is None
+    if not isinstance(storage, MemoryStorage):  # the same figures computed in the database
+        dialect = "sqlite" if isinstance(storage, SQLiteStorage) else "postgresql"
+        with storage.unit_of_work() as uow:
+            conn = uow.raw_connection()
+            assert sql_complaint_metrics(conn, dialect=dialect, since=MON) == m
+            later = sql_complaint_metrics(conn, dialect=dialect, since=MON + timedelta(hours=1))
+        assert (later.complaints, later.tickets) == (0, 0)
 
 
 def test_the_report_shows_the_complaints(

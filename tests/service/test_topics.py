@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from supportkit import FakeClock, SupportDesk, ValidationError
+from supportkit import FakeClock, MemoryStorage, SupportDesk, ValidationError
 from supportkit.cli import main
-from supportkit.metrics import stored_topics, topics_over_time
+from supportkit.metrics import sql_topics, stored_topics, topics_over_time
 from supportkit.storage.sqlite import SQLiteStorage
 
 WEEK1 = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)  # a Monday
@@ -51,6 +51,9 @@ def test_topics_per_week_with_the_change_and_the_top_growing(storage: Any) -> No
     at = WEEK3 + timedelta(days=2)
     with desk.storage.unit_of_work() as uow:
         view = stored_topics(uow, at=at, weeks=3)
+        if not isinstance(storage, MemoryStorage):  # the same view read from the database
+            dialect = "sqlite" if isinstance(storage, SQLiteStorage) else "postgresql"
+            assert sql_topics(uow.raw_connection(), dialect=dialect, at=at, weeks=3) == view
     assert view.weeks == ("2026-01-05", "2026-01-12", "2026-01-19")
     export = view.trend("category", "export")
     assert export.counts == (1, 2, 5)  # the ticket after the view's instant is left out

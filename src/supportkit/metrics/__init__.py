@@ -17,6 +17,7 @@ from ._breakdown import (
     breakdown,
     iter_topic_facts,
     sql_topic_facts,
+    sql_topics,
     top_topics,
     topic_facts_of,
 )
@@ -24,6 +25,7 @@ from ._calc import MetricsCalculator, compute_metrics
 from ._complaints import (
     ComplaintMetrics,
     complaint_metrics,
+    sql_complaint_metrics,
     stored_complaint_metrics,
     with_complaints,
 )
@@ -61,6 +63,7 @@ from ._topics import (
     stored_topics,
     topics_of,
     topics_over_time,
+    weeks_covering,
     with_topics,
 )
 
@@ -107,8 +110,10 @@ __all__ = [
     "response_waits",
     "sla_outcome_of",
     "sla_outcomes_from_clocks",
+    "sql_complaint_metrics",
     "sql_metrics",
     "sql_topic_facts",
+    "sql_topics",
     "stored_complaint_metrics",
     "stored_feedback",
     "stored_topics",
@@ -116,6 +121,7 @@ __all__ = [
     "topic_facts_of",
     "topics_of",
     "topics_over_time",
+    "weeks_covering",
     "with_complaints",
     "with_topics",
 ]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import attrs
@@ -21,9 +21,9 @@ from ..domain._errors import ValidationError
 from ..domain._model import Ticket, ensure_utc
 from ..ports._desks import DEFAULT_DESK, check_desk_key
 from ..ports._storage import TicketQuery, UnitOfWork
-from ._records import NO_KIND
+from ._records import NO_KIND, period_key
 from ._stats import DurationSummary, Rate
-from ._topics import TOPIC_DIMENSIONS, topics_of
+from ._topics import TOPIC_DIMENSIONS, TopicsView, topics_of, topics_over_time
 
 __all__ = [
     "NO_CATEGORY",
@@ -33,6 +33,7 @@ __all__ = [
     "breakdown",
     "iter_topic_facts",
     "sql_topic_facts",
+    "sql_topics",
     "top_topics",
     "topic_facts_of",
 ]
@@ -235,3 +236,22 @@ def breakdown(
 def top_topics(rows: Iterable[TopicRow], n: int = 10) -> tuple[TopicRow, ...]:
     """The *n* topics with the most tickets, leaving out "no category", "no tag", "no kind"."""
     return tuple(r for r in rows if r.key not in _NONE.values())[:n]
+
+
+def sql_topics(
+    conn: Any,
+    *,
+    dialect: str = "sqlite",
+    at: datetime,
+    weeks: int = 4,
+    desk: str = DEFAULT_DESK,
+) -> TopicsView:
+    """:func:`topics_over_time` over *desk*'s tickets read straight from ``sk_tickets`` (only
+    the weeks' tickets and only the topic columns, as :func:`sql_topic_facts` reads them)."""
+    if weeks < 2:
+        raise ValidationError(f"a topics view needs at least 2 weeks to compare, got {weeks}")
+    at = ensure_utc(at)
+    monday = datetime.fromisoformat(period_key(at, "week")).replace(tzinfo=UTC)
+    first = monday - timedelta(weeks=weeks - 1)
+    facts = sql_topic_facts(conn, dialect=dialect, since=first, until=None, desk=desk)
+    return topics_over_time(facts, at=at, weeks=weeks)

@@ -15,6 +15,7 @@ from typing import Any
 import attrs
 
 from ..domain._model import Ticket, ensure_utc, is_complaint
+from ..ports._desks import DEFAULT_DESK, check_desk_key
 from ..ports._storage import TicketQuery
 from ._sections import add_section
 from ._stats import DurationSummary, Rate
@@ -22,6 +23,7 @@ from ._stats import DurationSummary, Rate
 __all__ = [
     "ComplaintMetrics",
     "complaint_metrics",
+    "sql_complaint_metrics",
     "stored_complaint_metrics",
     "with_complaints",
 ]
@@ -107,6 +109,55 @@ def stored_complaint_metrics(
 ) -> ComplaintMetrics:
     """:func:`complaint_metrics` over every ticket stored (read a page at a time)."""
     return complaint_metrics(all_tickets(uow), since=since, until=until, lifecycle=lifecycle)
+
+
+def sql_complaint_metrics(
+    conn: Any,
+    *,
+    dialect: str = "sqlite",
+    since: datetime | None = None,
+    until: datetime | None = None,
+    lifecycle: str = "complaint",
+    desk: str = DEFAULT_DESK,
+) -> ComplaintMetrics:
+    """:func:`complaint_metrics` computed in the database (SQLite or PostgreSQL) over *desk*'s
+    tickets: the counts are aggregated there and only the complaints' resolution times
+    come back. A complaint is a ticket on the *lifecycle* (the column :func:`is_complaint`
+    reads); its end is ``resolved_at``, else ``closed_at``."""
+    from ..storage.sql import qmark_to_format, to_us
+
+    where: list[str] = ["desk = ?"]
+    params: list[Any] = [check_desk_key(desk)]
+    if since is not None:
+        where.append("received_at >= ?")
+        params.append(to_us(ensure_utc(since)))
+    if until is not None:
+        where.append("received_at < ?")
+        params.append(to_us(ensure_utc(until)))
+    window = " AND ".join(where)
+    cur = conn.cursor()
+    try:
+
+        def rows(sql: str, args: list[Any]) -> list[Any]:
+            cur.execute(qmark_to_format(sql) if dialect == "postgresql" else sql, tuple(args))
+            return list(cur.fetchall())
+
+        [(tickets, complaints)] = rows(
+            "SELECT COUNT(*), COUNT(CASE WHEN lifecycle = ? THEN 1 END) FROM sk_tickets "
+            f"WHERE {window}",
+            [lifecycle, *params],
+        )
+        ends = rows(
+            "SELECT COALESCE(resolved_at, closed_at) - received_at FROM sk_tickets "
+            f"WHERE {window} AND lifecycle = ? AND COALESCE(resolved_at, closed_at) IS NOT NULL",
+            [*params, lifecycle],
+        )
+    finally:
+        cur.close()
+    durations = [int(d) / 1_000_000 for (d,) in ends]
+    return ComplaintMetrics(
+        int(complaints or 0), int(tickets), len(durations), DurationSummary.of(durations)
+    )
 
 
 def with_complaints(text: str, fmt: str, complaints: ComplaintMetrics) -> str:

@@ -183,6 +183,8 @@ def render_html(
             f'<section id="topics"><h2>Top topics</h2><div class="topics">{tables}</div></section>'
         )
     business = " · business time" if report.business_time else ""
+    # the histogram's buckets are clock time; say so when the cards show business time
+    clock = " (clock time)" if report.business_time else ""
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -193,7 +195,7 @@ def render_html(
 <p class="sub">Tickets received from {escape(since)} to {escape(until)}{business}</p>
 <div class="cards">{_cards(report)}</div>
 <div class="charts">
-<section><h2>How fast the first response came</h2>{histogram_svg(report.first_response_histogram)}</section>
+<section><h2>How fast the first response came{clock}</h2>{histogram_svg(report.first_response_histogram)}</section>
 <section><h2>Open tickets, day by day</h2>{backlog_svg(report.backlog_series)}</section>
 <section><h2>CSAT answers</h2>{csat_svg(t.csat.by_score)}</section>
 <section><h2>NPS answers</h2>{nps_svg(t.nps.by_score)}</section>

@@ -29,7 +29,7 @@ from ._records import FeedbackRecord, SlaOutcome
 from ._report import MetricsReport
 from ._sql_acc import Acc, Query, Sql
 from ._sql_business import business_metrics, feedback_and_outcomes
-from ._sql_flow import durations, escalation, flow, open_at, series, waits_metrics
+from ._sql_flow import durations, escalation, flow, open_at, series
 from ._sql_parts import TOTAL, group_sql
 from ._stats import (
     RESPONSE_HISTOGRAM,
@@ -77,24 +77,22 @@ def sql_metrics(
     q = Query(
         db, group_sql(group_by, dialect), " AND ".join(where), wparams, at_us, calendar, cals, scope
     )
+    q.history_scope = f"h.desk = '{check_desk_key(desk)}'"
     acc: dict[str, Acc] = defaultdict(Acc)
     total = Acc()
     with db.snapshot():
         hist = flow(q, targets, acc)
-        waits = waits_metrics(q, targets, acc)
+        waits = durations(q, targets, acc, group_by is not None)
         escalation(q, acc)
         agent_load = open_at(q, acc)
         first, changes = series(q)
         if q.business:
             business_metrics(q, waits, calendar, cals, targets, acc)
         feedback_and_outcomes(db, group_by, feedback, sla_outcomes, since_, until_, acc)
-        for name, by_group in durations(q, group_by is not None).items():
-            for g, summary in by_group.items():
-                (total if g == TOTAL else acc[g]).summaries[name] = summary
     for a in acc.values():
-        summaries = total.summaries
         total.merge(a)
-        total.summaries = summaries
+    # percentiles do not add up: the total's were ranked on their own (durations)
+    total.summaries = dict(acc[TOTAL].summaries)
     groups = (
         tuple(acc[k].result(k, q.business) for k in sorted(acc) if k != TOTAL) if group_by else ()
     )

@@ -14,7 +14,7 @@ from ..policies._calendar import BusinessCalendar
 from ..storage.sql import qmark_to_format
 from ._calc import sla_rates
 from ._report import GroupMetrics
-from ._sql_parts import in_list
+from ._sql_parts import TOTAL, in_list, lit
 from ._stats import AGEING_BUCKETS, CsatSummary, DurationSummary, NpsSummary, Rate
 
 __all__ = ["Acc", "Query", "Sql"]
@@ -38,6 +38,18 @@ class Sql:
         try:
             cur.execute(sql, tuple(params))
             return list(cur.fetchall())
+        finally:
+            cur.close()
+
+    def stream(self, sql: str, params: Iterable[Any] = (), size: int = 10_000) -> Iterator[Any]:
+        """The rows of *sql*, fetched *size* at a time (a large result is never a list)."""
+        if self.dialect == "postgresql":
+            sql = qmark_to_format(sql)
+        cur = self.conn.cursor()
+        try:
+            cur.execute(sql, tuple(params))
+            while batch := cur.fetchmany(size):
+                yield from batch
         finally:
             cur.close()
 
@@ -156,8 +168,12 @@ class Query:
         scope: str = "1 = 1",
     ) -> None:
         self.db, self.g, self.win, self.wparams, self.at_us = db, g, win, wparams, at_us
+        #: whether the report is grouped (``g`` is not a constant)
+        self.grouped_by = g != lit(TOTAL)
         #: the desk's tickets only (part of ``win``; alone where the window does not apply)
         self.scope = scope
+        #: the desk's rows of ``sk_history h`` (read without joining the tickets)
+        self.history_scope = "1 = 1"
         self.dialect = db.dialect
         self.business = calendar is not None or bool(cals)
         if calendar is not None:
@@ -167,9 +183,3 @@ class Query:
             self.business_scope = f"t.channel IN {in_list(cals)}"
         else:
             self.clock_scope, self.business_scope = "1 = 1", "1 = 0"
-
-    def grouped(self, g: str) -> Query:
-        q = Query.__new__(Query)
-        q.__dict__.update(self.__dict__)
-        q.g = g
-        return q

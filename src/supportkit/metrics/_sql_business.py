@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from ..policies._calendar import BusinessCalendar
@@ -17,34 +17,39 @@ if TYPE_CHECKING:
 
 __all__ = ["business_metrics", "feedback_and_outcomes"]
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def _dt(us: int) -> datetime:
-    return _EPOCH + timedelta(microseconds=int(us))
+_US = 1_000_000
 
 
 def business_metrics(
     q: Query,
-    waits: list[Any],
+    waits: Iterable[Any],
     calendar: BusinessCalendar | None,
     cals: Mapping[str, BusinessCalendar],
     targets: Mapping[str, timedelta],
     acc: dict[str, Acc],
 ) -> None:
-    """Business-time durations and SLA outcomes of the channels that have a calendar."""
-    at = _dt(q.at_us)
+    """Business-time durations and SLA outcomes of the channels that have a calendar.
 
-    def judge(a: Acc, cal: BusinessCalendar, name: str, s: datetime, e: datetime | None) -> None:
-        if name not in targets:
-            return
-        limit = targets[name].total_seconds()
-        if e is not None and e <= at:
-            a.outcome(name, cal.business_time_between(s, e).total_seconds() <= limit)
-        elif cal.business_time_between(s, at).total_seconds() > limit:
+    Rows are streamed from the database and measured on the stored microseconds
+    (:meth:`BusinessCalendar.business_us_between`); each duration is measured once and
+    serves both its summary and its SLA judgement.
+    """
+    at = q.at_us
+    limits = {name: d // timedelta(microseconds=1) for name, d in targets.items()}
+
+    def measure(
+        a: Acc, cal: BusinessCalendar, name: str, key: str, s: int, e: int | None, judged: bool
+    ) -> None:
+        if e is not None:
+            took = cal.business_us_between(s, e)
+            a.lists[key].append(took / _US)
+            if judged and name in limits and e <= at:
+                a.outcome(name, took <= limits[name])
+                return
+        if judged and name in limits and cal.business_us_between(s, at) > limits[name]:
             a.outcome(name, False)
 
-    rows = q.db.rows(
+    rows = q.db.stream(
         f"WITH ex AS ({excluded_sql(q.at_us)}) "
         f"SELECT {q.g}, t.channel, t.received_at, t.first_response_at, t.resolved_at, "
         "t.closed_at, ex.ticket_id IS NOT NULL FROM sk_tickets t "
@@ -56,28 +61,15 @@ def business_metrics(
         if cal is None:  # pragma: no cover - the scope selects channels with a calendar
             continue
         a = acc[g]
-        r = _dt(rec)
-        f = _dt(frt) if frt is not None else None
-        done = _dt(res) if res is not None else None
-        if f is not None:
-            a.lists["frt_b"].append(cal.business_time_between(r, f).total_seconds())
-        if done is not None:
-            a.lists["res_b"].append(cal.business_time_between(r, done).total_seconds())
-        if excluded:
-            continue
-        judge(a, cal, "first_response", r, f)
-        if res is not None or closed is None:
-            judge(a, cal, "resolution", r, done)
+        measure(a, cal, "first_response", "frt_b", rec, frt, not excluded)
+        # resolution is judged for tickets resolved or not closed (as in clock time)
+        judged = not excluded and (res is not None or closed is None)
+        measure(a, cal, "resolution", "res_b", rec, res, judged)
     for g, s, e, channel, excluded in waits:
         cal = cals.get(channel, calendar)
         if cal is None:  # pragma: no cover - the scope selects channels with a calendar
             continue
-        a = acc[g]
-        start, end = _dt(s), _dt(e) if e is not None else None
-        if end is not None:
-            a.lists["nrt_b"].append(cal.business_time_between(start, end).total_seconds())
-        if not excluded:
-            judge(a, cal, "next_response", start, end)
+        measure(acc[g], cal, "next_response", "nrt_b", s, e, not excluded)
 
 
 def feedback_and_outcomes(

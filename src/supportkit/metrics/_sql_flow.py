@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -17,9 +17,8 @@ from ._sql_parts import (
     excluded_sql,
     judged_sql,
     lit,
+    one_response_sql,
     ranks_sql,
-    responses_sql,
-    rows_by_group,
     waits_sql,
 )
 from ._stats import AGEING_BUCKETS, RESPONSE_HISTOGRAM, DurationSummary, summary_from_ranks
@@ -27,7 +26,7 @@ from ._stats import AGEING_BUCKETS, RESPONSE_HISTOGRAM, DurationSummary, summary
 if TYPE_CHECKING:
     from ._sql_acc import Acc, Query
 
-__all__ = ["durations", "escalation", "flow", "open_at", "series", "waits_metrics"]
+__all__ = ["durations", "escalation", "flow", "open_at", "series"]
 
 _DAY_US = 86_400_000_000
 _US = 1_000_000
@@ -38,23 +37,36 @@ def _target_us(targets: Mapping[str, timedelta], name: str) -> int:
     return (d.days * 86_400 + d.seconds) * _US + d.microseconds
 
 
+def _cumulative_sql(expr: str, buckets: Sequence[tuple[float, str]]) -> list[str]:
+    """How many values of *expr* fall below each bucket's upper bound (one comparison per
+    bound, not a CASE per bucket; the buckets are the differences)."""
+    return [f"COUNT(CASE WHEN {expr} < {int(upper * _US)} THEN 1 END)" for upper, _ in buckets[:-1]]
+
+
 def flow(q: Query, targets: Mapping[str, timedelta], acc: dict[str, Acc]) -> list[int]:
-    """Counts and rates per group and current tier; the histogram; clock-time SLA sums."""
+    """Counts and rates per group and current tier; the histogram; clock-time SLA sums;
+    the count and sum of first response and resolution times (for the ranks).
+
+    One scan of the tickets, no sort unless grouped: the current tiers are counted by
+    conditional counts (the tiers are read first from their index).
+    """
     frt = "(t.first_response_at - t.received_at)"
-    b = bucket_sql(frt, RESPONSE_HISTOGRAM)
+    res = "(t.resolved_at - t.received_at)"
+    tiers = [str(r[0]) for r in q.db.rows("SELECT DISTINCT tier FROM sk_tickets")]
     cols = [
         "COUNT(*)",
-        "SUM(CASE WHEN t.resolved_at IS NOT NULL THEN 1 ELSE 0 END)",
-        # is_first_contact_resolution: resolved, one response, never reopened
-        "SUM(CASE WHEN t.resolved_at IS NOT NULL AND t.reopen_count = 0 AND ob.n = 1 "
-        "THEN 1 ELSE 0 END)",
-        "SUM(CASE WHEN t.resolved_at IS NOT NULL OR t.reopen_count > 0 THEN 1 ELSE 0 END)",
-        "SUM(CASE WHEN t.reopen_count > 0 THEN 1 ELSE 0 END)",
-        "SUM(CASE WHEN t.escalation_count > 0 THEN 1 ELSE 0 END)",
-    ]
-    cols += [
-        f"SUM(CASE WHEN t.first_response_at IS NOT NULL AND {b} = {i} THEN 1 ELSE 0 END)"
-        for i in range(len(RESPONSE_HISTOGRAM))
+        "COUNT(t.resolved_at)",
+        # is_first_contact_resolution: resolved, never reopened, one response
+        "COUNT(CASE WHEN t.resolved_at IS NOT NULL AND t.reopen_count = 0 AND "
+        f"{one_response_sql(q.dialect)} THEN 1 END)",
+        "COUNT(CASE WHEN t.resolved_at IS NOT NULL OR t.reopen_count > 0 THEN 1 END)",
+        "COUNT(CASE WHEN t.reopen_count > 0 THEN 1 END)",
+        "COUNT(CASE WHEN t.escalation_count > 0 THEN 1 END)",
+        "COUNT(t.first_response_at)",
+        f"SUM({frt})",
+        f"SUM({res})",
+        *_cumulative_sql(frt, RESPONSE_HISTOGRAM),
+        *(f"COUNT(CASE WHEN t.tier = {lit(tier)} THEN 1 END)" for tier in tiers),
     ]
     sla_names = [n for n in ("first_response", "resolution") if n in targets]
     judged = f"ex.ticket_id IS NULL AND {q.clock_scope}"
@@ -66,88 +78,157 @@ def flow(q: Query, targets: Mapping[str, timedelta], acc: dict[str, Acc]) -> lis
             if name == "first_response"
             else f"{judged} AND (t.resolved_at IS NOT NULL OR t.closed_at IS NULL)"
         )
-        cols.append(f"SUM(CASE WHEN {scope} AND {met} THEN 1 ELSE 0 END)")
-        cols.append(f"SUM(CASE WHEN {scope} AND {breached} THEN 1 ELSE 0 END)")
+        cols.append(f"COUNT(CASE WHEN {scope} AND {met} THEN 1 END)")
+        cols.append(f"COUNT(CASE WHEN {scope} AND {breached} THEN 1 END)")
     sql = f"""
-        WITH ob AS ({responses_sql(q.dialect)}), ex AS ({excluded_sql(q.at_us)})
-        SELECT {q.g} AS g, t.tier, {", ".join(cols)}
-        FROM sk_tickets t LEFT JOIN ob ON ob.ticket_id = t.id
-        LEFT JOIN ex ON ex.ticket_id = t.id
-        WHERE {q.win} GROUP BY 1, 2
+        WITH ex AS ({excluded_sql(q.at_us)})
+        SELECT {q.g} AS g, {", ".join(cols)}
+        FROM sk_tickets t LEFT JOIN ex ON ex.ticket_id = t.id
+        WHERE {q.win} {"GROUP BY 1" if q.grouped_by else ""}
     """
-    hist = [0] * len(RESPONSE_HISTOGRAM)
     nh = len(RESPONSE_HISTOGRAM)
+    hist = [0] * nh
     for row in q.db.rows(sql, q.wparams):
         a = acc[row[0]]
-        values = [int(x or 0) for x in row[2:]]
+        values = [int(x or 0) for x in row[1:]]
         for name, v in zip(
-            ("tickets", "resolved", "fcr", "reopen_den", "reopen", "esc"), values, strict=False
+            ("tickets", "resolved", "fcr", "reopen_den", "reopen", "esc", "frt_n", "frt_sum"),
+            values,
+            strict=False,
         ):
             a.ints[name] += v
-        a.at_tier[row[1]] += values[0]
+        a.ints["res_n"] += values[1]
+        a.ints["res_sum"] += values[8]
+        below = [*values[9 : 9 + nh - 1], values[6]]
         for i in range(nh):
-            hist[i] += values[6 + i]
-        rest = values[6 + nh :]
+            hist[i] += below[i] - (below[i - 1] if i else 0)
+        rest = values[9 + nh - 1 :]
+        for tier, n in zip(tiers, rest, strict=False):
+            if n:
+                a.at_tier[tier] += n
+        rest = rest[len(tiers) :]
         for k, name in enumerate(sla_names):
             a.outcome(name, True, rest[2 * k])
             a.outcome(name, False, rest[2 * k + 1])
     return hist
 
 
-def _duration_sources(q: Query) -> dict[str, str]:
-    """Per ranked metric: a query of ``(g, duration in µs)`` rows, one per ticket or wait."""
-    return {
-        "frt": f"SELECT {q.g} AS g, t.first_response_at - t.received_at AS d FROM sk_tickets t "
-        f"WHERE {q.win} AND t.first_response_at IS NOT NULL",
-        "res": f"SELECT {q.g} AS g, t.resolved_at - t.received_at AS d FROM sk_tickets t "
-        f"WHERE {q.win} AND t.resolved_at IS NOT NULL",
-        "nrt": f"SELECT {q.g} AS g, w.e - w.s AS d FROM w JOIN sk_tickets t ON t.id = w.ticket_id "
-        f"WHERE {q.win} AND w.e IS NOT NULL",
-    }
+def _ranked(
+    q: Query,
+    prefix: str,
+    source: str,
+    counts: Mapping[str, int] | None,
+    grouped: bool,
+    sums: Sequence[str] = (),
+    carry: Sequence[str] = (),
+    keep: str | None = None,
+) -> tuple[dict[str, _Ranked], _Ranked, list[Any]]:
+    """Run :func:`ranks_sql` over *source*: per group and for the total, the count, the sum,
+    the values at the wanted ranks and the sums of *sums*; and the *carry* columns of the
+    rows *keep* selects (``(g, *carry)``)."""
+    total_count = sum(counts.values()) if counts else 0
+    sql = ranks_sql(
+        source,
+        counts=counts,
+        total=grouped,
+        total_count=total_count,
+        sums=sums,
+        carry=carry,
+        keep=keep,
+    )
+    groups: dict[str, _Ranked] = {}
+    total = _Ranked()
+    kept: list[Any] = []
+    nsums = len(sums)
+    for g, n, s, rk, rk_all, d, *extra in q.db.rows(f"{prefix} {sql}", q.wparams):
+        r = groups.get(g)
+        if r is None:
+            r = groups[g] = _Ranked()
+            if counts is None:
+                r.n, r.total = int(n), int(s or 0)
+                r.sums = [int(x or 0) for x in extra[:nsums]]
+        if d is not None:
+            r.at_rank[int(rk)] = int(d)
+            if rk_all is not None:
+                total.at_rank[int(rk_all)] = int(d)
+        if carry and extra[nsums]:  # the first carried column marks the kept rows
+            kept.append((g, *extra[nsums + 1 :]))
+    if counts is not None:
+        for g, r in groups.items():
+            r.n = counts.get(g, 0)
+    return groups, total, kept
 
 
-def durations(q: Query, grouped: bool) -> dict[str, dict[str, DurationSummary]]:
-    """Count, mean and percentiles of the clock-time durations, ranked by the database.
+class _Ranked:
+    """The values a percentile needs, and the count and sum of one set of durations."""
 
-    Grouped, the total is ranked on its own (percentiles do not add up).
+    def __init__(self) -> None:
+        self.n = 0
+        self.total = 0
+        self.at_rank: dict[int, int] = {}
+        self.sums: list[int] = []
+
+    def summary(self) -> DurationSummary:
+        at = {k: v / _US for k, v in self.at_rank.items()}
+        return summary_from_ranks(self.n, self.total / _US, at)
+
+
+def durations(
+    q: Query, targets: Mapping[str, timedelta], acc: dict[str, Acc], grouped: bool
+) -> list[Any]:
+    """Count, mean and percentiles of the clock-time durations, ranked by the database, and
+    the clock-time next-response SLA sums; returns the waits a calendar measures
+    ``(g, start, end or None, channel, excluded)``.
+
+    Grouped, the total is ranked on its own (percentiles do not add up), in the same
+    statement. First response and resolution times are counted by :func:`flow`, so their
+    ranking only sorts; the waits are enumerated once, for their ranks and SLA sums.
     """
-    out: dict[str, dict[str, DurationSummary]] = {}
-    passes = [q, q.grouped(lit(TOTAL))] if grouped else [q]
-    for name in ("frt", "res", "nrt"):
-        out[name] = {}
-        for p in passes:
-            source = _duration_sources(p)[name]
-            prefix = f"WITH {waits_sql(p.dialect)}" if name == "nrt" else ""
-            rows = p.db.rows(f"{prefix} {ranks_sql(source)}", p.wparams)
-            for g, (n, total, at_rank) in rows_by_group(rows).items():
-                out[name][g] = summary_from_ranks(
-                    n, total / _US, {k: v / _US for k, v in at_rank.items()}
-                )
-    return out
-
-
-def waits_metrics(q: Query, targets: Mapping[str, timedelta], acc: dict[str, Acc]) -> list[Any]:
-    """Clock-time next-response SLA sums; returns the waits a calendar measures
-    ``(g, start, end or None, channel, excluded)``."""
+    for name, end in (("frt", "t.first_response_at"), ("res", "t.resolved_at")):
+        counts = {g: a.ints[f"{name}_n"] for g, a in acc.items()}
+        sums = {g: a.ints[f"{name}_sum"] for g, a in acc.items()}
+        source = (
+            f"SELECT {q.g} AS g, {end} - t.received_at AS d FROM sk_tickets t "
+            f"WHERE {q.win} AND {end} IS NOT NULL"
+        )
+        groups, total, _ = _ranked(q, "", source, counts, grouped)
+        for g, r in groups.items():
+            r.total = sums.get(g, 0)
+            acc[g].summaries[name] = r.summary()
+        if grouped:
+            total.n, total.total = sum(counts.values()), sum(sums.values())
+            acc[TOTAL].summaries[name] = total.summary()
+    sla_sums: list[str] = []
     if "next_response" in targets:
-        met, breached = judged_sql("w.s", "w.e", q.at_us, _target_us(targets, "next_response"))
-        sql = f"""WITH {waits_sql(q.dialect)}, ex AS ({excluded_sql(q.at_us)})
-            SELECT {q.g}, SUM(CASE WHEN {met} THEN 1 ELSE 0 END),
-                SUM(CASE WHEN {breached} THEN 1 ELSE 0 END)
-            FROM w JOIN sk_tickets t ON t.id = w.ticket_id LEFT JOIN ex ON ex.ticket_id = t.id
-            WHERE {q.win} AND ex.ticket_id IS NULL AND {q.clock_scope} GROUP BY 1
-        """
-        for g, n_met, n_breached in q.db.rows(sql, q.wparams):
-            acc[g].outcome("next_response", True, int(n_met or 0))
-            acc[g].outcome("next_response", False, int(n_breached or 0))
-    if not q.business:
-        return []
-    sql = f"""WITH {waits_sql(q.dialect)}, ex AS ({excluded_sql(q.at_us)})
-        SELECT {q.g}, w.s, w.e, t.channel, ex.ticket_id IS NOT NULL
-        FROM w JOIN sk_tickets t ON t.id = w.ticket_id LEFT JOIN ex ON ex.ticket_id = t.id
-        WHERE {q.win} AND {q.business_scope}
-    """
-    return q.db.rows(sql, q.wparams)
+        met, breached = judged_sql("s", "e", q.at_us, _target_us(targets, "next_response"))
+        judged = "judged = 1"
+        sla_sums = [
+            f"CASE WHEN {judged} AND {met} THEN 1 ELSE 0 END",
+            f"CASE WHEN {judged} AND {breached} THEN 1 ELSE 0 END",
+        ]
+    prefix = f"WITH {waits_sql(q.dialect)}, ex AS ({excluded_sql(q.at_us)})"
+    source = (
+        f"SELECT {q.g} AS g, w.s, w.e, w.e - w.s AS d, t.channel, "
+        f"CASE WHEN ex.ticket_id IS NULL AND {q.clock_scope} THEN 1 ELSE 0 END AS judged, "
+        "CASE WHEN ex.ticket_id IS NULL THEN 0 ELSE 1 END AS excluded, "
+        f"CASE WHEN {q.business_scope} THEN 1 ELSE 0 END AS business "
+        "FROM w JOIN sk_tickets t ON t.id = w.ticket_id LEFT JOIN ex ON ex.ticket_id = t.id "
+        f"WHERE {q.win}"
+    )
+    # the waits a calendar measures come back in the same statement (enumerated once)
+    carry = ("business", "s", "e", "channel", "excluded") if q.business else ()
+    keep = "business = 1" if q.business else None
+    groups, total, measured = _ranked(q, prefix, source, None, grouped, sla_sums, carry, keep)
+    for g, r in groups.items():
+        acc[g].summaries["nrt"] = r.summary()
+        if sla_sums:
+            acc[g].outcome("next_response", True, r.sums[0])
+            acc[g].outcome("next_response", False, r.sums[1])
+    if grouped:
+        total.n = sum(r.n for r in groups.values())
+        total.total = sum(r.total for r in groups.values())
+        acc[TOTAL].summaries["nrt"] = total.summary()
+    return measured
 
 
 def escalation(q: Query, acc: dict[str, Acc]) -> None:
@@ -169,13 +250,13 @@ def escalation(q: Query, acc: dict[str, Acc]) -> None:
         acc[g].at_tier[tier] += int(elsewhere or 0)
 
 
-def _done_by(at_us: int) -> str:
-    """``x(ticket_id, d)``: how often each ticket entered a done status, less how often it
-    left one, by the instant (1: done then, 0: open)."""
+def _done_by(q: Query) -> str:
+    """``x(ticket_id, d)``: how often each of the desk's tickets entered a done status, less
+    how often it left one, by the instant (1: done then, 0: open)."""
     crossing, delta = crossing_sql()
     return (
         f"SELECT h.ticket_id, -SUM({delta}) AS d FROM sk_history h "
-        f"WHERE h.at <= {at_us} AND {crossing} GROUP BY h.ticket_id"
+        f"WHERE {q.history_scope} AND h.at <= {q.at_us} AND {crossing} GROUP BY h.ticket_id"
     )
 
 
@@ -185,8 +266,9 @@ def open_at(q: Query, acc: dict[str, Acc]) -> dict[str, int]:
     b = bucket_sql(f"({q.at_us} - t.received_at)", AGEING_BUCKETS)
     sql = (
         f"SELECT {q.g}, {b}, COALESCE(t.assignee_id, {lit(UNASSIGNED)}), COUNT(*) "
-        f"FROM sk_tickets t LEFT JOIN ({_done_by(q.at_us)}) x ON x.ticket_id = t.id "
-        f"WHERE {q.scope} AND t.received_at <= {q.at_us} AND COALESCE(x.d, 0) = 0 "
+        f"FROM sk_tickets t LEFT JOIN ({_done_by(q)}) x ON x.ticket_id = t.id "
+        # +received_at: most tickets were received by the instant; scan, do not seek
+        f"WHERE {q.scope} AND +t.received_at <= {q.at_us} AND COALESCE(x.d, 0) = 0 "
         "GROUP BY 1, 2, 3"
     )
     load: Counter[str] = Counter()
@@ -206,11 +288,10 @@ def series(q: Query) -> tuple[Any, dict[int, int]]:
     sql = f"""
         SELECT back, SUM(delta) FROM (
             SELECT ({at} - t.received_at) / {_DAY_US} AS back, 1 AS delta
-            FROM sk_tickets t WHERE {q.scope} AND t.received_at <= {at}
+            FROM sk_tickets t WHERE {q.scope} AND +t.received_at <= {at}
             UNION ALL
             SELECT ({at} - h.at) / {_DAY_US}, {delta}
-            FROM sk_history h JOIN sk_tickets t ON t.id = h.ticket_id
-            WHERE {q.scope} AND h.at <= {at} AND {crossing}
+            FROM sk_history h WHERE {q.history_scope} AND h.at <= {at} AND {crossing}
         ) x GROUP BY back
     """
     changes: Counter[int] = Counter()

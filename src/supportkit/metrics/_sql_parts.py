@@ -8,14 +8,15 @@ SQL and the streaming calculator cannot drift apart by a forgotten edit.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
 
 from ..domain._definitions import AUTOMATED, DONE_STATUSES, EXCLUDED_CLOSINGS
 from ..domain._errors import ValidationError
 from ._records import DIMENSIONS, NO_KIND, NO_TEAM, UNASSIGNED
+from ._stats import percentile_ranks
 
 __all__ = [
+    "PERCENTS",
     "TOTAL",
     "bucket_sql",
     "excluded_sql",
@@ -23,9 +24,10 @@ __all__ = [
     "human_sql",
     "in_list",
     "judged_sql",
+    "one_response_sql",
     "ranks_sql",
-    "responses_sql",
     "waits_sql",
+    "wanted_ranks",
 ]
 
 _US = 1_000_000
@@ -101,11 +103,13 @@ def human_sql(dialect: str, alias: str = "m") -> str:
     return f"({alias}.meta = '{{}}' OR {flag})"
 
 
-def responses_sql(dialect: str) -> str:
-    """``ob(ticket_id, n)``: the responses (human public replies) per ticket."""
+def one_response_sql(dialect: str, ticket: str = "t") -> str:
+    """The ticket *ticket* has exactly one response (human public reply): a correlated
+    look-up of at most two of its messages through ``sk_messages (ticket_id, seq)``."""
     return (
-        "SELECT m.ticket_id, COUNT(*) AS n FROM sk_messages m "
-        f"WHERE m.direction = 'outbound' AND {human_sql(dialect)} GROUP BY m.ticket_id"
+        "(SELECT COUNT(*) FROM (SELECT 1 FROM sk_messages m "
+        f"WHERE m.ticket_id = {ticket}.id AND m.direction = 'outbound' AND {human_sql(dialect)} "
+        "LIMIT 2) two) = 1"
     )
 
 
@@ -165,30 +169,68 @@ def waits_sql(dialect: str) -> str:
 PERCENTS = (50, 90, 95)
 
 
-def ranks_sql(values: str) -> str:
-    """Rank the ``(g, d)`` rows of the query *values* per group and keep only the rows a
-    percentile interpolates between (ranks ``⌊(n-1)·p/100⌋`` and the next), with each
-    group's count and sum: ``(g, n, total, rank, d)``."""
-    wanted = " OR ".join(
-        f"rk = ((n - 1) * {p}) / 100 OR rk = ((n - 1) * {p}) / 100 + 1" for p in PERCENTS
-    )
-    return f"""
-        SELECT g, n, total, rk, d FROM (
-            SELECT g, d,
-                ROW_NUMBER() OVER (PARTITION BY g ORDER BY d) - 1 AS rk,
-                COUNT(*) OVER (PARTITION BY g) AS n,
-                SUM(d) OVER (PARTITION BY g) AS total
-            FROM ({values}) v
-        ) r WHERE {wanted}
-    """
-
-
-def rows_by_group(rows: Iterable[Sequence[Any]]) -> dict[str, tuple[int, int, dict[int, int]]]:
-    """``{g: (n, total, {rank: value})}`` from the rows of :func:`ranks_sql`."""
-    out: dict[str, tuple[int, int, dict[int, int]]] = {}
-    for g, n, total, rk, d in rows:
-        entry = out.get(g)
-        if entry is None:
-            entry = out[g] = (int(n), int(total), {})
-        entry[2][int(rk)] = int(d)
+def wanted_ranks(n: int) -> set[int]:
+    """The 0-based ranks the reported percentiles of *n* values interpolate between."""
+    out: set[int] = set()
+    for p in PERCENTS:
+        lo, hi, _ = percentile_ranks(n, p)
+        out.update((lo, hi))
     return out
+
+
+def _rank_condition(rk: str, n: str) -> str:
+    return " OR ".join(
+        f"{rk} = (({n} - 1) * {p}) / 100 OR {rk} = (({n} - 1) * {p}) / 100 + 1" for p in PERCENTS
+    )
+
+
+def ranks_sql(
+    values: str,
+    *,
+    counts: Mapping[str, int] | None = None,
+    total: bool = False,
+    total_count: int = 0,
+    sums: Sequence[str] = (),
+    carry: Sequence[str] = (),
+    keep: str | None = None,
+) -> str:
+    """Rank the ``(g, d, ...)`` rows of the query *values* (``d`` NULL: no duration, ranked
+    last) and keep only the rows a percentile interpolates between.
+
+    Returns ``(g, n, s, rk, rk_all, d, *sums, *carry)``: ``rk`` ranks ``d`` in its group,
+    ``rk_all`` (with *total*) among all rows, ``n`` and ``s`` are the count and sum of the
+    group's durations, each of *sums* the group's sum of that expression, and *carry* the
+    row's own columns. With *counts* (the groups' counts, and *total_count*, known from an
+    earlier aggregate) the database sorts once per ranking and counts nothing, and ``n``,
+    ``s`` are NULL. Without them every group keeps at least its first row, so its count and
+    sums come back even when it has no duration. *keep*: a condition on *values*' columns
+    that keeps a row whatever its rank (the caller tells the rows apart by *carry*).
+    """
+    order = "ORDER BY d NULLS LAST"
+    cols = [f"ROW_NUMBER() OVER (PARTITION BY g {order}) - 1 AS rk"]
+    cols.append(f"ROW_NUMBER() OVER ({order}) - 1 AS rk_all" if total else "NULL AS rk_all")
+    if counts is None:
+        cols += ["COUNT(d) OVER (PARTITION BY g) AS n", "SUM(d) OVER (PARTITION BY g) AS s"]
+        where = [_rank_condition("rk", "n")]
+        if total:
+            cols.append("COUNT(d) OVER () AS n_all")
+            where.append(_rank_condition("rk_all", "n_all"))
+    else:
+        cols += ["NULL AS n", "NULL AS s"]
+        group_ranks = set().union(*(wanted_ranks(n) for n in counts.values() if n))
+        where = [f"rk IN ({', '.join(map(str, sorted(group_ranks or {0})))})"]
+        if total:
+            total_ranks = wanted_ranks(total_count) if total_count else {0}
+            where.append(f"rk_all IN ({', '.join(map(str, sorted(total_ranks)))})")
+    cols += [f"SUM({x}) OVER (PARTITION BY g) AS sum_{i}" for i, x in enumerate(sums)]
+    cols += [f"{c} AS carry_{i}" for i, c in enumerate(carry)]
+    if keep is not None:
+        cols.append(f"CASE WHEN {keep} THEN 1 ELSE 0 END AS kept")
+        where.append("kept = 1")
+    extra = "".join(f", sum_{i}" for i in range(len(sums)))
+    extra += "".join(f", carry_{i}" for i in range(len(carry)))
+    return f"""
+        SELECT g, n, s, rk, rk_all, d{extra} FROM (
+            SELECT g, d, {", ".join(cols)} FROM ({values}) v
+        ) r WHERE {" OR ".join(f"({w})" for w in where)}
+    """

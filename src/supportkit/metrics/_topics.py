@@ -33,6 +33,7 @@ __all__ = [
     "stored_topics",
     "topics_of",
     "topics_over_time",
+    "weeks_covering",
     "with_topics",
 ]
 
@@ -185,6 +186,16 @@ def topics_over_time(tickets: Iterable[_Topical], *, at: datetime, weeks: int = 
         key=lambda t: (TOPIC_DIMENSIONS.index(t.dimension), -t.current, -sum(t.counts), t.topic)
     )
     return TopicsView(at, keys, tuple(trends))
+
+
+def weeks_covering(first: datetime | None, at: datetime, *, most: int = 26) -> int:
+    """How many weeks a topics view needs to cover from the week of *first* (the data's first
+    ticket) to the week of *at*: at least 2 (a change needs a previous week), at most *most*."""
+    if first is None:
+        return 2
+    a = datetime.fromisoformat(period_key(ensure_utc(at), "week"))
+    f = datetime.fromisoformat(period_key(ensure_utc(first), "week"))
+    return max(2, min(most, (a - f).days // 7 + 1))
 
 
 def stored_topics(uow: Any, *, at: datetime, weeks: int = 4) -> TopicsView:

@@ -373,16 +373,20 @@ class BusinessCalendar:
 
     def business_time_between(self, start: datetime, end: datetime) -> timedelta:
         """Business time from *start* to *end*; negative when *end* is before *start*."""
-        t0, t1 = _to_us(start), _to_us(end)
+        return timedelta(microseconds=self.business_us_between(_to_us(start), _to_us(end)))
+
+    def business_us_between(self, t0: int, t1: int) -> int:
+        """:meth:`business_time_between` of two instants given as integer microseconds since
+        the Unix epoch (UTC), as stored by the SQL backends; the result in microseconds."""
         if t1 < t0:
-            return -self.business_time_between(end, start)
+            return -self.business_us_between(t1, t0)
         o0, o1 = self._local_ordinal(t0), self._local_ordinal(t1)
         if o0 == o1:
-            return timedelta(microseconds=_overlap(self._intervals(o0), t0, t1))
+            return _overlap(self._intervals(o0), t0, t1)
         total = _overlap(self._intervals(o0), t0, t1)
         total += self._between_ordinals(o0 + 1, o1)
         total += _overlap(self._intervals(o1), t0, t1)
-        return timedelta(microseconds=total)
+        return total
 
     # -- internals ------------------------------------------------------------------
 
@@ -393,7 +397,12 @@ class BusinessCalendar:
         )
 
     def _local_ordinal(self, t: int) -> int:
-        return _from_us(t).astimezone(self._zone).toordinal()
+        # zone offsets are whole seconds, so the second *t* falls in has the same local date;
+        # fromtimestamp converts in C (the slow path for instants the platform cannot)
+        try:
+            return datetime.fromtimestamp(t // _US, self._zone).toordinal()
+        except (OverflowError, OSError, ValueError):
+            return _from_us(t).astimezone(self._zone).toordinal()
 
     def _offset_us(self, t: int) -> int:
         off = _from_us(t).astimezone(self._zone).utcoffset()
