@@ -4,9 +4,12 @@ Each event is a persistent message on a durable topic exchange with routing
 key ``<desk>.<event type>`` (``default.ticket.message_added``), ``message_id``
 ``<desk>:<seq>`` (the idempotency key), ``content_type`` JSON and headers
 ``desk``, ``seq`` and ``type``. Publisher confirms are on: :meth:`publish`
-returns once the broker acknowledged every message of the batch.
+sends the whole batch, then returns once the broker acknowledged every
+message of it (the acks come in while the next messages are sent, so a batch
+costs about one round trip, not one per message); a nack, a closed channel or
+no ack within ``confirm_timeout`` seconds raises RelayError.
 
-URL: ``amqp://user:password@host:5672/vhost?exchange=supportkit[&queue=name]``.
+URL: ``amqp://user:password@host:5672/vhost?exchange=supportkit[&queue=name][&confirm_timeout=30]``.
 With ``queue``, a durable queue of that name is declared and bound to every
 event (``#``), so events published while its consumer is down wait for it; without it
 the broker keeps events only for the queues bound at the time (each
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -44,18 +48,29 @@ class RabbitMQRelay:
 
     def __init__(self, url: str) -> None:
         self._pika = _pika()
-        rest, values = split_url(url, {"exchange": "supportkit", "queue": ""})
+        rest, values = split_url(
+            url, {"exchange": "supportkit", "queue": "", "confirm_timeout": "30"}
+        )
         if not values["exchange"]:
             raise ConfigurationError(f"give the exchange a name in {describe(url)}")
         self.url = url
         self.exchange = values["exchange"]
         self.queue = values["queue"] or None
         try:
+            self.confirm_timeout = float(values["confirm_timeout"])
+        except ValueError:
+            self.confirm_timeout = 0.0
+        if not self.confirm_timeout > 0:
+            raise ConfigurationError(
+                f"confirm_timeout must be a positive number of seconds in {describe(url)}"
+            )
+        try:
             self._params = self._pika.URLParameters(rest)
         except ValueError as exc:
             raise ConfigurationError(f"bad RabbitMQ URL {describe(url)}: {exc}") from exc
         self._conn: Any = None
         self._channel: Any = None
+        self._confirms = _Confirms()
         self._lock = threading.Lock()
 
     def _connect(self) -> Any:
@@ -77,18 +92,41 @@ class RabbitMQRelay:
         if self._channel is None or not self._channel.is_open:
             self._close_quietly()
             self._conn, self._channel = self._connect()
-            self._channel.confirm_delivery()
+            self._confirms = _Confirms()
+            # Confirm mode on the channel underneath the blocking adapter: the blocking
+            # channel's own confirm mode waits for each ack before the next publish.
+            self._channel._impl.confirm_delivery(
+                ack_nack_callback=self._confirms.on_confirm, callback=self._confirms.on_select
+            )
+            self._wait(lambda: self._confirms.selected, "confirm mode")
         return self._channel
+
+    def _wait(self, done: Any, what: str) -> None:
+        deadline = time.monotonic() + self.confirm_timeout
+        while not done():
+            if not self._channel.is_open:
+                raise RelayError(
+                    f"RabbitMQ closed the channel while waiting for {what} on exchange "
+                    f"{self.exchange!r}; the batch is published again"
+                )
+            if time.monotonic() > deadline:
+                raise RelayError(
+                    f"RabbitMQ did not confirm {what} within {self.confirm_timeout}s "
+                    f"on exchange {self.exchange!r}; the batch is published again"
+                )
+            self._conn.process_data_events(time_limit=0.001)
 
     def publish(self, batch: Sequence[RelayedEvent]) -> None:
         """Publish *batch*; returns once RabbitMQ confirmed every message (else RelayError)."""
         pika = self._pika
         with self._lock:
             for attempt in (1, 2):  # a connection idle past its heartbeat is opened again once
-                channel = self._open_channel()
                 try:
+                    impl = self._open_channel()._impl
+                    confirms = self._confirms
+                    tags = confirms.expect(len(batch))
                     for message in batch:
-                        channel.basic_publish(
+                        impl.basic_publish(
                             self.exchange,
                             f"{message.desk}.{message.type}",
                             encode(message),
@@ -100,12 +138,16 @@ class RabbitMQRelay:
                                 headers={"desk": message.desk, "seq": message.seq},
                             ),
                         )
+                    self._wait(lambda c=confirms: not c.pending, f"{len(batch)} messages")
+                    if confirms.nacked & tags:
+                        raise RelayError(
+                            f"RabbitMQ refused {len(confirms.nacked & tags)} of a batch of "
+                            f"{len(batch)} events on exchange {self.exchange!r} (nack)"
+                        )
                     return
-                except (pika.exceptions.NackError, pika.exceptions.UnroutableError) as exc:
-                    raise RelayError(
-                        f"RabbitMQ refused part of a batch of {len(batch)} events on exchange "
-                        f"{self.exchange!r}: {exc!r}"
-                    ) from exc
+                except RelayError:
+                    self._close_quietly()
+                    raise
                 except pika.exceptions.AMQPError as exc:
                     self._close_quietly()
                     if attempt == 2:
@@ -130,6 +172,35 @@ class RabbitMQRelay:
     def close(self) -> None:
         with self._lock:
             self._close_quietly()
+
+
+class _Confirms:
+    """The delivery tags of one confirm-mode channel still waiting for the broker's ack."""
+
+    def __init__(self) -> None:
+        self.selected = False
+        self.next_tag = 0
+        self.pending: set[int] = set()
+        self.nacked: set[int] = set()
+
+    def on_select(self, frame: Any) -> None:
+        self.selected = True
+
+    def expect(self, n: int) -> set[int]:
+        """Tags of the next *n* publishes (a channel numbers them 1, 2, ...)."""
+        tags = set(range(self.next_tag + 1, self.next_tag + n + 1))
+        self.next_tag += n
+        self.pending |= tags
+        self.nacked.clear()
+        return tags
+
+    def on_confirm(self, frame: Any) -> None:
+        method = frame.method
+        tag = int(method.delivery_tag)
+        done = {t for t in self.pending if t <= tag} if method.multiple else {tag}
+        self.pending -= done
+        if type(method).__name__ == "Nack":
+            self.nacked |= done
 
 
 class RabbitMQSubscription:
