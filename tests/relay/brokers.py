@@ -84,6 +84,10 @@ class Broker:
             self.url = f"{REDIS_URL}?stream={self.name}"
             self._client: Any = redis.Redis.from_url(REDIS_URL)
 
+    def rebind(self) -> None:
+        """Bind the reader's queue again (after the exchange was deleted and declared anew)."""
+        self._channel.queue_bind(self.name, self.name, routing_key="#")
+
     def delivered(self) -> list[RelayedEvent]:
         """Everything published so far that the reader has not taken yet, in broker order."""
         out: list[RelayedEvent] = []

@@ -12,7 +12,7 @@ from supportkit import SupportDesk
 from supportkit.relay import RelayError, RelaySubscriber, open_relay, relay_once
 from supportkit.storage.sqlite import SQLiteStorage
 
-from .brokers import Broker
+from .brokers import AMQP_URL, Broker, require
 
 
 @pytest.fixture
@@ -91,3 +91,28 @@ def test_a_subscriber_signals_what_another_desk_on_the_database_relayed(
     )
     assert sub.signalled == 5
     assert sub.dropped == 1
+
+
+def test_the_rabbitmq_relay_recovers_when_the_broker_closes_its_channel(storage: Any) -> None:
+    require("rabbitmq")
+    import pika
+
+    broker = Broker("rabbitmq")
+    desk = SupportDesk(storage)
+    relay = open_relay(broker.url)
+    try:
+        desk.receive("email", "ann@example.com", "First")
+        assert relay_once(desk, relay) == 3
+        conn = pika.BlockingConnection(pika.URLParameters(AMQP_URL))  # another client
+        conn.channel().exchange_delete(broker.name)  # the next publish is refused: 404
+        conn.close()
+        desk.receive("email", "bob@example.com", "Second")
+        assert relay_once(desk, relay) == 3  # refused, connected again, declared, published
+        broker.rebind()  # the reader's binding went with the deleted exchange
+        desk.receive("email", "cy@example.com", "Third")
+        assert relay_once(desk, relay) == 3
+        got = broker.delivered()
+    finally:
+        relay.close()
+        broker.close()
+    assert [m.seq for m in got] == [1, 2, 3, 7, 8, 9]  # 4-6 went to no queue at all

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import doctest
+import time
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from supportkit import ConfigurationError, SupportDesk, ValidationError
+from supportkit.channels import ChannelRegistry, MemoryChannel, OutboundDispatcher
 from supportkit.domain import MessageAdded
-from supportkit.ports import FakeClock
+from supportkit.ports import DeliveryReceipt, FakeClock, OutboundMessage
 from supportkit.relay import (
     MemoryRelay,
     RelayedEvent,
@@ -21,6 +24,7 @@ from supportkit.relay import (
     _subscriber,
     decode,
     encode,
+    follow_replies,
     open_relay,
     relay_once,
 )
@@ -244,3 +248,59 @@ def test_the_relay_modules_examples_run() -> None:
         result = doctest.testmod(module)
         assert result.attempted > 0
         assert result.failed == 0, module.__name__
+
+
+# -- replies of other processes to the live connections held here ----------------------------
+class LiveRecorder:
+    """A live channel holding the connections of *addresses* in this process."""
+
+    name = "chat"
+
+    def __init__(self, *addresses: str) -> None:
+        self.addresses = set(addresses)
+        self.pushed: list[OutboundMessage] = []
+
+    def connected(self, address: str) -> bool:
+        return address in self.addresses
+
+    def deliver(self, outbound: OutboundMessage) -> DeliveryReceipt:
+        self.pushed.append(outbound)
+        return DeliveryReceipt(outbound.delivery_id, self.name, datetime.now(UTC))
+
+
+def handled(sub: RelaySubscriber, n: int) -> None:
+    """Wait until the subscriber has signalled or dropped *n* events in all."""
+    deadline = time.monotonic() + 10
+    while sub.signalled + sub.dropped < n:
+        assert time.monotonic() < deadline, (sub.signalled, sub.dropped, n)
+        time.sleep(0.01)
+
+
+def dispatching_desk(storage: Any) -> tuple[SupportDesk, OutboundDispatcher]:
+    dispatcher = OutboundDispatcher(ChannelRegistry([MemoryChannel("chat")]))
+    return SupportDesk(storage, extensions=[dispatcher]), dispatcher
+
+
+def test_replies_made_elsewhere_reach_the_connections_held_here_once() -> None:
+    storage, broker = MemoryStorage(), MemoryRelay()
+    here, here_dispatcher = dispatching_desk(storage)
+    there, _ = dispatching_desk(storage)
+    live = LiveRecorder("visitor-1")
+    with RelaySubscriber(here, broker) as sub:
+        stop = follow_replies(sub, here_dispatcher, live)
+        held = there.receive("chat", "visitor-1", "Is my order shipped?")
+        away = there.receive("chat", "visitor-2", "And mine?")
+        there.add_note(held.id, "olga", "checking the warehouse")
+        there.reply(held.id, "olga", "It left this morning.")
+        there.reply(away.id, "olga", "Yours too.")
+        here.reply(held.id, "ivan", "Made here: the local dispatcher sends it.")
+        n = relay_once(there, broker)
+        handled(sub, n)
+        assert sub.dropped > 0  # the events of the reply made here were signalled here already
+        stop()
+        there.reply(held.id, "olga", "After stop(): not followed.")
+        handled(sub, n + relay_once(there, broker))
+    assert [(o.recipient, o.text, o.author) for o in live.pushed] == [
+        ("visitor-1", "It left this morning.", "olga")
+    ]
+    assert live.pushed[0].ticket_number == held.number

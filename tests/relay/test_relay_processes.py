@@ -13,29 +13,20 @@ import os
 import queue
 import signal
 from collections import Counter
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from supportkit import SupportDesk
 
-from ..pg import pg_schema
 from ..scale._procs import open_url
+from ..scale.conftest import url
 from ._procs import relay_all, unrelayed
 from .brokers import Broker
 
+__all__ = ["url"]  # the database fixture: a SQLite file, and a fresh PostgreSQL schema
+
 TICKETS = 300  # three events each
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield str(tmp_path / "desk.sqlite3")
-    else:
-        with pg_schema() as conninfo:
-            yield conninfo
 
 
 def fill_outbox(db: str) -> list[str]:
@@ -58,7 +49,8 @@ def start(target: Any, *args: Any) -> multiprocessing.process.BaseProcess:
     return proc
 
 
-def test_two_relays_deliver_every_event_once(broker: Broker, db: str) -> None:
+def test_two_relays_deliver_every_event_once(broker: Broker, url: str) -> None:
+    db = url
     keys = fill_outbox(db)
     ctx = multiprocessing.get_context("spawn")
     go, results = ctx.Event(), ctx.Queue()
@@ -75,8 +67,9 @@ def test_two_relays_deliver_every_event_once(broker: Broker, db: str) -> None:
 
 
 def test_a_relay_killed_between_publish_and_mark_costs_duplicates_of_its_batch_only(
-    broker: Broker, db: str
+    broker: Broker, url: str
 ) -> None:
+    db = url
     keys = fill_outbox(db)
     ctx = multiprocessing.get_context("spawn")
     go, results, stalled = ctx.Event(), ctx.Queue(), ctx.Queue()

@@ -22,6 +22,7 @@ the idempotency key consumers drop duplicates by.
 from __future__ import annotations
 
 from ..domain._errors import RelayError
+from ._live import LiveChannel, QueuedOutbound, follow_replies
 from ._memory import MemoryRelay
 from ._open import BrokerRelay, open_relay
 from ._port import EventFeed, EventRelay, RelayedEvent, Subscription, decode, encode
@@ -34,7 +35,9 @@ __all__ = [
     "BrokerRelay",
     "EventFeed",
     "EventRelay",
+    "LiveChannel",
     "MemoryRelay",
+    "QueuedOutbound",
     "RabbitMQRelay",
     "RedisStreamRelay",
     "RelayError",
@@ -43,6 +46,7 @@ __all__ = [
     "Subscription",
     "decode",
     "encode",
+    "follow_replies",
     "open_relay",
     "relay_once",
     "run_relay",

@@ -26,28 +26,18 @@ from typing import Any
 
 from ..domain._errors import ConfigurationError, RelayError, ValidationError
 from ._port import RelayedEvent, decode, describe, encode
-from ._url import split_url
+from ._url import client_library, positive, split_url
 
 __all__ = ["RabbitMQRelay"]
 
 log = logging.getLogger("supportkit.relay")
 
 
-def _pika() -> Any:
-    try:
-        import pika
-    except ImportError as exc:  # pragma: no cover - the extra is in dev
-        raise ConfigurationError(
-            "the RabbitMQ relay needs pika: pip install 'supportkit[rabbitmq]'"
-        ) from exc
-    return pika
-
-
 class RabbitMQRelay:
     """Publishes relayed events to a RabbitMQ exchange and subscribes to them."""
 
     def __init__(self, url: str) -> None:
-        self._pika = _pika()
+        self._pika = client_library("pika", "rabbitmq", "RabbitMQ")
         rest, values = split_url(
             url, {"exchange": "supportkit", "queue": "", "confirm_timeout": "30"}
         )
@@ -56,14 +46,7 @@ class RabbitMQRelay:
         self.url = url
         self.exchange = values["exchange"]
         self.queue = values["queue"] or None
-        try:
-            self.confirm_timeout = float(values["confirm_timeout"])
-        except ValueError:
-            self.confirm_timeout = 0.0
-        if not self.confirm_timeout > 0:
-            raise ConfigurationError(
-                f"confirm_timeout must be a positive number of seconds in {describe(url)}"
-            )
+        self.confirm_timeout = positive(values, "confirm_timeout", describe(url))
         try:
             self._params = self._pika.URLParameters(rest)
         except ValueError as exc:
@@ -105,10 +88,7 @@ class RabbitMQRelay:
         deadline = time.monotonic() + self.confirm_timeout
         while not done():
             if not self._channel.is_open:
-                raise RelayError(
-                    f"RabbitMQ closed the channel while waiting for {what} on exchange "
-                    f"{self.exchange!r}; the batch is published again"
-                )
+                raise _ChannelLost(f"RabbitMQ closed the channel while waiting for {what}")
             if time.monotonic() > deadline:
                 raise RelayError(
                     f"RabbitMQ did not confirm {what} within {self.confirm_timeout}s "
@@ -122,6 +102,8 @@ class RabbitMQRelay:
         with self._lock:
             for attempt in (1, 2):  # a connection idle past its heartbeat is opened again once
                 try:
+                    if self._conn is not None and self._conn.is_open:
+                        self._conn.process_data_events(time_limit=0)  # heartbeats; a dead socket
                     impl = self._open_channel()._impl
                     confirms = self._confirms
                     tags = confirms.expect(len(batch))
@@ -148,7 +130,9 @@ class RabbitMQRelay:
                 except RelayError:
                     self._close_quietly()
                     raise
-                except pika.exceptions.AMQPError as exc:
+                except (pika.exceptions.AMQPError, _ChannelLost) as exc:
+                    # a dropped connection, or a channel the broker closed (an exchange deleted
+                    # meanwhile): connect, declare and publish the whole batch again, once
                     self._close_quietly()
                     if attempt == 2:
                         raise RelayError(
@@ -172,6 +156,10 @@ class RabbitMQRelay:
     def close(self) -> None:
         with self._lock:
             self._close_quietly()
+
+
+class _ChannelLost(Exception):
+    """The broker closed the publishing channel (it says why in its log)."""
 
 
 class _Confirms:

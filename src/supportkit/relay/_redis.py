@@ -18,44 +18,28 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
-from typing import Any
 
 from ..domain._errors import ConfigurationError, RelayError, ValidationError
 from ._port import RelayedEvent, decode, describe, encode
-from ._url import split_url
+from ._url import client_library, positive, split_url
 
 __all__ = ["RedisStreamRelay"]
 
 log = logging.getLogger("supportkit.relay")
 
 
-def _redis() -> Any:
-    try:
-        import redis
-    except ImportError as exc:  # pragma: no cover - the extra is in dev
-        raise ConfigurationError(
-            "the Redis Streams relay needs redis-py: pip install 'supportkit[redis]'"
-        ) from exc
-    return redis
-
-
 class RedisStreamRelay:
     """Appends relayed events to a Redis stream and reads them back for subscribers."""
 
     def __init__(self, url: str) -> None:
-        self._redis = _redis()
+        self._redis = client_library("redis", "redis", "Redis Streams")
         rest, values = split_url(url, {"stream": "supportkit", "maxlen": "100000"})
         if not values["stream"]:
             raise ConfigurationError(f"give the stream a name in {describe(url)}")
-        try:
-            self.maxlen = int(values["maxlen"])
-        except ValueError:
-            self.maxlen = 0
-        if self.maxlen < 1:
-            raise ConfigurationError(
-                f"maxlen must be a positive whole number in {describe(url)}, "
-                f"got {values['maxlen']!r}"
-            )
+        maxlen = positive(values, "maxlen", describe(url))
+        if maxlen != int(maxlen):
+            raise ConfigurationError(f"maxlen must be a whole number in {describe(url)}")
+        self.maxlen = int(maxlen)
         self.url = url
         self.stream = values["stream"]
         self._rest = rest
