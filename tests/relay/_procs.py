@@ -52,19 +52,22 @@ def relay_all(
     broker_url: str,
     batch: int,
     lease: float,
+    ready: Any,
     go: Any,
     results: Any,
     stall_after: int = 0,
     deadline: float = 60.0,
 ) -> None:
     """Relay until nothing is left unrelayed (a claim of a dead relay included, once its lease
-    ends); puts (pid, events published) on *results*."""
+    ends), pausing a little after each batch so that concurrent relays interleave; puts
+    (pid, events published) on *results*."""
     import os
 
     storage = open_url(db)
     relay: EventRelay = open_relay(broker_url)
     if stall_after:
         relay = StallAfter(relay, stall_after, results)
+    ready.put(os.getpid())
     go.wait(deadline)
     published = 0
     stop = time.monotonic() + deadline
@@ -72,7 +75,9 @@ def relay_all(
         while time.monotonic() < stop:
             n = relay_once(storage, relay, batch=batch, lease=lease)
             published += n
-            if n == 0:
+            if n:
+                time.sleep(0.01)  # the other relay's turn, even on a loaded machine
+            else:
                 if unrelayed(db) == 0:
                     break
                 time.sleep(0.05)  # what is left is claimed by another relay

@@ -12,7 +12,7 @@ from supportkit import SupportDesk
 from supportkit.relay import RelayError, RelaySubscriber, open_relay, relay_once
 from supportkit.storage.sqlite import SQLiteStorage
 
-from .brokers import AMQP_URL, Broker, require
+from .brokers import AMQP_URL, REDIS_URL, Broker, require
 
 
 @pytest.fixture
@@ -116,3 +116,52 @@ def test_the_rabbitmq_relay_recovers_when_the_broker_closes_its_channel(storage:
         relay.close()
         broker.close()
     assert [m.seq for m in got] == [1, 2, 3, 7, 8, 9]  # 4-6 went to no queue at all
+
+
+def test_an_idle_rabbitmq_relay_connects_again_after_the_broker_dropped_it(storage: Any) -> None:
+    require("rabbitmq")
+    broker = Broker("rabbitmq")
+    desk = SupportDesk(storage)
+    relay = open_relay(broker.url + "&heartbeat=1")  # the broker drops it after ~2 s idle
+    try:
+        desk.receive("email", "ann@example.com", "Before the pause")
+        assert relay_once(desk, relay) == 3
+        time.sleep(4)  # idle: no heartbeat answered, the broker closes the connection
+        desk.receive("email", "bob@example.com", "After the pause")
+        assert relay_once(desk, relay) == 3  # found dead, connected again, published
+        got = broker.delivered()
+    finally:
+        relay.close()
+        broker.close()
+    assert [m.seq for m in got] == [1, 2, 3, 4, 5, 6]
+
+
+def test_a_subscriber_whose_redis_connection_is_killed_subscribes_again(
+    storage: Any, tmp_path: Path
+) -> None:
+    require("redis")
+    import redis
+
+    from supportkit.relay._redis import SUBSCRIBER_NAME
+
+    broker = Broker("redis")
+    admin = redis.Redis.from_url(REDIS_URL)
+    here = SupportDesk(storage)
+    other = SQLiteStorage(tmp_path / "desk.sqlite3", background_checkpoint=None)
+    there = SupportDesk(other)
+    relay = open_relay(broker.url)
+    try:
+        with RelaySubscriber(here, broker.url, poll=0.1) as sub:
+            ours = [c for c in admin.client_list() if c.get("name") == SUBSCRIBER_NAME]
+            assert ours
+            for c in ours:
+                admin.client_kill_filter(_id=c["id"])
+            time.sleep(0.3)
+            there.receive("chat", "visitor-1", "Still there?")
+            assert relay_once(there, relay) == 3
+            assert sub.wait_for(3, timeout=10)
+    finally:
+        relay.close()
+        other.close()
+        admin.close()
+        broker.close()

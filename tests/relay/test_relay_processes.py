@@ -27,6 +27,7 @@ from .brokers import Broker
 __all__ = ["url"]  # the database fixture: a SQLite file, and a fresh PostgreSQL schema
 
 TICKETS = 300  # three events each
+LEASE = 3.0  # seconds: the dead relay's batch waits this long for the survivor
 
 
 def fill_outbox(db: str) -> list[str]:
@@ -53,8 +54,10 @@ def test_two_relays_deliver_every_event_once(broker: Broker, url: str) -> None:
     db = url
     keys = fill_outbox(db)
     ctx = multiprocessing.get_context("spawn")
-    go, results = ctx.Event(), ctx.Queue()
-    procs = [start(relay_all, db, broker.url, 25, 30.0, go, results) for _ in range(2)]
+    ready, go, results = ctx.Queue(), ctx.Event(), ctx.Queue()
+    procs = [start(relay_all, db, broker.url, 25, 30.0, ready, go, results) for _ in range(2)]
+    for _ in procs:
+        ready.get(timeout=60)  # both connected: start together
     go.set()
     counts = dict(results.get(timeout=90) for _ in procs)
     for p in procs:
@@ -72,9 +75,12 @@ def test_a_relay_killed_between_publish_and_mark_costs_duplicates_of_its_batch_o
     db = url
     keys = fill_outbox(db)
     ctx = multiprocessing.get_context("spawn")
-    go, results, stalled = ctx.Event(), ctx.Queue(), ctx.Queue()
-    victim = start(relay_all, db, broker.url, 25, 1.0, go, stalled, 2)
-    survivor = start(relay_all, db, broker.url, 25, 1.0, go, results)
+    ready, go, results, stalled = ctx.Queue(), ctx.Event(), ctx.Queue(), ctx.Queue()
+    # a lease long enough for any live batch even on a loaded machine, short for the test
+    victim = start(relay_all, db, broker.url, 25, LEASE, ready, go, stalled, 2)
+    survivor = start(relay_all, db, broker.url, 25, LEASE, ready, go, results)
+    for _ in (victim, survivor):
+        ready.get(timeout=60)
     go.set()
     try:
         killed_batch = stalled.get(timeout=60)  # published, not marked
@@ -88,7 +94,10 @@ def test_a_relay_killed_between_publish_and_mark_costs_duplicates_of_its_batch_o
     delivered = Counter(m.key for m in broker.delivered())
     assert set(delivered) == set(keys)  # nothing lost
     duplicates = {k for k, n in delivered.items() if n > 1}
-    assert duplicates == set(killed_batch)  # the dead relay's batch, published again
+    assert duplicates == set(killed_batch), (  # the dead relay's batch, published again
+        sorted(duplicates - set(killed_batch)),
+        sorted(set(killed_batch) - duplicates),
+    )
     assert all(delivered[k] == 2 for k in duplicates)
     assert sum(delivered.values()) == len(keys) + len(killed_batch)
     assert survivor_published >= len(killed_batch)

@@ -27,6 +27,9 @@ __all__ = ["RedisStreamRelay"]
 
 log = logging.getLogger("supportkit.relay")
 
+#: the name a subscription's connection gives itself (``CLIENT LIST`` shows it)
+SUBSCRIBER_NAME = "supportkit-relay-subscriber"
+
 
 class RedisStreamRelay:
     """Appends relayed events to a Redis stream and reads them back for subscribers."""
@@ -92,7 +95,10 @@ class RedisStreamSubscription:
         self.desk = desk
         self.stream = relay.stream
         self._errors = relay._redis.RedisError
-        self._client = relay._redis.Redis.from_url(relay._rest, socket_connect_timeout=5)
+        self._lost = relay._redis.ConnectionError
+        self._client = relay._redis.Redis.from_url(
+            relay._rest, socket_connect_timeout=5, client_name=SUBSCRIBER_NAME
+        )
         try:
             last = self._client.xrevrange(self.stream, count=1)
         except self._errors as exc:
@@ -101,12 +107,16 @@ class RedisStreamSubscription:
         self.last_id: bytes | str = last[0][0] if last else b"0-0"
 
     def fetch(self, timeout: float) -> list[RelayedEvent]:
-        try:
-            answer = self._client.xread(
-                {self.stream: self.last_id}, count=1000, block=max(1, int(timeout * 1000))
-            )
-        except self._errors as exc:
-            raise RelayError(f"lost the Redis subscription: {exc!r}") from exc
+        for attempt in (1, 2):  # a dropped connection is opened again, from the same entry
+            try:
+                answer = self._client.xread(
+                    {self.stream: self.last_id}, count=1000, block=max(1, int(timeout * 1000))
+                )
+                break
+            except self._errors as exc:
+                if attempt == 2 or not isinstance(exc, self._lost):
+                    raise RelayError(f"lost the Redis subscription: {exc!r}") from exc
+                log.info("Redis subscription connection lost (%r); reading on", exc)
         out: list[RelayedEvent] = []
         for _stream, entries in answer or ():
             for entry_id, fields in entries:
