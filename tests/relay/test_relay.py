@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import doctest
+import threading
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -304,3 +305,31 @@ def test_replies_made_elsewhere_reach_the_connections_held_here_once() -> None:
         ("visitor-1", "It left this morning.", "olga")
     ]
     assert live.pushed[0].ticket_number == held.number
+
+
+class LateBroker(MemoryRelay):
+    """A broker that refuses the first *n* subscriptions (it is still starting)."""
+
+    def __init__(self, n: int) -> None:
+        super().__init__()
+        self.refusals = n
+        self.subscribed = threading.Event()
+
+    def subscribe(self, desk: str | None = None) -> Any:
+        if self.refusals:
+            self.refusals -= 1
+            raise RelayError("connection refused")
+        self.subscribed.set()
+        return super().subscribe(desk)
+
+
+def test_a_subscriber_started_while_its_broker_is_down_subscribes_once_it_answers() -> None:
+    storage, broker = MemoryStorage(), LateBroker(2)
+    here, there = SupportDesk(storage), SupportDesk(storage)
+    seen = recorder(here)
+    with RelaySubscriber(here, broker, poll=0.05) as sub:  # start() does not raise
+        assert broker.subscribed.wait(10)  # the third try, from the subscriber's thread
+        there.receive("email", "bob@example.com", "Hello")
+        relay_once(there, broker)
+        assert sub.wait_for(3)
+    assert len(seen) == 3

@@ -97,11 +97,17 @@ class RelaySubscriber:
 
     # -- lifecycle ------------------------------------------------------------------------
     def start(self) -> RelaySubscriber:
-        """Subscribe now (events published from here on are received) and start the thread."""
+        """Subscribe now (events published from here on are received) and start the thread.
+
+        A broker that does not answer yet is logged and subscribed to by the thread as
+        soon as it does (a web process starts even while its broker is down)."""
         if self._thread is not None:
             raise ConfigurationError("this subscriber is started already")
         self.desk.signals.published.connect(self._on_local, sender=self.desk, weak=False)
-        self._sub = self.feed.subscribe(self.desk_key)
+        try:
+            self._sub = self.feed.subscribe(self.desk_key)
+        except RelayError as exc:
+            log.warning("cannot subscribe to the broker yet (%s); trying again", exc)
         self._thread = threading.Thread(
             target=self._run, name=f"supportkit-relay-subscriber-{self.desk_key}", daemon=True
         )
