@@ -42,6 +42,7 @@ bench:
 	$(BENCH) benchmarks/bench_metrics.py
 	$(BENCH) benchmarks/bench_web.py
 	$(BENCH) benchmarks/bench_import.py
+	$(BENCH) benchmarks/bench_relay.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache supportkit-demo.sqlite3*

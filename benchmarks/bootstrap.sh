@@ -20,7 +20,7 @@ fi
 
 test -x "$venv/bin/python" || "$python" -m venv "$venv"
 "$venv/bin/python" -m pip install --quiet --upgrade pip
-"$venv/bin/python" -m pip install --quiet -e "$root[all]"
+"$venv/bin/python" -m pip install --quiet -e "$root[all,rabbitmq,redis]"
 "$venv/bin/python" -m pip install --quiet -r "$here/requirements-peers.txt"
 touch "$stamp"
 echo "bootstrap: $venv ready ($("$venv/bin/python" -c 'import django, helpdesk; print("django", django.get_version())'))"

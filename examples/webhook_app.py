@@ -22,6 +22,14 @@ what the articles cover and hands the rest to a person. This example stays small
 (webhooks, chat, tracking); ``examples/fastapi_desk/`` is the full desk with
 routing, tiers, SLA, feedback, an agent console and the worker.
 
+Several processes (uvicorn ``--workers``, or one process per host) serve one
+desk on one database when ``SUPPORTKIT_BROKER_URL`` names a broker
+(``redis://127.0.0.1:6379/0?stream=supportkit`` or
+``amqp://guest:guest@127.0.0.1:5672/?exchange=supportkit``): each process relays
+the outbox (leased claims keep them apart) and subscribes to the broker, so a
+reply made in any process reaches the chat socket held open by another
+(``supportkit.relay.follow_replies``).
+
 Replies on ``webform`` tickets go to the "email" channel. This demo has no
 SMTP server, so email is a MemoryChannel that logs what it would send; a
 real host registers the email package's channel there instead.
@@ -57,6 +65,7 @@ from supportkit.channels.chat import ChatChannel, ChatEndpoint, first_line_bot
 from supportkit.channels.webhook import EventForwarder, WebhookChannel, WebhookInbound
 from supportkit.knowledge import KNOWLEDGE_SCHEMA, FirstLineBot, KnowledgeBase, RetrievalAnswerer
 from supportkit.policies import BusinessCalendar
+from supportkit.relay import RelaySubscriber, follow_replies, open_relay, run_relay
 from supportkit.storage.sqlite import SQLiteStorage
 
 log = logging.getLogger("webhook_app")
@@ -90,11 +99,16 @@ ARTICLES = [
 
 
 def build_app(
-    database: str | Path = "supportkit-example.sqlite3", *, chat_hours: Any = None
+    database: str | Path = "supportkit-example.sqlite3",
+    *,
+    chat_hours: Any = None,
+    broker_url: str | None = None,
 ) -> Starlette:
     """The host's ASGI app: the customer page at ``/``, ``/inbound/{source}``,
     ``/track/{number}`` and the ``/chat`` socket. *chat_hours* (anything with
-    ``is_open(at)``) defaults to Mon–Fri 09:00–18:00 Moscow time."""
+    ``is_open(at)``) defaults to Mon–Fri 09:00–18:00 Moscow time. *broker_url*
+    (default: ``SUPPORTKIT_BROKER_URL``) relays events between processes."""
+    broker_url = broker_url or os.environ.get("SUPPORTKIT_BROKER_URL")
     tracking = TrackingLinks(BASE_URL + "/track/{number}?token={token}", SECRET)
     chat = ChatChannel()
     registry = ChannelRegistry([chat])
@@ -136,8 +150,19 @@ def build_app(
 
         ticker = threading.Thread(target=tick, daemon=True)
         ticker.start()
+        subscriber = None
+        if broker_url:  # other processes' replies reach the sockets held here
+            subscriber = RelaySubscriber(desk, broker_url).start()
+            follow_replies(subscriber, dispatcher, chat)
+            broker = open_relay(broker_url)  # each process relays: leases keep them apart
+            relaying = threading.Thread(target=run_relay, args=(desk, broker, stop), daemon=True)
+            relaying.start()
         yield
         stop.set()
+        if subscriber is not None:
+            subscriber.close()
+            relaying.join(10)
+            broker.close()
         desk.storage.close()
 
     app = Starlette(

@@ -12,6 +12,13 @@ acknowledgements in the customer's language, and the worker (SLA timers, feedbac
 reminders) as a loop over ``desk.tick()`` in a thread, or alone with
 ``python examples/fastapi_desk/worker.py``.
 
+Several web processes on one database: set ``SUPPORTKIT_BROKER_URL`` (e.g.
+``redis://127.0.0.1:6379/0?stream=supportkit``); each process then relays the
+outbox to the broker and signals the events of the others, so the portal's
+and the console's live updates (server-sent events) show a reply made in any
+process. In production the relay runs in the worker (``worker.py``, or
+``supportkit worker``); the web processes only subscribe.
+
 Sign-in is a demo: customers give their email, agents pick their name; the host's
 real session system goes in :func:`authenticate`.
 """
@@ -64,6 +71,7 @@ from supportkit.policies import (
     SlaRule,
     always_open,
 )
+from supportkit.relay import RelaySubscriber, open_relay, run_relay
 from supportkit.storage.sqlite import SQLiteStorage
 from supportkit.web import AgentPrincipal, CustomerPrincipal, create_app
 
@@ -194,9 +202,14 @@ def authenticate_with(desk: SupportDesk) -> Any:
 
 
 def build_app(
-    database: str | Path = "supportkit-fastapi.sqlite3", *, tick_every: float = 5.0
+    database: str | Path = "supportkit-fastapi.sqlite3",
+    *,
+    tick_every: float = 5.0,
+    broker_url: str | None = None,
 ) -> FastAPI:
-    """The host's app: pages at ``/``, ``/console``, ``/feedback``; the API under ``/api``."""
+    """The host's app: pages at ``/``, ``/console``, ``/feedback``; the API under ``/api``.
+    *broker_url* (default: ``SUPPORTKIT_BROKER_URL``) shares events between processes."""
+    broker_url = broker_url or os.environ.get("SUPPORTKIT_BROKER_URL")
     desk, kb = build_desk(database)
     api = create_app(
         desk, authenticate=authenticate_with(desk), knowledge=kb, macros=MACROS,
@@ -208,9 +221,17 @@ def build_app(
         stop = threading.Event()
         worker = threading.Thread(target=run_worker, args=(desk, stop, tick_every), daemon=True)
         worker.start()
+        subscriber = relaying = None
+        if broker_url:
+            subscriber = RelaySubscriber(desk, broker_url).start()  # feeds the SSE streams
+            relaying = start_relay(desk, broker_url, stop)
         yield
         stop.set()
         worker.join(10)
+        if subscriber is not None:
+            subscriber.close()
+        if relaying is not None:
+            relaying.join(10)
         api.state.supportkit_events.close()
         desk.storage.close()
 
@@ -260,6 +281,22 @@ def run_worker(desk: SupportDesk, stop: threading.Event, every: float) -> None:
             desk.publish_pending()
         except Exception:
             log.exception("worker tick failed; retrying on the next one")
+
+
+def start_relay(desk: SupportDesk, broker_url: str, stop: threading.Event) -> threading.Thread:
+    """The outbox relayed to the broker until *stop*: claims with a lease, so any number of
+    processes may run it."""
+
+    def relay() -> None:
+        broker = open_relay(broker_url)
+        try:
+            run_relay(desk, broker, stop)
+        finally:
+            broker.close()
+
+    thread = threading.Thread(target=relay, name="outbox-relay", daemon=True)
+    thread.start()
+    return thread
 
 
 if __name__ == "__main__":

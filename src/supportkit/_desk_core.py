@@ -335,10 +335,30 @@ class DeskCore:
                 self._to_mark[:0] = marks
 
     def _publish(self, stored: Sequence[StoredEvent]) -> None:
+        self._announce(stored)
         for se in stored:
             self._deliver(se.event)
             with self._marks_lock:
                 self._to_mark.append(se.seq)
+
+    def _announce(self, stored: Sequence[StoredEvent]) -> None:
+        published = self.signals.published
+        if stored and published.receivers:
+            for r in list(published.receivers_for(self)):
+                try:
+                    r(self, events=stored)
+                except Exception:
+                    log.exception("published receiver %r failed", r)
+
+    def emit(self, event: DomainEvent) -> None:
+        """Send *event* to this desk's signal subscribers, as after a commit; nothing is stored.
+
+        For events another process committed, brought by the event relay
+        (:class:`~supportkit.relay.RelaySubscriber`), so that subscribers here see
+        every process's events. A failing subscriber is logged and reported on
+        ``signals.subscriber_failed``, as usual.
+        """
+        self._deliver(event)
 
     def _deliver(self, event: DomainEvent) -> None:
         typed = self.signals.typed.get(event_type(event))
@@ -378,6 +398,7 @@ class DeskCore:
         except BaseException:
             self._return_marks(marking)
             raise
+        self._announce(pending)
         for se in pending:
             self._deliver(se.event)
         with self.storage.unit_of_work() as uow:

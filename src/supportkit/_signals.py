@@ -16,12 +16,17 @@ class DeskSignals:
     - ``event``: every domain event, ``sender`` is the desk, keyword ``event``.
     - ``for_type(name)``: events of one type, e.g. ``"ticket.status_changed"``.
     - ``subscriber_failed``: a subscriber raised; keywords ``event``, ``receiver``, ``error``.
+    - ``published``: this process is about to signal stored events (after their commit,
+      or from :meth:`~supportkit.SupportDesk.publish_pending`); keyword ``events``, the
+      :class:`~supportkit.ports.StoredEvent` list with their outbox sequence numbers.
+      The relay's subscriber listens here so it does not signal them again.
     """
 
     def __init__(self) -> None:
         self._ns = blinker.Namespace()
         self.event = self._ns.signal("event")
         self.subscriber_failed = self._ns.signal("subscriber_failed")
+        self.published = self._ns.signal("published")
         #: the per-type signals asked for so far; delivery looks here, so a type
         #: nobody subscribed to costs one dict lookup
         self.typed: dict[str, blinker.NamedSignal] = {}

@@ -255,6 +255,13 @@ class OutboundDispatcher:
     def _on_timer(self, ctx: DeskContext, timer: Timer) -> None:
         self._attempt(ctx, str(timer.payload["delivery_id"]))
 
+    def outbound(self, delivery_id: str) -> OutboundMessage | None:
+        """The message queued for delivery *delivery_id* (a stored message's id), exactly
+        as its channel gets it; None when nothing was queued (a note, a logged call)."""
+        with self.desk.storage.unit_of_work() as uow:
+            record = _load(uow, delivery_id)
+        return None if record is None else structure(record["outbound"], OutboundMessage)
+
     def attempt(self, delivery_id: str) -> str:
         """Try to deliver now (if still pending); returns the record's status after.
 

@@ -18,6 +18,7 @@
      |    +-- TransientStorageError  deadlock, serialization failure, lock timeout: retry
      +-- BatchAborted              a use case failed inside desk.batch(): nothing was stored
      +-- ChannelError              a channel could not receive or deliver
+     +-- RelayError                a broker did not take a batch of events: relay it again
      +-- PluginError               an entry-point plugin failed to load or validate
 
 Every message says what was wrong, with which value, and what to do about it.
@@ -39,6 +40,7 @@ __all__ = [
     "MalformedMessage",
     "NotFound",
     "PluginError",
+    "RelayError",
     "StaleVersion",
     "StorageError",
     "SupportKitError",
@@ -183,6 +185,16 @@ class TransientStorageError(StorageError):
 
 class ChannelError(SupportKitError):
     """A channel failed to receive or deliver a message."""
+
+
+class RelayError(SupportKitError):
+    """An event relay could not hand a batch to its broker (or read from it).
+
+    Nothing was marked relayed: the events stay claimed until their lease runs
+    out, then a relay (this one or another) publishes them again.
+    """
+
+    retryable = True
 
 
 class PluginError(SupportKitError):
