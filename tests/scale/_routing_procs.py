@@ -7,9 +7,10 @@ none, so it overwrites nothing).
 
 from __future__ import annotations
 
+import multiprocessing
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -77,34 +78,100 @@ def churn(url: str, name: str, n: int, resolve_every: int, start_at: float) -> l
     return errors
 
 
-def receive(url: str, name: str, priorities: list[int]) -> list[str]:
-    """Receive one ticket per priority, in order; their ids."""
-    with open_url(url) as storage:
-        desk = desk_on(storage)
-        return [
-            desk.receive(
-                "email",
-                f"{name}-{i}@example.com",
-                f"{name} {i}",
-                subject=f"{name} {i}",
-                priority=Priority(p),
-            ).id
-            for i, p in enumerate(priorities)
+def _receive(desk: SupportDesk, name: str, priorities: list[int]) -> list[str]:
+    return [
+        desk.receive(
+            "email",
+            f"{name}-{i}@example.com",
+            f"{name} {i}",
+            subject=f"{name} {i}",
+            priority=Priority(p),
+        ).id
+        for i, p in enumerate(priorities)
+    ]
+
+
+def _resolve(desk: SupportDesk, ticket_ids: list[str]) -> None:
+    for tid in ticket_ids:
+        t = desk.get_ticket(tid)
+        assert t.assignee_id is not None
+        desk.resolve(tid, actor=t.assignee_id, resolution="answered")
+
+
+def _availability(desk: SupportDesk, agent_ids: list[str], online: bool) -> None:
+    for agent_id in agent_ids:
+        desk.set_availability(agent_id, "online" if online else "offline")
+
+
+def _capacity(desk: SupportDesk, agent_id: str, capacity: int) -> None:
+    desk.add_agent(Agent(agent_id, agent_id, teams=("support",), capacity=capacity))
+
+
+def _assignees(desk: SupportDesk, ticket_ids: list[str]) -> list[str | None]:
+    return [desk.get_ticket(t).assignee_id for t in ticket_ids]
+
+
+COMMANDS: dict[str, Callable[..., Any]] = {
+    "receive": _receive,
+    "resolve": _resolve,
+    "availability": _availability,
+    "capacity": _capacity,
+    "assignees": _assignees,
+}
+
+
+def serve(url: str, commands: Any, replies: Any) -> None:
+    """A long-lived process with its desk built at start (as a web worker has it), running
+    the commands it is sent, in order; replies ("ok", result) or ("error", repr)."""
+    storage = open_url(url)
+    desk = desk_on(storage)
+    replies.put(("ok", "ready"))
+    while True:
+        cmd, args = commands.get()
+        if cmd == "stop":
+            break
+        try:
+            replies.put(("ok", COMMANDS[cmd](desk, *args)))
+        except Exception as exc:
+            replies.put(("error", repr(exc)))
+    storage.close()
+
+
+class Desks:
+    """*n* desk processes on *url*, all started (desks built) before the first command."""
+
+    def __init__(self, url: str, n: int) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self._pipes = [(ctx.Queue(), ctx.Queue()) for _ in range(n)]
+        self._procs = [
+            ctx.Process(target=serve, args=(url, c, r), daemon=True) for c, r in self._pipes
         ]
+        for p in self._procs:
+            p.start()
+        for n_ in range(n):
+            assert self._reply(n_) == "ready"
 
+    def _reply(self, n: int) -> Any:
+        status, value = self._pipes[n][1].get(timeout=120)
+        if status != "ok":
+            raise AssertionError(f"desk process {n}: {value}")
+        return value
 
-def resolve(url: str, ticket_ids: list[str]) -> None:
-    with open_url(url) as storage:
-        desk = desk_on(storage)
-        for tid in ticket_ids:
-            t = desk.get_ticket(tid)
-            assert t.assignee_id is not None
-            desk.resolve(tid, actor=t.assignee_id, resolution="answered")
+    def call(self, n: int, cmd: str, *args: Any) -> Any:
+        """Run *cmd* in process *n* and wait for its result."""
+        self._pipes[n][0].put((cmd, args))
+        return self._reply(n)
 
+    def __enter__(self) -> Desks:
+        return self
 
-def set_online(url: str, agent_id: str, online: bool) -> None:
-    with open_url(url) as storage:
-        desk_on(storage).set_availability(agent_id, "online" if online else "offline")
+    def __exit__(self, *exc: object) -> None:
+        for commands, _ in self._pipes:
+            commands.put(("stop", ()))
+        for p in self._procs:
+            p.join(timeout=30)
+            if p.is_alive():
+                p.kill()
 
 
 def stored_events(storage: Storage) -> Iterator[StoredEvent]:

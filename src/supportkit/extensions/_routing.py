@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import attrs
 
+from supportkit.domain._definitions import is_automated
 from supportkit.domain._errors import ConfigurationError
 from supportkit.domain._events import (
     AgentAvailabilityChanged,
@@ -574,8 +575,10 @@ class DeskRouting:
 
 
 def _latest_inbound_text(ctx: DeskContext, ticket: Ticket) -> str:
+    """What the customer wrote last (an automated inbound message, an auto-reply, is
+    not the customer speaking: see :func:`supportkit.domain._definitions.is_automated`)."""
     for m in reversed(ctx.uow.messages_for(ticket.id)):
-        if m.direction is Direction.INBOUND:
+        if m.direction is Direction.INBOUND and not is_automated(m.meta):
             return m.text
     return ""
 
