@@ -137,9 +137,17 @@ class DeskRouting:
             )
         self.ladder = ladder
         self._desk = desk
-        lc = desk.lifecycle
+        # a ticket counts in its agent's load, or waits, in a status no lifecycle ends in
+        lifecycles = getattr(desk, "lifecycles", (desk.lifecycle,))
         self._open = tuple(
-            sorted(s for s in lc.states if not lc.is_final(s) and s not in self.done_statuses)
+            sorted(
+                {
+                    s
+                    for lc in lifecycles
+                    for s in lc.states
+                    if not lc.is_final(s) and s not in self.done_statuses
+                }
+            )
         )
         with desk.storage.unit_of_work() as uow:
             stored_teams = uow.list_teams()
