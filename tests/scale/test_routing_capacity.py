@@ -33,7 +33,7 @@ def test_four_processes_never_assign_over_capacity_nor_leave_a_free_slot_unused(
         assert len(tickets) == PROCESSES * EACH
         resolved = [t for t in tickets if t.status == "resolved"]
         open_ = [t for t in tickets if t.status != "resolved"]
-        assert len(resolved) >= PROCESSES  # each resolved some of its own (when assigned)
+        assert resolved  # a process resolves only its own tickets, once one is assigned
         loads: dict[str, int] = {}
         for t in open_:
             if t.assignee_id is not None:
@@ -47,7 +47,7 @@ def test_four_processes_never_assign_over_capacity_nor_leave_a_free_slot_unused(
         # tickets that waited were assigned later, by whichever process freed a slot
         late = [
             e
-            for t in resolved
+            for t in tickets
             for e in desk.events(t.id)
             if isinstance(e, TicketAssigned) and e.at != t.registered_at
         ]
