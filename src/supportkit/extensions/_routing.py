@@ -298,11 +298,11 @@ class DeskRouting:
         are offered the free capacity first, so a new ticket never takes a
         slot a waiting one could take.
         """
-        index = index if index is not None else self._view(ctx)
-        request = attrs.evolve(
+        request = attrs.evolve(  # the customer's previous agents: a preference, read unlocked
             self.request_for(ticket, self._previous_agents(ctx, ticket)),
             excluded_agents=frozenset(exclude),
         )
+        index = index if index is not None else self._view(ctx)
         if index.assignable_count:
             mine = _queue_key(ticket)
             ahead = [t for t in self._waiting(ctx) if t.id != ticket.id and _queue_key(t) < mine]
