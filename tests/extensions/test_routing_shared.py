@@ -17,11 +17,9 @@ TEAM = Team("support", "Support", "L1")
 def two_desks(capacity: int = 2, router: Router | None = None, **kw):
     storage, clock = MemoryStorage(), FakeClock()
     agents = [Agent(a, a.title(), teams=("support",), capacity=capacity) for a in ("ann", "bob")]
-    first = SupportDesk(
-        storage,
-        clock=clock,
-        extensions=[DeskRouting(teams=[TEAM], agents=agents, router=router, **kw)],
-    )
+    first_routing = DeskRouting(teams=[TEAM], agents=agents, router=router, **kw)
+    first = SupportDesk(storage, clock=clock, extensions=[first_routing])
+    first.routing = first_routing  # type: ignore[attr-defined]
     routing = DeskRouting(router=router, **kw)
     second = SupportDesk(storage, clock=clock, extensions=[routing])
     second.routing = routing  # type: ignore[attr-defined]
@@ -89,11 +87,12 @@ def test_a_new_ticket_never_takes_a_slot_a_waiting_ticket_could_take():
         ann = ctx.uow.get_agent("ann")
         ann.availability = Availability.ONLINE
         ctx.uow.save_agent(ann)
+        second.routing.roster_changed(ctx)  # what a host writing agents directly must say
 
     second.run(back_online)
-    newcomer = receive(second, 2)
-    assert second.get_ticket(waiting.id).assignee_id == "ann"
-    assert second.get_ticket(newcomer.id).assignee_id is None
+    newcomer = receive(first, 2)  # the first desk routed before: its cached roster is stale
+    assert first.get_ticket(waiting.id).assignee_id == "ann"
+    assert first.get_ticket(newcomer.id).assignee_id is None
 
 
 def test_changes_not_yet_stored_in_the_same_transaction_count_in_the_load():
@@ -114,6 +113,20 @@ def test_changes_not_yet_stored_in_the_same_transaction_count_in_the_load():
     decision = third.run(use_case)
     assert decision.agent_id is None  # Ann's one slot is taken by the assignment above
     assert (third.get_ticket(a.id).assignee_id, third.get_ticket(b.id).assignee_id) == ("ann", None)
+
+
+def test_a_desk_with_a_stale_roster_cache_rereads_it_and_never_over_assigns():
+    first, second, clock = two_desks(capacity=2)
+    receive(first, 0)  # ann or bob; the first desk now caches the roster
+    for who in ("ann", "bob"):  # another desk lowers both capacities to what they hold
+        held = len([t for t in second.find_tickets(limit=100) if t.assignee_id == who])
+        second.add_agent(Agent(who, who.title(), teams=("support",), capacity=held))
+    clock.advance(seconds=1)
+    late = receive(first, 1)
+    assert first.get_ticket(late.id).assignee_id is None
+    assert all(
+        first.routing.index.load(a) <= first.routing.index.agent(a).capacity for a in ("ann", "bob")
+    )
 
 
 def test_reassigning_raising_capacity_and_coming_online_each_hand_out_waiting_tickets():

@@ -42,6 +42,7 @@ from supportkit.domain._events import (
     AgentSaved,
     MessageAdded,
     StatusChanged,
+    TeamSaved,
     TicketAssigned,
     TicketEscalated,
     TicketQueued,
@@ -78,6 +79,8 @@ TIMER_KIND = "supportkit.escalation"
 OPEN_TIMER_KIND = "supportkit.channel_open"
 #: the named lock every routing decision takes (held until the transaction ends)
 LOCK = "supportkit.routing"
+#: key (in NAMESPACE) of the stamp that changes whenever agents or teams change
+ROSTER_STAMP = "roster"
 #: how many waiting tickets one decision looks at (and holds, on PostgreSQL)
 _WAITING = 100
 
@@ -126,6 +129,9 @@ class DeskRouting:
         self.actor = actor
         self._desk: Desk | None = None
         self._open: tuple[str, ...] = ()
+        # the stored roster as an index, with the roster stamp it was read at (a cache:
+        # checked against the stored stamp under the lock; loads are re-read every time)
+        self._cache: tuple[object, AgentIndex] | None = None
 
     # -- wiring ---------------------------------------------------------------------
     def install(self, desk: Desk) -> None:
@@ -165,6 +171,7 @@ class DeskRouting:
                 ctx.uow.save_team(team)
             for agent in self._agents:
                 ctx.uow.save_agent(agent)
+            self.roster_changed(ctx)
 
         if self._teams or self._agents:
             desk.run(save)
@@ -174,6 +181,7 @@ class DeskRouting:
         desk.on(MessageAdded, self._on_message)
         desk.on(TicketUpdated, self._on_updated)
         desk.on(AgentSaved, self._on_agent_saved)
+        desk.on(TeamSaved, self._on_team_saved)
         desk.on(AgentAvailabilityChanged, self._on_availability)
         desk.on_timer(TIMER_KIND, self._on_timer)
         desk.on_timer(OPEN_TIMER_KIND, self._on_channel_open)
@@ -208,16 +216,23 @@ class DeskRouting:
         return TicketQueue((self.request_for(t), t.age_reference) for t in waiting)
 
     def resync(self) -> list[RoutingDecision]:
-        """Re-read the roster, then assign waiting tickets that fit free capacity now.
+        """After agents or teams were written to storage without the desk (not through
+        ``desk.add_agent``, ``add_team`` or ``set_availability``): every process re-reads
+        them, and waiting tickets that fit free capacity are assigned now."""
 
-        Never needed for correctness (every decision reads storage); useful
-        after agents were changed in storage without the desk.
+        def use_case(ctx: DeskContext) -> list[RoutingDecision]:
+            self.roster_changed(ctx)
+            return self._drain(ctx, None)
+
+        return self.desk.run(use_case)
+
+    def roster_changed(self, ctx: DeskContext) -> None:
+        """Say, inside the transaction that wrote agents or teams to storage without the
+        desk, that every process must re-read them before its next routing decision.
+
+        The desk's own ``add_agent``, ``add_team`` and ``set_availability`` say it already.
         """
-        with self.desk.storage.unit_of_work() as uow:
-            self.roster = Roster(
-                teams=uow.list_teams(), agents=uow.list_agents(), ladder=self.ladder
-            )
-        return self.drain()
+        ctx.uow.kv_put(NAMESPACE, ROSTER_STAMP, self.desk.new_id())
 
     # -- host-facing helpers ---------------------------------------------------------
     def add_agent(self, agent: Agent) -> Agent:
@@ -255,10 +270,14 @@ class DeskRouting:
         return [s for s in self._open if s != "received"]
 
     def _index_from(self, uow: Any, in_use: Iterable[tuple[Ticket, bool]]) -> AgentIndex:
-        """Stored agents and their stored open loads, corrected by *in_use*: the
-        tickets this transaction loaded or created, whose changes are not stored yet."""
-        open_ = frozenset(self._open)
+        """Stored agents and their stored open loads, corrected by *in_use*."""
         roster = Roster(teams=uow.list_teams(), agents=uow.list_agents(), ladder=self.ladder)
+        return AgentIndex.from_roster(roster, self._loads(uow, in_use))
+
+    def _loads(self, uow: Any, in_use: Iterable[tuple[Ticket, bool]]) -> dict[str, int]:
+        """The stored open load of each agent, corrected by *in_use*: the tickets this
+        transaction loaded or created, whose changes are not stored yet."""
+        open_ = frozenset(self._open)
         loads = uow.open_loads(self._open)
         for ticket, new in in_use:
             before = None if new else _stored_holder(ticket, open_)
@@ -269,13 +288,29 @@ class DeskRouting:
                 loads[before] = loads.get(before, 0) - 1
             if after is not None:
                 loads[after] = loads.get(after, 0) + 1
-        self.roster = roster
-        return AgentIndex.from_roster(roster, {a: n for a, n in loads.items() if n > 0})
+        return {a: n for a, n in loads.items() if n > 0}
 
     def _view(self, ctx: DeskContext) -> AgentIndex:
-        """Take the routing lock (held until commit), then read the stored truth."""
-        ctx.uow.lock(LOCK)
-        return self._index_from(ctx.uow, ctx.tickets_in_use())
+        """Take the routing lock (held until commit), then read the stored truth: the
+        agents and teams (from the cache if the stored roster stamp did not change) and
+        every agent's open load."""
+        uow = ctx.uow
+        uow.lock(LOCK)
+        stamp = uow.kv_get(NAMESPACE, ROSTER_STAMP)
+        cached = self._cache
+        if cached is None or stamp is None or cached[0] != stamp:
+            roster = Roster(teams=uow.list_teams(), agents=uow.list_agents(), ladder=self.ladder)
+            self.roster = roster
+            index = AgentIndex.from_roster(roster)
+            self._cache = None if stamp is None else (stamp, index)
+        else:
+            index = cached[1]
+        loads = self._loads(uow, ctx.tickets_in_use())
+        for agent in index:
+            load = loads.get(agent.id, 0)
+            if index.load(agent.id) != load:
+                index.set_load(agent.id, load)
+        return index
 
     def _waiting(self, ctx: DeskContext, limit: int = _WAITING) -> list[Ticket]:
         """The stored waiting queue, most urgent and oldest first; tickets held until
@@ -544,11 +579,16 @@ class DeskRouting:
 
     def _on_agent_saved(self, ctx: DeskContext, event: AgentSaved) -> None:
         """``desk.add_agent`` (a new agent, more capacity, ...): waiting tickets may fit."""
+        self.roster_changed(ctx)
         self._drain(ctx, [event.agent_id])
 
     def _on_availability(self, ctx: DeskContext, event: AgentAvailabilityChanged) -> None:
+        self.roster_changed(ctx)
         if event.availability == Availability.ONLINE.value:
             self._drain(ctx, [event.agent_id])
+
+    def _on_team_saved(self, ctx: DeskContext, event: TeamSaved) -> None:
+        self.roster_changed(ctx)
 
     def escalate(
         self,
