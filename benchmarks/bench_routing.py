@@ -9,16 +9,25 @@ skills) with the default filters; the second half of the table also applies
 the assignment to the index and releases it again, so loads move and the
 lazy heaps see real churn. Figures are the median of 5 runs per decision.
 
-    .venv/bin/python benchmarks/bench_routing.py [--repeat 2000]
+Then routing inside a desk, where every decision is made in the database
+under the routing lock: tickets received (each registered and routed) per
+second with 1 and 4 processes on a SQLite file and on PostgreSQL, beside the
+same desk without routing (the floor: what routing adds is the difference).
+
+    .venv/bin/python benchmarks/bench_routing.py [--repeat 2000] [--tickets 200]
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
+import os
 import random
 import statistics
 import time
+import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from supportkit.domain._model import Agent, Team
 from supportkit.policies import (
@@ -36,6 +45,7 @@ SIZES = (10, 1_000, 10_000)
 SKILLS = ("billing", "sql", "network", "mobile", "api", "security", "hardware", "sso")
 LANGS = ("en", "ru", "de")
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+PG_URL = os.environ.get("SUPPORTKIT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 def build(n: int, seed: int = 7) -> AgentIndex:
@@ -83,9 +93,135 @@ def measure(router: Router, index: AgentIndex, repeat: int, apply: bool) -> floa
     return statistics.median(samples)
 
 
+# -- routing inside a desk, on a database shared by processes ------------------------------
+
+DESK_AGENTS = 20
+
+
+def _open(url: str) -> Any:
+    if url.startswith("postgresql://"):
+        from supportkit.storage.postgres import PostgresStorage
+
+        return PostgresStorage(url, pool_size=2)
+    from supportkit.storage.sqlite import SQLiteStorage
+
+    return SQLiteStorage(url, background_checkpoint=None)
+
+
+def _desk(storage: Any, routed: bool) -> Any:
+    from supportkit import SupportDesk
+    from supportkit.extensions import DeskRouting
+
+    return SupportDesk(storage, extensions=[DeskRouting()] if routed else [])
+
+
+def _receive_many(
+    url: str, name: str, n: int, routed: bool, start_at: float
+) -> tuple[list[float], float, float]:
+    """Receive *n* tickets (each registered and, if *routed*, routed): the seconds each
+    took, and when this process started and ended (wall clock)."""
+    storage = _open(url)
+    desk = _desk(storage, routed)
+    time.sleep(max(0.0, start_at - time.time()))
+    took = []
+    began = time.time()
+    for i in range(n):
+        t0 = time.perf_counter()
+        desk.receive("email", f"{name}-{i}@example.com", f"request {i}", subject=f"{name} {i}")
+        took.append(time.perf_counter() - t0)
+    ended = time.time()
+    storage.close()
+    return took, began, ended
+
+
+def _fresh(kind: str, tmp: str) -> tuple[str, Any]:
+    """A new empty database: (url, cleanup)."""
+    if kind == "sqlite":
+        path = f"{tmp}/bench-{uuid.uuid4().hex[:8]}.sqlite3"
+        return path, lambda: None
+    import psycopg
+
+    name = f"sk_bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {name}")
+
+    def drop() -> None:
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {name} CASCADE")
+
+    sep = "&" if "?" in PG_URL else "?"
+    return f"{PG_URL}{sep}options=-csearch_path%3D{name}", drop
+
+
+def desk_run(
+    kind: str, processes: int, per_process: int, routed: bool, tmp: str, agents: int
+) -> dict[str, float]:
+    from supportkit import SupportDesk
+    from supportkit.domain import Agent, Team
+    from supportkit.extensions import DeskRouting
+
+    url, cleanup = _fresh(kind, tmp)
+    try:
+        with _open(url) as storage:
+            team = Team("support", "Support", "L1")
+            crew = [
+                Agent(f"a{i:02d}", f"Agent {i}", teams=("support",), capacity=10_000)
+                for i in range(agents)
+            ]
+            SupportDesk(storage, extensions=[DeskRouting(teams=[team], agents=crew)])
+        ctx = multiprocessing.get_context("spawn")
+        start_at = time.time() + 2.0
+        with ctx.Pool(processes) as pool:
+            jobs = [
+                pool.apply_async(_receive_many, (url, f"p{n}", per_process, routed, start_at))
+                for n in range(processes)
+            ]
+            done = [j.get(timeout=600) for j in jobs]
+        took = sorted(x for d in done for x in d[0])
+        wall = max(d[2] for d in done) - min(d[1] for d in done)
+        return {
+            "per_s": len(took) / wall,
+            "p50_ms": took[len(took) // 2] * 1e3,
+            "p99_ms": took[int(len(took) * 0.99)] * 1e3,
+        }
+    finally:
+        cleanup()
+
+
+def desk_main(per_process: int) -> None:
+    import tempfile
+
+    kinds = ["sqlite"]
+    try:
+        import psycopg
+
+        with psycopg.connect(PG_URL, connect_timeout=3):
+            kinds.append("postgresql")
+    except Exception as exc:  # reported; the SQLite figures still run
+        print(f"(PostgreSQL skipped: {exc})")
+    print()
+    print(f"Receiving tickets through a desk, {os.cpu_count()} cores:")
+    header = (
+        f"{'database':<12}{'agents':>7}{'procs':>6}{'routing':>9}{'tickets/s':>11}"
+        f"{'p50 ms':>9}{'p99 ms':>9}"
+    )
+    print(header)
+    print("-" * len(header))
+    with tempfile.TemporaryDirectory() as tmp:
+        for kind in kinds:
+            for agents, processes in ((DESK_AGENTS, 1), (DESK_AGENTS, 4), (1_000, 1)):
+                for routed in (False, True):
+                    r = desk_run(kind, processes, per_process, routed, tmp, agents)
+                    print(
+                        f"{kind:<12}{agents:>7,}{processes:>6}{'yes' if routed else 'no':>9}"
+                        f"{r['per_s']:>11.0f}{r['p50_ms']:>9.2f}{r['p99_ms']:>9.2f}"
+                    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=2000)
+    parser.add_argument("--tickets", type=int, default=200, help="per process, in the desk part")
     args = parser.parse_args()
     strategies = {
         "round-robin": RoundRobin(),
@@ -104,6 +240,7 @@ def main() -> None:
             ratio = cost[SIZES[-1]] / cost[SIZES[0]]
             label = f"{name}{' + assign/release' if apply else ''}"
             print(f"{label:<34}{row}{ratio:>9.2f}x")
+    desk_main(args.tickets)
 
 
 if __name__ == "__main__":

@@ -95,6 +95,11 @@ class DeskContext:
         self._tickets[ticket.id] = ticket
         self._new.add(ticket.id)
 
+    def tickets_in_use(self) -> list[tuple[Ticket, bool]]:
+        """The tickets this use case loaded or created (their changes are stored at the
+        end), each with True if it was created in it (not stored at all yet)."""
+        return [(t, tid in self._new) for tid, t in self._tickets.items()]
+
     def record(self, event: DomainEvent) -> None:
         """Record an event not tied to a loaded ticket (customer merges, agent changes)."""
         self._loose_events.append(event)

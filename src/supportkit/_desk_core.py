@@ -171,6 +171,11 @@ class DeskCore:
     def new_id(self) -> str:
         return self._ids()
 
+    @property
+    def lifecycles(self) -> tuple[Lifecycle, ...]:
+        """Every lifecycle this desk knows (the default one first)."""
+        return tuple(self._lifecycles.values())
+
     def lifecycle_of(self, ticket: Ticket) -> Lifecycle:
         try:
             return self._lifecycles[ticket.lifecycle]

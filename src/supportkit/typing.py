@@ -70,6 +70,13 @@ class DeskContext(Protocol):
     def adopt_new(self, ticket: Ticket) -> None:
         """Register a ticket created in this use case (stored at the end)."""
 
+    def tickets_in_use(self) -> list[tuple[Ticket, bool]]:
+        """The tickets loaded or created in this use case, True for those created in it.
+
+        Their changes are stored when the use case ends: a handler that counts
+        stored rows (routing's agent loads) corrects the count with these.
+        """
+
     def record(self, event: DomainEvent) -> None:
         """Record an event not tied to a loaded ticket (customer merges, agent changes)."""
 

@@ -1,10 +1,5 @@
 """Routing and escalation wired into a SupportDesk: ``SupportDesk(extensions=[DeskRouting(...)])``.
 
-The extension keeps the desk's :class:`AgentIndex` (availability and open
-tickets per agent) and :class:`TicketQueue` in memory, rebuilt from storage
-when the desk is built; the round-robin cursors live in storage (key-value
-namespace ``supportkit.routing``), so round-robin stays fair across restarts.
-
 In the transaction of each use case it:
 
 * routes a ticket when it is registered, and again when it is escalated
@@ -14,13 +9,22 @@ In the transaction of each use case it:
   message, on reopening, on a diagnosis (``custom_fields["needs_tier"]``)
   and on its time targets (a desk timer), and escalates through the desk
   (``TicketEscalated`` with from-tier, to-tier, reason and policy);
-* assigns queued tickets as soon as capacity frees: a ticket is resolved
-  or closed, an agent comes online (:meth:`DeskRouting.set_availability`
-  or ``desk.set_availability``).
+* assigns waiting tickets as soon as capacity frees: a ticket is resolved,
+  closed or reassigned, an agent comes online or gets more capacity.
 
-One process owns the in-memory index; with several processes sharing a
-database, call :meth:`DeskRouting.resync` (cheap enough at startup and on a
-schedule) or route from a single worker.
+Every decision is made in the database, inside the use case's transaction,
+so any number of processes can share one desk. A routing decision first
+takes the desk's routing lock (``uow.lock("supportkit.routing")``: a
+PostgreSQL advisory lock held until commit; SQLite and the memory backend
+serialise writers already), then reads the stored agents (capacity,
+availability), the stored open load of each agent (``uow.open_loads``,
+corrected by the tickets this transaction changed) and the round-robin
+cursors, decides, and writes the assignment and the cursors before the lock
+is released by the commit. The waiting queue is the stored unassigned open
+tickets (``uow.waiting_tickets``: priority, then age; ``FOR UPDATE SKIP
+LOCKED`` on PostgreSQL). Nothing kept in the process decides anything:
+:attr:`DeskRouting.index` and :attr:`DeskRouting.queue` are snapshots read
+from storage for the host to look at.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import attrs
 
+from supportkit.domain._definitions import is_automated
 from supportkit.domain._errors import ConfigurationError
 from supportkit.domain._events import (
     AgentAvailabilityChanged,
@@ -72,7 +77,12 @@ NAMESPACE = "supportkit.routing"
 TIMER_KIND = "supportkit.escalation"
 #: routes a request held while its channel was closed, when the channel opens
 OPEN_TIMER_KIND = "supportkit.channel_open"
-_PAGE = 1000
+#: the named lock every routing decision takes (held until the transaction ends)
+LOCK = "supportkit.routing"
+#: key (in NAMESPACE) of the stamp that changes whenever agents or teams change
+ROSTER_STAMP = "roster"
+#: how many waiting tickets one decision looks at (and holds, on PostgreSQL)
+_WAITING = 100
 
 
 class DeskRouting:
@@ -117,10 +127,11 @@ class DeskRouting:
         self.skills_by_kind = {k: frozenset(v) for k, v in (skills_by_kind or {}).items()}
         self.done_statuses = frozenset(done_statuses)
         self.actor = actor
-        self.index = AgentIndex(roster=self.roster)
-        self.queue = TicketQueue()
         self._desk: Desk | None = None
-        self._applied: dict[str, str | None] = {}
+        self._open: tuple[str, ...] = ()
+        # the stored roster as an index, with the roster stamp it was read at (a cache:
+        # checked against the stored stamp under the lock; loads are re-read every time)
+        self._cache: tuple[object, AgentIndex] | None = None
 
     # -- wiring ---------------------------------------------------------------------
     def install(self, desk: Desk) -> None:
@@ -132,6 +143,18 @@ class DeskRouting:
             )
         self.ladder = ladder
         self._desk = desk
+        # a ticket counts in its agent's load, or waits, in a status no lifecycle ends in
+        lifecycles = getattr(desk, "lifecycles", (desk.lifecycle,))
+        self._open = tuple(
+            sorted(
+                {
+                    s
+                    for lc in lifecycles
+                    for s in lc.states
+                    if not lc.is_final(s) and s not in self.done_statuses
+                }
+            )
+        )
         with desk.storage.unit_of_work() as uow:
             stored_teams = uow.list_teams()
             stored_agents = uow.list_agents()
@@ -148,9 +171,10 @@ class DeskRouting:
                 ctx.uow.save_team(team)
             for agent in self._agents:
                 ctx.uow.save_agent(agent)
+            self.roster_changed(ctx)
 
-        desk.run(save)
-        self.resync()
+        if self._teams or self._agents:
+            desk.run(save)
         desk.on(StatusChanged, self._on_status)
         desk.on(TicketEscalated, self._on_escalated)
         desk.on(TicketAssigned, self._on_assigned)
@@ -158,9 +182,9 @@ class DeskRouting:
         desk.on(TicketUpdated, self._on_updated)
         desk.on(AgentSaved, self._on_agent_saved)
         desk.on(TeamSaved, self._on_team_saved)
+        desk.on(AgentAvailabilityChanged, self._on_availability)
         desk.on_timer(TIMER_KIND, self._on_timer)
         desk.on_timer(OPEN_TIMER_KIND, self._on_channel_open)
-        desk.signals.for_type(AgentAvailabilityChanged).connect(self._on_availability, weak=False)
 
     @property
     def desk(self) -> Desk:
@@ -170,56 +194,53 @@ class DeskRouting:
             )
         return self._desk
 
-    def resync(self) -> None:
-        """Rebuild the roster, the index (loads from open tickets) and the queue
-        (unassigned open tickets) from storage."""
-        desk = self.desk
-        with desk.storage.unit_of_work() as uow:
-            teams = uow.list_teams()
-            agents = uow.list_agents()
-            open_tickets = self._open_tickets(uow)
-        self.roster = Roster(teams=teams, agents=agents, ladder=self.ladder)
-        loads: dict[str, int] = {}
-        queue = TicketQueue()
-        for t in open_tickets:
-            if t.assignee_id is not None:
-                loads[t.assignee_id] = loads.get(t.assignee_id, 0) + 1
-            elif t.status not in ("received",):
-                queue.push(self.request_for(t), t.age_reference)
-        self.index = AgentIndex.from_roster(self.roster, loads)
-        self.queue = queue
+    # -- what the host can look at (snapshots: nothing here decides) ---------------------
+    @property
+    def index(self) -> AgentIndex:
+        """The stored agents with their stored open loads, as an :class:`AgentIndex`.
 
-    def _open_tickets(self, uow: Any) -> list[Ticket]:
-        desk = self.desk
-        statuses = sorted(
-            {
-                s
-                for lc in [desk.lifecycle]
-                for s in lc.states
-                if not lc.is_final(s) and s not in self.done_statuses
-            }
-        )
-        found: list[Ticket] = []
-        offset = 0
-        while True:
-            page = uow.find_tickets(
-                TicketQuery(status=statuses, limit=_PAGE, offset=offset, oldest_first=True)
-            )
-            found.extend(page)
-            if len(page) < _PAGE:
-                return found
-            offset += _PAGE
+        A snapshot read now; routing itself reads the same in each decision's
+        transaction, under the routing lock.
+        """
+        with self.desk.storage.unit_of_work() as uow:
+            return self._index_from(uow, ())
+
+    @property
+    def queue(self) -> TicketQueue:
+        """The stored waiting queue (unassigned open tickets, most urgent and oldest first).
+
+        A snapshot read now, of at most 10,000 tickets.
+        """
+        with self.desk.storage.unit_of_work() as uow:
+            waiting = uow.waiting_tickets(self._waiting_statuses(), limit=10_000)
+        return TicketQueue((self.request_for(t), t.age_reference) for t in waiting)
+
+    def resync(self) -> list[RoutingDecision]:
+        """After agents or teams were written to storage without the desk (not through
+        ``desk.add_agent``, ``add_team`` or ``set_availability``): every process re-reads
+        them, and waiting tickets that fit free capacity are assigned now."""
+
+        def use_case(ctx: DeskContext) -> list[RoutingDecision]:
+            self.roster_changed(ctx)
+            return self._drain(ctx, None)
+
+        return self.desk.run(use_case)
+
+    def roster_changed(self, ctx: DeskContext) -> None:
+        """Say, inside the transaction that wrote agents or teams to storage without the
+        desk, that every process must re-read them before its next routing decision.
+
+        The desk's own ``add_agent``, ``add_team`` and ``set_availability`` say it already.
+        """
+        ctx.uow.kv_put(NAMESPACE, ROSTER_STAMP, self.desk.new_id())
 
     # -- host-facing helpers ---------------------------------------------------------
     def add_agent(self, agent: Agent) -> Agent:
-        """Add an agent to the desk and to routing; queued tickets may go to them."""
-        self.roster.check_agent(agent)
-        self._host_desk().add_agent(agent)  # the AgentSaved handler puts it in the index
-        self.drain(freed=[agent.id])
-        return agent
+        """Add an agent to the desk and to routing; waiting tickets may go to them."""
+        return self._host_desk().add_agent(agent)  # the AgentSaved handler drains
 
     def set_availability(self, agent_id: str, availability: Availability | str) -> Agent:
-        """Same as ``desk.set_availability``; queued tickets are assigned if the agent
+        """Same as ``desk.set_availability``; waiting tickets are assigned if the agent
         comes online."""
         return self._host_desk().set_availability(agent_id, availability)
 
@@ -228,10 +249,11 @@ class DeskRouting:
         return cast("SupportDesk", self.desk)
 
     def drain(self, freed: Iterable[str] | None = None) -> list[RoutingDecision]:
-        """Assign queued tickets to free capacity now (in its own transaction)."""
+        """Assign waiting tickets to free capacity now (in its own transaction)."""
+        watch = list(freed) if freed is not None else None
 
         def use_case(ctx: DeskContext) -> list[RoutingDecision]:
-            return self._drain(ctx, freed)
+            return self._drain(ctx, watch)
 
         return self.desk.run(use_case)
 
@@ -243,36 +265,105 @@ class DeskRouting:
             previous_agents=previous,
         )
 
+    # -- the stored truth, read under the routing lock ------------------------------------
+    def _waiting_statuses(self) -> list[str]:
+        return [s for s in self._open if s != "received"]
+
+    def _index_from(self, uow: Any, in_use: Iterable[tuple[Ticket, bool]]) -> AgentIndex:
+        """Stored agents and their stored open loads, corrected by *in_use*."""
+        roster = Roster(teams=uow.list_teams(), agents=uow.list_agents(), ladder=self.ladder)
+        return AgentIndex.from_roster(roster, self._loads(uow, in_use))
+
+    def _loads(self, uow: Any, in_use: Iterable[tuple[Ticket, bool]]) -> dict[str, int]:
+        """The stored open load of each agent, corrected by *in_use*: the tickets this
+        transaction loaded or created, whose changes are not stored yet."""
+        open_ = frozenset(self._open)
+        loads = uow.open_loads(self._open)
+        for ticket, new in in_use:
+            before = None if new else _stored_holder(ticket, open_)
+            after = ticket.assignee_id if ticket.status in open_ else None
+            if before == after:
+                continue
+            if before is not None:
+                loads[before] = loads.get(before, 0) - 1
+            if after is not None:
+                loads[after] = loads.get(after, 0) + 1
+        return {a: n for a, n in loads.items() if n > 0}
+
+    def _view(self, ctx: DeskContext) -> AgentIndex:
+        """Take the routing lock (held until commit), then read the stored truth: the
+        agents and teams (from the cache if the stored roster stamp did not change) and
+        every agent's open load."""
+        uow = ctx.uow
+        uow.lock(LOCK)
+        stamp = uow.kv_get(NAMESPACE, ROSTER_STAMP)
+        cached = self._cache
+        if cached is None or stamp is None or cached[0] != stamp:
+            roster = Roster(teams=uow.list_teams(), agents=uow.list_agents(), ladder=self.ladder)
+            self.roster = roster
+            index = AgentIndex.from_roster(roster)
+            self._cache = None if stamp is None else (stamp, index)
+        else:
+            index = cached[1]
+        loads = self._loads(uow, ctx.tickets_in_use())
+        for agent in index:
+            load = loads.get(agent.id, 0)
+            if index.load(agent.id) != load:
+                index.set_load(agent.id, load)
+        return index
+
+    def _waiting(self, ctx: DeskContext, limit: int = _WAITING) -> list[Ticket]:
+        """The stored waiting queue, most urgent and oldest first; tickets held until
+        their channel opens are left out (a timer routes them)."""
+        found = ctx.uow.waiting_tickets(self._waiting_statuses(), limit=limit)
+        return [t for t in found if not _held(t, ctx.now)]
+
     # -- routing --------------------------------------------------------------------
     def route(
-        self, ctx: DeskContext, ticket: Ticket, *, exclude: Iterable[str] = ()
+        self,
+        ctx: DeskContext,
+        ticket: Ticket,
+        *,
+        exclude: Iterable[str] = (),
+        index: AgentIndex | None = None,
     ) -> RoutingDecision:
-        """Route *ticket* now (inside a use case): assign it or queue it."""
-        request = attrs.evolve(
+        """Route *ticket* now (inside a use case): assign it or queue it.
+
+        Waiting tickets ahead of it (higher priority, or as urgent and older)
+        are offered the free capacity first, so a new ticket never takes a
+        slot a waiting one could take.
+        """
+        request = attrs.evolve(  # the customer's previous agents: a preference, read unlocked
             self.request_for(ticket, self._previous_agents(ctx, ticket)),
             excluded_agents=frozenset(exclude),
         )
-        decision = self._decide(ctx, request)
+        index = index if index is not None else self._view(ctx)
+        if index.assignable_count:
+            mine = _queue_key(ticket)
+            ahead = [t for t in self._waiting(ctx) if t.id != ticket.id and _queue_key(t) < mine]
+            self._assign_in_order(ctx, index, ahead)
+        decision = self._decide(ctx, index, request)
         if decision.agent_id is not None:
-            self._apply(ctx, ticket, decision)
+            self._apply(ctx, index, ticket, decision)
         else:
-            self.queue.push(request, ticket.age_reference)
             ticket.record(TicketQueued(ticket.id, ctx.now, ticket.team_id, decision.reason))
         return decision
 
-    def _decide(self, ctx: DeskContext, request: RoutingRequest) -> RoutingDecision:
+    def _decide(
+        self, ctx: DeskContext, index: AgentIndex, request: RoutingRequest
+    ) -> RoutingDecision:
         raw = ctx.uow.kv_get(NAMESPACE, "state")
         state = RoutingState.from_dict(raw if isinstance(raw, dict) else None)
-        decision = self.router.route(request, self.index, now=ctx.now, state=state)
+        decision = self.router.route(request, index, now=ctx.now, state=state)
         if decision.state != state:
             ctx.uow.kv_put(NAMESPACE, "state", decision.state.as_dict())
         return decision
 
-    def _apply(self, ctx: DeskContext, ticket: Ticket, decision: RoutingDecision) -> None:
+    def _apply(
+        self, ctx: DeskContext, index: AgentIndex, ticket: Ticket, decision: RoutingDecision
+    ) -> None:
         assert decision.agent_id is not None
-        self.index.assign(decision.agent_id)
-        self._applied[ticket.id] = decision.agent_id
-        self.queue.remove(ticket.id)
+        index.assign(decision.agent_id)
         ctx.assign(
             ticket,
             decision.agent_id,
@@ -281,26 +372,32 @@ class DeskRouting:
             team_id=decision.team_id,
         )
 
-    def _drain(self, ctx: DeskContext, freed: Iterable[str] | None) -> list[RoutingDecision]:
-        watch = list(freed) if freed is not None else None
+    def _assign_in_order(
+        self, ctx: DeskContext, index: AgentIndex, waiting: Iterable[Ticket]
+    ) -> list[RoutingDecision]:
+        """Offer free capacity to *waiting* tickets in their order; a ticket nobody
+        can take stays waiting and does not block those behind it."""
         done: list[RoutingDecision] = []
-        for item in self.queue:
-            if self.index.assignable_count == 0:
+        for stored in waiting:
+            if not index.assignable_count:
                 break
-            if watch is not None and not any(
-                self.index.can_take(a) for a in watch if a in self.index
-            ):
-                break
-            decision = self._decide(ctx, item.request)
-            if decision.agent_id is None:
-                continue
-            ticket = ctx.ticket(item.request.ticket_id)
+            ticket = ctx.ticket(stored.id)  # held already: SKIP LOCKED returned it
             if ticket.assignee_id is not None or self._is_done(ticket):
-                self.queue.remove(ticket.id)
                 continue
-            self._apply(ctx, ticket, decision)
-            done.append(decision)
+            request = self.request_for(ticket, self._previous_agents(ctx, ticket))
+            decision = self._decide(ctx, index, request)
+            if decision.agent_id is not None:
+                self._apply(ctx, index, ticket, decision)
+                done.append(decision)
         return done
+
+    def _drain(self, ctx: DeskContext, freed: Iterable[str] | None) -> list[RoutingDecision]:
+        index = self._view(ctx)
+        if freed is not None and not any(index.can_take(a) for a in freed if a in index):
+            return []
+        if not index.assignable_count:
+            return []
+        return self._assign_in_order(ctx, index, self._waiting(ctx))
 
     def _previous_agents(self, ctx: DeskContext, ticket: Ticket) -> tuple[str, ...]:
         others = ctx.uow.find_tickets(TicketQuery(customer_id=ticket.customer_id, limit=5))
@@ -412,57 +509,52 @@ class DeskRouting:
             return
         was_open = event.from_status not in self.done_statuses and event.from_status != "received"
         now_open = not self._is_done(ticket) and event.to_status != "received"
-        if was_open and not now_open:
-            self.queue.remove(ticket.id)
-            if ticket.assignee_id is not None and ticket.assignee_id in self.index:
-                self.index.release(ticket.assignee_id)
-                self._drain(ctx, [ticket.assignee_id])
-        elif now_open and not was_open and event.from_status != "received":
-            if ticket.assignee_id is not None and ticket.assignee_id in self.index:
-                self.index.assign(ticket.assignee_id)
-            if event.event == "reopen":
-                self.evaluate(ctx, ticket)
+        if was_open and not now_open and ticket.assignee_id is not None:
+            self._drain(ctx, [ticket.assignee_id])  # its agent has room again
+        elif now_open and not was_open and event.event == "reopen":
+            self.evaluate(ctx, ticket)
 
     def _on_assigned(self, ctx: DeskContext, event: TicketAssigned) -> None:
-        mine = self._applied.pop(event.ticket_id, "-") == event.agent_id
-        ticket = ctx.ticket(event.ticket_id)
-        if self._is_done(ticket):
+        if event.previous_agent_id is None:
             return
-        if event.previous_agent_id is not None and event.previous_agent_id in self.index:
-            self.index.release(event.previous_agent_id)
-            self._drain(ctx, [event.previous_agent_id])
-        if not mine and event.agent_id is not None and event.agent_id in self.index:
-            self.index.assign(event.agent_id)
-            self.queue.remove(ticket.id)
+        ticket = ctx.ticket(event.ticket_id)
+        if not self._is_done(ticket):
+            self._drain(ctx, [event.previous_agent_id])  # reassigned: the previous agent has room
 
     def _on_escalated(self, ctx: DeskContext, event: TicketEscalated) -> None:
         ticket = ctx.ticket(event.ticket_id)
+        index = self._view(ctx)
         previous = ticket.assignee_id
-        team = self.roster.team_for_tier(ticket.tier, ticket.team_id)
-        if previous is not None and previous in self.index:
-            if self.index.agent(previous).tier == ticket.tier:
+        team = index.roster.team_for_tier(ticket.tier, ticket.team_id) if index.roster else None
+        if previous is not None and previous in index:
+            if index.agent(previous).tier == ticket.tier:
                 return  # already with an agent of the new tier
             ctx.assign(ticket, None, actor=self.actor, strategy="escalation")
+            index.release(previous)
         ticket.team_id = team
-        self.route(ctx, ticket, exclude=[previous] if previous else [])
+        self.route(ctx, ticket, exclude=[previous] if previous else [], index=index)
 
     def _on_message(self, ctx: DeskContext, event: MessageAdded) -> None:
-        if event.direction != Direction.INBOUND.value:
-            return
+        if event.direction != Direction.INBOUND.value or event.automated:
+            return  # an auto-reply (see supportkit.domain._definitions) is nobody's request
         ticket = ctx.ticket(event.ticket_id)
-        if ticket.status == "received" or event.author == "bot":
+        if ticket.status == "received":
             return
         if ticket.registered_at == ctx.now and ticket.assignee_id is None:
             return  # the first message: the registration handler evaluates it
         self.evaluate(ctx, ticket, text=_latest_inbound_text(ctx, ticket))
 
     def _on_updated(self, ctx: DeskContext, event: TicketUpdated) -> None:
-        if not {"custom_fields", "priority", "category", "tags"} & set(event.changes):
+        if not {"custom_fields", "priority", "category", "tags", "team_id"} & set(event.changes):
             return
         ticket = ctx.ticket(event.ticket_id)
         self.evaluate(ctx, ticket)
-        if ticket.assignee_id is None and ticket.id in self.queue:
-            self.queue.push(self.request_for(ticket), ticket.age_reference)
+        if (
+            ticket.assignee_id is None
+            and ticket.status in self._waiting_statuses()
+            and not _held(ticket, ctx.now)
+        ):
+            self._drain(ctx, None)  # a waiting ticket changed: it may fit free capacity now
 
     def _on_timer(self, ctx: DeskContext, timer: Timer) -> None:
         ticket = ctx.ticket(timer.ticket_id)
@@ -471,12 +563,9 @@ class DeskRouting:
     def _held_until_open(self, ctx: DeskContext, ticket: Ticket) -> bool:
         """A request on a closed channel that queues (the desk's channel hours) waits for
         the opening: queued now, routed by a timer when the channel opens."""
-        held = ticket.custom_fields.get("out_of_hours")
-        if not isinstance(held, dict) or held.get("action") != "queue":
+        if not _held(ticket, ctx.now):
             return False
-        opens = datetime.fromisoformat(held["next_open"])
-        if opens <= ctx.now:
-            return False
+        opens = datetime.fromisoformat(ticket.custom_fields["out_of_hours"]["next_open"])
         reason = f"{ticket.channel} is closed until {opens.isoformat()}"
         ticket.record(TicketQueued(ticket.id, ctx.now, ticket.team_id, reason))
         key = f"{OPEN_TIMER_KIND}:{ticket.id}"
@@ -488,29 +577,18 @@ class DeskRouting:
         if ticket.assignee_id is None and not self._is_done(ticket) and ticket.status != "received":
             self.route(ctx, ticket)
 
-    def _on_team_saved(self, ctx: DeskContext, event: TeamSaved) -> None:
-        """``desk.add_team`` after the desk was built: the roster learns the team."""
-        team = next(t for t in ctx.uow.list_teams() if t.id == event.team_id)
-        teams = {**self.roster.teams, team.id: team}
-        self.roster = Roster(
-            teams=list(teams.values()), agents=list(self.roster.agents.values()), ladder=self.ladder
-        )
-        self.index.roster = self.roster
-
     def _on_agent_saved(self, ctx: DeskContext, event: AgentSaved) -> None:
-        """``desk.add_agent`` (or a change to an agent) is seen by routing at once."""
-        agent = ctx.uow.get_agent(event.agent_id)  # the desk checked its tier and teams
-        if agent.id in self.index:
-            self.index.update(agent)
-        else:
-            self.index.add(agent)
+        """``desk.add_agent`` (a new agent, more capacity, ...): waiting tickets may fit."""
+        self.roster_changed(ctx)
+        self._drain(ctx, [event.agent_id])
 
-    def _on_availability(self, desk: Any, *, event: AgentAvailabilityChanged) -> None:
-        if event.agent_id not in self.index:
-            return
-        self.index.set_availability(event.agent_id, Availability(event.availability))
-        if self.index.can_take(event.agent_id) and len(self.queue):
-            self.drain(freed=[event.agent_id])
+    def _on_availability(self, ctx: DeskContext, event: AgentAvailabilityChanged) -> None:
+        self.roster_changed(ctx)
+        if event.availability == Availability.ONLINE.value:
+            self._drain(ctx, [event.agent_id])
+
+    def _on_team_saved(self, ctx: DeskContext, event: TeamSaved) -> None:
+        self.roster_changed(ctx)
 
     def escalate(
         self,
@@ -545,8 +623,10 @@ class DeskRouting:
 
 
 def _latest_inbound_text(ctx: DeskContext, ticket: Ticket) -> str:
+    """What the customer wrote last (an automated inbound message, an auto-reply, is
+    not the customer speaking: see :func:`supportkit.domain._definitions.is_automated`)."""
     for m in reversed(ctx.uow.messages_for(ticket.id)):
-        if m.direction is Direction.INBOUND:
+        if m.direction is Direction.INBOUND and not is_automated(m.meta):
             return m.text
     return ""
 
@@ -564,3 +644,31 @@ def _due_at(policy: Any, ticket: Ticket, context: EscalationContext) -> datetime
                 found.append(when)
         stack.extend(getattr(p, "policies", ()))
     return min(found) if found else None
+
+
+def _held(ticket: Ticket, now: datetime) -> bool:
+    """Whether *ticket* waits for its channel to open (``OutOfHours.queue()``)."""
+    held = ticket.custom_fields.get("out_of_hours")
+    if not isinstance(held, dict) or held.get("action") != "queue":
+        return False
+    return datetime.fromisoformat(held["next_open"]) > now
+
+
+def _queue_key(ticket: Ticket) -> tuple[int, datetime, int]:
+    """A ticket's place in the waiting queue: most urgent, then oldest, then by number."""
+    return (-int(ticket.priority), ticket.age_reference, ticket.number)
+
+
+def _stored_holder(ticket: Ticket, open_statuses: frozenset[str]) -> str | None:
+    """Whom the stored row of *ticket* counts in an agent's open load: the assignee and
+    status it had when this transaction loaded it (before the changes its events record)."""
+    assignee, status = ticket.assignee_id, ticket.status
+    for ev in ticket.events:
+        if isinstance(ev, TicketAssigned):
+            assignee = ev.previous_agent_id
+            break
+    for ev in ticket.events:
+        if isinstance(ev, StatusChanged):
+            status = ev.from_status
+            break
+    return assignee if status in open_statuses else None

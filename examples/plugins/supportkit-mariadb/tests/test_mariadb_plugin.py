@@ -100,3 +100,24 @@ def test_the_plugin_uses_only_public_supportkit_names() -> None:
                 ):
                     private.append((path.name, module, names))
     assert not private, f"private supportkit names used: {private}"
+
+
+def test_routing_on_two_desks_decides_capacity_and_the_queue_in_the_database() -> None:
+    from supportkit.domain import Agent, Team
+    from supportkit.extensions import DeskRouting
+
+    crew = [Agent(n, n.title(), teams=("support",), capacity=1) for n in ("ann", "bob")]
+    with fresh_database() as url, MariaDBStorage(url) as one, MariaDBStorage(url) as two:
+        first = SupportDesk(
+            one, extensions=[DeskRouting(teams=[Team("support", "Support", "L1")], agents=crew)]
+        )
+        routing = DeskRouting()  # a second process: it saw none of the first's assignments
+        second = SupportDesk(two, extensions=[routing])
+        held = [first.receive("email", f"c{n}@example.com", "hi", subject=str(n)) for n in (1, 2)]
+        waiting = second.receive("email", "c3@example.com", "hi", subject="3")
+        assert second.get_ticket(waiting.id).assignee_id is None
+        assert waiting.id in routing.queue
+        agent = first.get_ticket(held[0].id).assignee_id
+        assert agent is not None
+        second.resolve(held[0].id, actor=agent, resolution="done")
+        assert first.get_ticket(waiting.id).assignee_id == agent
