@@ -46,9 +46,9 @@ Warnings and breaches are recorded on the ticket as
 :class:`SlaWarningRecorded` (``"sla.warning"``) and :class:`SlaBreachRecorded`
 (``"sla.breached"``): stored in the outbox with the change and published
 after commit. A breach of a clock that is still open (running or paused) can
-escalate the ticket (``escalate_on_breach``); a tier that cannot go higher,
-or a ticket already at or above the tier asked for, is noted in the event,
-never raised.
+escalate the ticket (``escalate_on_breach``) unless the ticket is resolved; a
+tier that cannot go higher, or a ticket already at or above the tier asked
+for, is noted in the event, never raised.
 """
 
 from __future__ import annotations
@@ -441,7 +441,9 @@ class SlaExtension:
         if clock.is_stopped:
             return None, "not escalated: the target was fulfilled late, nothing is pending"
         desk = ctx.desk
-        if desk.lifecycle_of(ticket).is_final(ticket.status):
+        if desk.lifecycle_of(ticket).is_final(ticket.status) or (
+            ticket.status in self.resolved_statuses
+        ):
             return None, f"not escalated: the ticket is {ticket.status}"
         tiers = desk.tiers
         here = tiers.index(ticket.tier) if ticket.tier in tiers else -1
