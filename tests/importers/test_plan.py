@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import attrs
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from supportkit import FakeClock, SupportDesk
 from supportkit.domain import Agent
+from supportkit.importers import Unmappable
 from supportkit.importers._django_helpdesk import _apply
 from supportkit.importers._plan import plan_ticket
 from supportkit.importers._source import HelpdeskFollowUp, HelpdeskTicket, HelpdeskUser
@@ -105,3 +108,18 @@ def test_any_status_sequence_replays_and_ends_where_django_helpdesk_is(
     assert [m.created_at for m in messages] == sorted(m.created_at for m in messages)
     written = 1 + sum(1 for _, comment, *_ in rows if comment) - (opening is not None)
     assert len(messages) == written
+
+
+def test_unreadable_dates_make_the_ticket_unmappable_with_the_reason() -> None:
+    good = ticket(1, [(5, "Hello", True, 1, None)])
+    options = {"source": "hd", "users": USERS, "agents": {1: "alice"}, "teams": {}}
+    with pytest.raises(Unmappable, match="no readable creation date"):
+        plan_ticket(attrs.evolve(good, created="yesterday"), **options)  # type: ignore[arg-type]
+    broken = attrs.evolve(good.followups[0], date=None)
+    with pytest.raises(Unmappable, match="follow-up 1 has no readable date"):
+        plan_ticket(attrs.evolve(good, followups=(broken,)), **options)  # type: ignore[arg-type]
+    plan = plan_ticket(attrs.evolve(good, priority=9), **options)  # type: ignore[arg-type]
+    assert plan.warnings == [
+        "priority 9 unknown: imported as normal",
+        "queue 1 not found: imported without a team",
+    ]

@@ -149,6 +149,10 @@ def import_django_helpdesk(
                     )
                 except Unmappable as exc:
                     summary.problems.append(ImportProblem(t.id, str(exc)))
+                except (TypeError, ValueError, AttributeError) as exc:  # a value of a wrong type
+                    summary.problems.append(
+                        ImportProblem(t.id, f"unreadable row ({type(exc).__name__}: {exc})")
+                    )
             _apply_batch(desk, clock, plans, summary)
             read += len(page)
             if progress is not None:
