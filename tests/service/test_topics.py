@@ -11,7 +11,7 @@ import pytest
 
 from supportkit import FakeClock, MemoryStorage, SupportDesk, ValidationError
 from supportkit.cli import main
-from supportkit.metrics import sql_topics, stored_topics, topics_over_time
+from supportkit.metrics import sql_topics, stored_topics, topics_over_time, weeks_covering
 from supportkit.storage.sqlite import SQLiteStorage
 
 WEEK1 = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)  # a Monday
@@ -74,6 +74,14 @@ def test_a_view_needs_two_weeks() -> None:
     with pytest.raises(ValidationError, match="2 weeks"):
         topics_over_time([], at=WEEK1, weeks=1)
     assert topics_over_time([], at=WEEK1).top_growing() == []
+
+
+def test_the_default_view_covers_the_datas_weeks() -> None:
+    # WEEK1 is a Monday: the data's first week to the instant's, at least 2, at most 26
+    assert weeks_covering(WEEK1, WEEK3 + timedelta(days=6)) == 3
+    assert weeks_covering(WEEK1, WEEK1 + timedelta(hours=1)) == 2
+    assert weeks_covering(None, WEEK1) == 2
+    assert weeks_covering(WEEK1 - timedelta(weeks=100), WEEK1) == 26
 
 
 def test_the_report_shows_the_topics(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
