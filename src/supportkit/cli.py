@@ -1,4 +1,4 @@
-"""The ``supportkit`` command line: ``supportkit report``, ``demo`` and ``import``.
+"""The ``supportkit`` command line: ``supportkit report``, ``demo``, ``import`` and ``worker``.
 
 ``supportkit report`` reads a desk's database (SQLite file by default, or a
 ``sqlite:///path`` / ``postgresql://...`` URL) and prints its metrics as a
@@ -77,7 +77,7 @@ def _parser() -> argparse.ArgumentParser:
     from .metrics import DIMENSIONS, FORMATS
 
     parser = argparse.ArgumentParser(prog="supportkit", description="supportkit tools")
-    sub = parser.add_subparsers(dest="command", metavar="{report,demo,import}")
+    sub = parser.add_subparsers(dest="command", metavar="{report,demo,import,worker}")
     sub.required = True
     rep = sub.add_parser(
         "report",
@@ -130,7 +130,49 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="run the demo desk")
     demo.add_argument("args", nargs=argparse.REMAINDER)
     _import_parser(sub)
+    _worker_parser(sub)
     return parser
+
+
+def _worker_parser(sub: Any) -> None:
+    worker = sub.add_parser(
+        "worker",
+        help="run the production loops (timers, relay, mailboxes, reprocessing, auto-close)",
+        description="Run a desk's production loops until SIGTERM; settings from --config "
+        "and SUPPORTKIT_* environment variables (see docs/production.md).",
+    )
+    worker.add_argument("--config", metavar="FILE", help="TOML settings (environment wins)")
+    worker.add_argument(
+        "--once", action="store_true", help="run each loop one pass, then exit (cron, tests)"
+    )
+
+
+def worker(args: argparse.Namespace) -> int:
+    """``supportkit worker``: JSON log lines on stderr; SIGTERM/SIGINT finish the pass
+    under way and exit 0; a bad configuration exits 2."""
+    import signal
+
+    from .worker import Worker, load_config, log_to
+
+    try:
+        config = load_config(args.config)
+        log_to(level=config.log_level)
+        runner = Worker(config)
+    except SupportKitError as exc:
+        print(f"supportkit worker: {exc}", file=sys.stderr)
+        return 2
+
+    def stop(signum: int, frame: Any) -> None:
+        runner.log.action("worker", "worker.stopping", signal=signal.Signals(signum).name)
+        runner.stop()
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        with runner:
+            return runner.run(once=args.once)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _import_parser(sub: Any) -> None:
@@ -305,6 +347,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         demo_main = import_module("supportkit.demo").main
         rest = [a for a in args.args if a != "--"]
         return int(demo_main(rest) or 0)
+    if args.command == "worker":
+        return worker(args)
     try:
         if args.command == "import":
             return run_import(args, sys.stdout, sys.stderr)

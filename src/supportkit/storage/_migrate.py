@@ -33,6 +33,15 @@ def migrate(
     undo = rollback or (lambda c: c.rollback())
     cur = conn.cursor()
     ph = "?" if dialect == "sqlite" else "%s"
+    if not joined:
+        # the usual case, a database already up to date, reads and takes no write lock:
+        # opening a storage never waits behind another process's writers
+        in_place = _up_to_date(conn, cur, dialect, components)
+        if in_place is not None:
+            for comp in components:
+                if comp.after_migrate is not None:
+                    comp.after_migrate(conn)
+            return in_place
     if joined:
         begin(conn)
     # an application role without CREATE on the schema opens an installed database too
@@ -83,3 +92,24 @@ def migrate(
             comp.after_migrate(conn)
         versions[comp.name] = current
     return versions
+
+
+def _up_to_date(
+    conn: Any, cur: Any, dialect: str, components: Sequence[SchemaComponent]
+) -> dict[str, int] | None:
+    """Every component's stored version if each is the newest this code knows, else None."""
+    if dialect == "sqlite":
+        exists = cur.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sk_schema'"
+        ).fetchall()
+    else:
+        exists = cur.execute("SELECT to_regclass('sk_schema')").fetchone()[0]
+    stored = (
+        dict(cur.execute("SELECT component, version FROM sk_schema").fetchall()) if exists else {}
+    )
+    if dialect != "sqlite":
+        conn.commit()  # end the read; nothing was written
+    newest = {c.name: max((m.version for m in c.migrations), default=0) for c in components}
+    if any(stored.get(name) != version for name, version in newest.items()):
+        return None
+    return newest
