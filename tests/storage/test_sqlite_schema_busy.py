@@ -10,7 +10,6 @@ from __future__ import annotations
 import multiprocessing
 import sqlite3
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -56,10 +55,10 @@ def hold_write_lock(path: str, holding: Any, seconds: float) -> None:
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[str]:
+def db(tmp_path: Path) -> str:
     path = str(tmp_path / "desk.sqlite3")
     SQLiteStorage(path).close()  # the schema is in place, as in a running deployment
-    yield path
+    return path
 
 
 def _start(target: Any, *args: Any) -> Any:

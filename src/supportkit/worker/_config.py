@@ -312,9 +312,16 @@ def _mailbox(i: int, values: Any, origin: Any) -> MailboxSettings:
             f"mailbox {i + 1} has no url: write url = 'imaps://user:password@host/INBOX'"
         )
     parsed = {k: _value("mailboxes", k, v, origin) for k, v in values.items()}
-    from ..channels.email._settings import poller_from  # checks the URL now, not at first poll
+    try:  # the URL is checked now, not at the first poll
+        from ..channels.email import poller_from
 
-    poller_from(parsed["url"])
+        poller_from(parsed["url"])
+    except ImportError as exc:
+        raise WorkerConfigError(
+            f"mailbox {i + 1}: polling IMAP needs supportkit[email] ({exc})"
+        ) from None
+    except ConfigurationError as exc:
+        raise WorkerConfigError(f"mailbox {i + 1}: {exc}") from None
     return MailboxSettings(**parsed)
 
 
@@ -350,7 +357,10 @@ def _seconds(value: Any, *, optional: bool) -> float | None:
     elif isinstance(value, str):
         from ..cli import parse_duration
 
-        seconds = parse_duration(value).total_seconds()
+        try:
+            seconds = float(value)  # a bare number is seconds, as in the file
+        except ValueError:
+            seconds = parse_duration(value).total_seconds()
     else:
         raise ValidationError("write a duration like 30s, 5m, 7d")
     if seconds <= 0:

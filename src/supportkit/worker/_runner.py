@@ -24,6 +24,7 @@ from ._loops import AutoCloseLoop, Loop, MailboxLoop, RelayLoop, ReprocessLoop, 
 if TYPE_CHECKING:
     from ..channels.email import EmailChannel
     from ..desk import SupportDesk
+    from ..ports import Storage
 
 __all__ = ["Worker", "build_desk", "default_loops"]
 
@@ -38,23 +39,42 @@ def build_desk(config: WorkerConfig) -> SupportDesk:
     storage = open_storage(config.storage_url) if config.storage_url else None
     if config.desk is None:
         return SupportDesk(storage)
-    module_name, _, attr = config.desk.partition(":")
+    try:
+        return _from_factory(config.desk, storage)
+    except BaseException:
+        if storage is not None:
+            storage.close()
+        raise
+
+
+def _from_factory(name: str, storage: Storage | None) -> SupportDesk:
+    from ..desk import SupportDesk
+
+    module_name, _, attr = name.partition(":")
     try:
         factory: Any = importlib.import_module(module_name)
         for part in attr.split("."):
             factory = getattr(factory, part)
     except (ImportError, AttributeError) as exc:
-        if storage is not None:
-            storage.close()
         raise WorkerConfigError(
-            f"cannot load the desk factory {config.desk!r} ({type(exc).__name__}: {exc}); "
+            f"cannot load the desk factory {name!r} ({type(exc).__name__}: {exc}); "
             "check that its module is importable (PYTHONPATH, the working directory) "
             "and names a function"
         ) from exc
-    desk = factory(storage) if storage is not None else factory()
+    try:
+        desk = factory(storage) if storage is not None else factory()
+    except SupportKitError:
+        raise
+    except Exception as exc:
+        called = "factory(storage)" if storage is not None else "factory()"
+        raise WorkerConfigError(
+            f"the desk factory {name!r} failed when called as {called} "
+            f"({type(exc).__name__}: {exc}); it takes the storage opened from storage_url "
+            "(or nothing, without storage_url) and returns the host's SupportDesk"
+        ) from exc
     if not isinstance(desk, SupportDesk):
         raise WorkerConfigError(
-            f"the desk factory {config.desk!r} returned {type(desk).__name__}, not a "
+            f"the desk factory {name!r} returned {type(desk).__name__}, not a "
             "SupportDesk; return the desk the host builds"
         )
     return desk
