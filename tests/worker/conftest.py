@@ -101,6 +101,21 @@ class Seeded:
             uow.commit()
         return row.id
 
+    def pending_raw_call(self, call_id: str, caller: str) -> str:
+        """A call record kept by a process that died before logging it."""
+        from supportkit.channels.phone import CallRecord
+        from supportkit.convert import to_data
+
+        record = CallRecord(call_id, caller, "inbound", 90, PAST, notes="Call about a refund")
+        row = RawInbound(
+            self.desk.new_id(), "phone", PAST, json.dumps(to_data(record)).encode(), call_id
+        )
+        with self.storage.unit_of_work() as uow:
+            uow.add_raw_inbound(row)
+            assert uow.claim_raw_inbound(row.id, PAST, PAST + timedelta(minutes=5))
+            uow.commit()
+        return row.id
+
     # -- reading back ---------------------------------------------------------------------
     def firings(self) -> Counter[str]:
         """How many times each timer key fired."""

@@ -124,7 +124,9 @@ def test_environment_variables_win_over_the_file(tmp_path: Path) -> None:
 def test_every_environment_variable_names_a_setting() -> None:
     for name, (section, key) in ENVIRONMENT.items():
         assert name.startswith("SUPPORTKIT_")
-        value = {"enabled": "on", "webhook": "on", "mail_channels": "email"}.get(key, "1")
+        value = {"enabled": "on", "webhook": "on", "phone": "off", "mail_channels": "email"}.get(
+            key, "1"
+        )
         if key in ("url", "storage_url"):
             value = "imap://u:p@h/INBOX" if section == "mailboxes" else "sqlite:///x.db"
         elif key in ("desk",):

@@ -28,6 +28,7 @@ def test_once_fires_timers_closes_resolved_tickets_and_reprocesses(
     keys = seeded.due_timers(5, resolved)
     mail_id = seeded.pending_raw_mail(MAIL)
     hook_id = seeded.pending_raw_webhook({"sender": "bob@example.com", "text": "Hello there"})
+    call_id = seeded.pending_raw_call("call-1", "+44 20 7946 0000")
     fresh = seeded.desk.receive("email", "carl@example.com", "Still open")
     config = write_config(tmp_path / "worker.toml", seeded.url, '[auto_close]\nafter = "7d"\n')
 
@@ -42,6 +43,7 @@ def test_once_fires_timers_closes_resolved_tickets_and_reprocesses(
     assert mail.status == "processed"
     assert seeded.desk.get_ticket(mail.ticket_id or "").subject == "Stuck order"
     assert seeded.raw(hook_id).status == "processed"
+    assert seeded.raw(call_id).status == "processed"
 
     numbers = {seeded.desk.get_ticket(t).number for t in resolved}
     assert {line["ticket"] for line in actions(lines, "ticket.closed")} == numbers
@@ -50,12 +52,12 @@ def test_once_fires_timers_closes_resolved_tickets_and_reprocesses(
     assert {line["ticket"] for line in fired} == numbers  # the handler's ticket
     assert all(line["kind"] == "host.count" and line["ms"] >= 0 for line in fired)
     reprocessed = actions(lines, "raw.processed")
-    assert {line["channel"] for line in reprocessed} == {"email", "webhook"}
+    assert sorted(line["channel"] for line in reprocessed) == ["email", "phone", "webhook"]
     assert all(isinstance(line["ticket"], int) for line in reprocessed)
     assert next(line["action"] for line in lines) == "worker.started"
     assert [line["action"] for line in lines][-1] == "worker.stopped"
     assert len({line["worker"] for line in lines}) == 1
-    for private in ("ann@example.com", "bob@example.com", "Stuck order", "Secret", "Hello"):
+    for private in ("ann@", "bob@", "Stuck order", "Secret", "Hello", "7946", "refund"):
         assert private not in err
 
 

@@ -31,8 +31,12 @@ from ._loops import (
     MailboxLoop,
     RelayLoop,
     ReprocessLoop,
+    Source,
     TimerLoop,
+    mail_source,
+    phone_source,
     take_turn,
+    webhook_source,
 )
 from ._runner import Worker, build_desk, default_loops
 
@@ -49,6 +53,7 @@ __all__ = [
     "RelaySettings",
     "ReprocessLoop",
     "ReprocessSettings",
+    "Source",
     "TimerLoop",
     "TimerSettings",
     "Worker",
@@ -58,5 +63,8 @@ __all__ = [
     "default_loops",
     "load_config",
     "log_to",
+    "mail_source",
+    "phone_source",
     "take_turn",
+    "webhook_source",
 ]

@@ -76,7 +76,7 @@ class ReprocessSettings:
 
     *mail_channels*: the email channels whose raw mail is reprocessed (default:
     the mailboxes' channels, else ``email``). *webhook*: webhook raws too
-    (default: when ``supportkit[web]`` is installed).
+    (default: when ``supportkit[web]`` is installed). *phone*: kept call records.
     """
 
     enabled: bool = True
@@ -84,6 +84,7 @@ class ReprocessSettings:
     batch: int = 100
     mail_channels: tuple[str, ...] | None = None
     webhook: bool | None = None
+    phone: bool = True
 
 
 @attrs.frozen
@@ -142,6 +143,7 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "SUPPORTKIT_REPROCESS_BATCH": ("reprocess", "batch"),
     "SUPPORTKIT_REPROCESS_MAIL_CHANNELS": ("reprocess", "mail_channels"),
     "SUPPORTKIT_REPROCESS_WEBHOOK": ("reprocess", "webhook"),
+    "SUPPORTKIT_REPROCESS_PHONE": ("reprocess", "phone"),
     "SUPPORTKIT_AUTO_CLOSE_AFTER": ("auto_close", "after"),
     "SUPPORTKIT_AUTO_CLOSE_INTERVAL": ("auto_close", "interval"),
     "SUPPORTKIT_AUTO_CLOSE_BATCH": ("auto_close", "batch"),
@@ -332,7 +334,7 @@ def _value(section: str, key: str, value: Any, origin: Any) -> Any:
             return _seconds(value, optional=(section, key) == ("auto_close", "after"))
         if key == "batch":
             return _positive_int(value)
-        if key in ("enabled", "webhook"):
+        if key in ("enabled", "webhook", "phone"):
             return _flag(value)
         if key == "mail_channels":
             names = value.split(",") if isinstance(value, str) else value

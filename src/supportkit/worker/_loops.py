@@ -21,7 +21,7 @@ import importlib
 import logging
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -47,8 +47,12 @@ __all__ = [
     "MailboxLoop",
     "RelayLoop",
     "ReprocessLoop",
+    "Source",
     "TimerLoop",
+    "mail_source",
+    "phone_source",
     "take_turn",
+    "webhook_source",
 ]
 
 #: the kv namespace of the worker's turns (which worker polls a mailbox until when)
@@ -177,8 +181,40 @@ class MailboxLoop:
         return False
 
 
+#: one kind of kept inbound to reprocess: its name, and a pass of at most n rows yielding
+#: (status, ticket number, raw id) per row as each is done
+Source = tuple[str, Callable[[int], Iterator[tuple[str, int | None, str | None]]]]
+
+
+def mail_source(desk: SupportDesk, channel: EmailChannel) -> Source:
+    def each(n: int) -> Iterator[tuple[str, int | None, str | None]]:
+        for o in channel.reprocess_each(n):
+            yield o.status, _number(desk, o.ticket_id), o.raw_id
+
+    return channel.name, each
+
+
+def webhook_source(webhook: Any) -> Source:
+    def each(n: int) -> Iterator[tuple[str, int | None, str | None]]:
+        for answer in webhook.reprocess_each(n):
+            body = answer.body
+            status = "processed" if answer.status == 200 else str(body.get("error", "failed"))
+            yield status, body.get("ticket_number"), body.get("raw_id")
+
+    return "webhook", each
+
+
+def phone_source(phone: Any) -> Source:
+    def each(n: int) -> Iterator[tuple[str, int | None, str | None]]:
+        for ticket in phone.reprocess_each(n):
+            yield ("processed", ticket.number, None) if ticket else ("failed", None, None)
+
+    return phone.name, each
+
+
 class ReprocessLoop:
-    """Stored inbound that was never processed (its process died) or failed before."""
+    """Stored inbound that was never processed (its process died) or failed before:
+    raw mail, webhook bodies, call records, each claimed before it is processed."""
 
     name = "reprocess"
 
@@ -187,40 +223,24 @@ class ReprocessLoop:
         desk: SupportDesk,
         log: ActionLog,
         settings: ReprocessSettings,
-        mail: list[EmailChannel],
-        webhook: Any = None,
+        sources: Sequence[Source],
     ) -> None:
-        self.desk, self.log, self.mail, self.webhook = desk, log, mail, webhook
+        self.desk, self.log, self.sources = desk, log, list(sources)
         self.interval, self.batch = settings.interval, settings.batch
 
     def run_once(self) -> bool:
         more = False
-        for channel in self.mail:
+        for channel, each in self.sources:
             done = 0
-            for outcome, seconds in _timed(channel.reprocess_each(self.batch)):
+            for (status, number, raw_id), seconds in _timed(each(self.batch)):
                 done += 1
-                self.log.action(
-                    self.name,
-                    f"raw.{outcome.status}",
-                    seconds=seconds,
-                    ticket=_number(self.desk, outcome.ticket_id),
-                    channel=channel.name,
-                    raw_id=outcome.raw_id,
-                )
-            more = more or done >= self.batch
-        if self.webhook is not None:
-            done = 0
-            for answer, seconds in _timed(self.webhook.reprocess_each(self.batch)):
-                done += 1
-                body = answer.body
-                status = "processed" if answer.status == 200 else body.get("error", "failed")
                 self.log.action(
                     self.name,
                     f"raw.{status}",
                     seconds=seconds,
-                    ticket=body.get("ticket_number"),
-                    channel="webhook",
-                    raw_id=body.get("raw_id"),
+                    ticket=number,
+                    channel=channel,
+                    raw_id=raw_id,
                 )
             more = more or done >= self.batch
         return more

@@ -19,7 +19,17 @@ from typing import TYPE_CHECKING, Any
 from ..domain._errors import SupportKitError
 from ._config import WorkerConfig, WorkerConfigError
 from ._log import ActionLog
-from ._loops import AutoCloseLoop, Loop, MailboxLoop, RelayLoop, ReprocessLoop, TimerLoop
+from ._loops import (
+    AutoCloseLoop,
+    Loop,
+    MailboxLoop,
+    RelayLoop,
+    ReprocessLoop,
+    TimerLoop,
+    mail_source,
+    phone_source,
+    webhook_source,
+)
 
 if TYPE_CHECKING:
     from ..channels.email import EmailChannel
@@ -124,9 +134,15 @@ def default_loops(desk: SupportDesk, config: WorkerConfig, log: ActionLog) -> li
         names = config.reprocess.mail_channels
         if names is None:
             names = tuple(dict.fromkeys(m.channel for m in config.mailboxes)) or ("email",)
-        mail = [_email_channel(desk, name) for name in names]
+        sources = [mail_source(desk, _email_channel(desk, name)) for name in names]
         webhook = _webhook(desk, config.reprocess.webhook)
-        loops.append(ReprocessLoop(desk, log, config.reprocess, mail, webhook))
+        if webhook is not None:
+            sources.append(webhook_source(webhook))
+        if config.reprocess.phone:
+            from ..channels.phone import PhoneChannel
+
+            sources.append(phone_source(PhoneChannel(desk)))
+        loops.append(ReprocessLoop(desk, log, config.reprocess, sources))
     if config.auto_close.enabled:
         loops.append(AutoCloseLoop(desk, log, config.auto_close))
     return loops
