@@ -10,35 +10,19 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from ._duration import parse_duration
 from .domain._errors import SupportKitError, ValidationError
 
 __all__ = ["main", "parse_duration", "parse_instant"]
 
-_DURATION_RE = re.compile(r"(\d+(?:\.\d+)?)\s*(d|h|m|s)", re.IGNORECASE)
-_UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 DEFAULT_SLA = "first_response=4h,next_response=8h,resolution=3d"
 #: the database ``supportkit demo`` writes, and the one ``supportkit report`` reads by default
 DEMO_DB = "supportkit-demo.sqlite3"
-
-
-def parse_duration(text: str) -> timedelta:
-    """``"4h"``, ``"1h30m"``, ``"3d"``, ``"90s"`` as a timedelta."""
-    text = text.strip()
-    pos, seconds = 0, 0.0
-    for m in _DURATION_RE.finditer(text):
-        if text[pos : m.start()].strip():
-            break
-        seconds += float(m.group(1)) * _UNITS[m.group(2).lower()]
-        pos = m.end()
-    if pos == 0 or text[pos:].strip():
-        raise ValidationError(f"cannot read duration {text!r}: write it like 4h, 1h30m, 3d or 90s")
-    return timedelta(seconds=seconds)
 
 
 def parse_instant(text: str, *, end_of_day: bool = False) -> datetime:

@@ -17,6 +17,7 @@ from typing import Any
 
 import attrs
 
+from .._duration import parse_duration
 from ..domain._errors import ConfigurationError, ValidationError
 from ..domain._redact import redact_url
 
@@ -357,8 +358,6 @@ def _seconds(value: Any, *, optional: bool) -> float | None:
     if isinstance(value, int | float):
         seconds = float(value)
     elif isinstance(value, str):
-        from ..cli import parse_duration
-
         try:
             seconds = float(value)  # a bare number is seconds, as in the file
         except ValueError:
