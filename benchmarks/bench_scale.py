@@ -190,8 +190,8 @@ def worker(side: str, url: str, who: str, n: int, ready: Any, go: Any) -> dict[s
     lifecycle, close = RUNNERS[side](url, who)
     for i in range(20):  # warm-up: connections, statement caches, the schema in memory
         lifecycle(-1 - i)
-    ready.wait()
-    go.wait()
+    ready.wait(600)
+    go.wait(600)
     started = time.perf_counter()
     latencies = []
     for i in range(n):
@@ -213,7 +213,7 @@ def run(side: str, processes: int, per_process: int) -> dict[str, Any]:
                 pool.apply_async(worker, (side, url, f"p{p}", per_process, ready, go))
                 for p in range(processes)
             ]
-            ready.wait()  # everyone warmed up
+            ready.wait(600)  # everyone warmed up (a process that failed breaks the barrier)
             began = time.perf_counter()
             go.set()
             results = [r.get(timeout=1800) for r in pending]

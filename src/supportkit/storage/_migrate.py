@@ -10,6 +10,9 @@ from ._sql_schema import SchemaComponent
 
 __all__ = ["migrate"]
 
+#: the advisory lock that serialises schema changes across processes (PostgreSQL)
+_LOCK = 727274
+
 
 def migrate(
     conn: Any,
@@ -49,6 +52,10 @@ def migrate(
         dialect == "postgresql" and cur.execute("SELECT to_regclass('sk_schema')").fetchone()[0]
     )
     if not exists:
+        if dialect != "sqlite":
+            # two processes creating it at once collide in the catalog (pg_type) even with
+            # IF NOT EXISTS: the first to hold the lock creates it, the other finds it
+            cur.execute(f"SELECT pg_advisory_xact_lock({_LOCK})")
         cur.execute(
             "CREATE TABLE IF NOT EXISTS sk_schema "
             "(component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
@@ -63,7 +70,7 @@ def migrate(
         try:
             if dialect != "sqlite":
                 # serialise concurrent migrators across processes
-                cur.execute("SELECT pg_advisory_xact_lock(727274)")
+                cur.execute(f"SELECT pg_advisory_xact_lock({_LOCK})")
             cur.execute(f"SELECT version FROM sk_schema WHERE component = {ph}", (comp.name,))
             row = cur.fetchone()
             current = int(row[0]) if row else 0
