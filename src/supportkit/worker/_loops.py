@@ -158,11 +158,16 @@ class MailboxLoop:
     """One IMAP mailbox polled into the desk, by one worker at a time."""
 
     def __init__(
-        self, desk: SupportDesk, log: ActionLog, settings: MailboxSettings, channel: EmailChannel
+        self,
+        desk: SupportDesk,
+        log: ActionLog,
+        settings: MailboxSettings,
+        channel: EmailChannel,
+        name: str | None = None,
     ) -> None:
         self.desk, self.log, self.channel = desk, log, channel
         self.interval = settings.interval
-        self.name = f"mailbox:{channel.name}"
+        self.name = name or f"mailbox:{channel.name}"
         poller = channel.poller
         assert poller is not None
         self._turn = f"imap:{poller.username}@{poller.host}:{poller.port}/{poller.folder}"

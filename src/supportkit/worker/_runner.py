@@ -13,6 +13,7 @@ import copy
 import importlib
 import threading
 import time
+from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -125,11 +126,13 @@ def default_loops(desk: SupportDesk, config: WorkerConfig, log: ActionLog) -> li
         loops.append(TimerLoop(desk, log, config.timers))
     if config.relay.enabled:
         loops.append(RelayLoop(desk, log, config.relay))
-    for mailbox in config.mailboxes:
+    feeds = Counter(m.channel for m in config.mailboxes)
+    for i, mailbox in enumerate(config.mailboxes, 1):
         # a copy: two mailboxes may feed one channel, each polled with its own cursor
         channel = copy.copy(_email_channel(desk, mailbox.channel, mailbox.address))
         channel.poller = poller_from(mailbox.url)
-        loops.append(MailboxLoop(desk, log, mailbox, channel))
+        name = f"mailbox:{mailbox.channel}" + (f":{i}" if feeds[mailbox.channel] > 1 else "")
+        loops.append(MailboxLoop(desk, log, mailbox, channel, name))
     if config.reprocess.enabled:
         names = config.reprocess.mail_channels
         if names is None:
