@@ -23,7 +23,7 @@ def test_three_workers_fire_each_timer_and_close_each_ticket_once(
             "[reprocess]\nenabled = false\n",
             timers='interval = "0.2s"\nbatch = 20',
         )
-        workers = [Running(config, HOST_TIMER_PAUSE="0.01") for _ in range(3)]
+        workers = [Running(config, HOST_TIMER_PAUSE="0.02") for _ in range(3)]
         try:
             deadline = time.monotonic() + 90
             while time.monotonic() < deadline:
