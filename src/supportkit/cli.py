@@ -133,25 +133,34 @@ def _worker_parser(sub: Any) -> None:
 
 def worker(args: argparse.Namespace) -> int:
     """``supportkit worker``: JSON log lines on stderr; SIGTERM/SIGINT finish the pass
-    under way and exit 0; a bad configuration exits 2."""
+    under way and exit 0 (also while it starts); a bad configuration exits 2."""
     import signal
 
     from .worker import Worker, load_config, log_to
 
+    asked: list[str] = []  # a signal that came while the worker was being built
+    previous = {
+        sig: signal.signal(sig, lambda signum, frame: asked.append(signal.Signals(signum).name))
+        for sig in (signal.SIGTERM, signal.SIGINT)
+    }
     try:
-        config = load_config(args.config)
-        log_to(level=config.log_level)
-        runner = Worker(config)
-    except SupportKitError as exc:
-        print(f"supportkit worker: {exc}", file=sys.stderr)
-        return 2
+        try:
+            config = load_config(args.config)
+            log_to(level=config.log_level)
+            runner = Worker(config)
+        except SupportKitError as exc:
+            print(f"supportkit worker: {exc}", file=sys.stderr)
+            return 2
 
-    def stop(signum: int, frame: Any) -> None:
-        runner.log.action("worker", "worker.stopping", signal=signal.Signals(signum).name)
-        runner.stop()
+        def stop(signum: int, frame: Any) -> None:
+            runner.log.action("worker", "worker.stopping", signal=signal.Signals(signum).name)
+            runner.stop()
 
-    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
-    try:
+        for sig in previous:
+            signal.signal(sig, stop)
+        if asked:
+            runner.log.action("worker", "worker.stopping", signal=asked[0])
+            runner.stop()
         with runner:
             return runner.run(once=args.once)
     finally:

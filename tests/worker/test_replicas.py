@@ -30,6 +30,8 @@ def test_three_workers_fire_each_timer_and_close_each_ticket_once(
                 if seeded.timers_left() == 0 and all(seeded.closings(t) for t in resolved):
                     break
                 time.sleep(0.2)
+            for w in workers:  # each one up (a signal before that ends it, unlogged)
+                w.wait_for("worker.started")
             codes = [w.stop() for w in workers]
         finally:
             for w in workers:

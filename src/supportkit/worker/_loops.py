@@ -17,7 +17,6 @@ number of workers may run the same loops on one database:
 
 from __future__ import annotations
 
-import importlib
 import logging
 import random
 import time
@@ -40,6 +39,7 @@ from ._log import ActionLog
 if TYPE_CHECKING:
     from ..channels.email import EmailChannel
     from ..desk import SupportDesk, TimerRun
+    from ..relay import EventRelay
 
 __all__ = [
     "AutoCloseLoop",
@@ -103,38 +103,39 @@ class TimerLoop:
 
 
 class RelayLoop:
-    """The outbox relayed to the configured broker (:mod:`supportkit.relay`)."""
+    """The outbox relayed to the configured broker (:func:`supportkit.relay.relay_once`)."""
 
     name = "relay"
 
     def __init__(
-        self, desk: SupportDesk, log: ActionLog, settings: RelaySettings, relay: Any = None
+        self,
+        desk: SupportDesk,
+        log: ActionLog,
+        settings: RelaySettings,
+        relay: EventRelay | None = None,
     ) -> None:
+        from ..relay import open_relay
+
         self.desk, self.log = desk, log
         self.interval, self.batch, self.lease = settings.interval, settings.batch, settings.lease
-        try:
-            module: Any = importlib.import_module("supportkit.relay")
-        except ImportError as exc:
-            raise WorkerConfigError(
-                f"relay.url is set but the event relay cannot be loaded ({exc}); install "
-                "supportkit with its broker's extra (supportkit[rabbitmq] or supportkit[redis]) "
-                "or leave relay.url unset"
-            ) from exc
-        self._relay_once = module.relay_once
-        self.relay = relay if relay is not None else module.open_relay(settings.url)
+        if relay is None:
+            if settings.url is None:
+                raise WorkerConfigError("the relay loop needs [relay] url (a broker URL)")
+            relay = open_relay(settings.url)
+        self.relay = relay
 
     def run_once(self) -> bool:
+        from ..relay import relay_once
+
         started = time.perf_counter()
-        count = int(self._relay_once(self.desk, self.relay, batch=self.batch, lease=self.lease))
+        count = relay_once(self.desk, self.relay, batch=self.batch, lease=self.lease)
         if count:
             seconds = time.perf_counter() - started
             self.log.action(self.name, "events.relayed", seconds=seconds, count=count)
         return count >= self.batch
 
     def close(self) -> None:
-        close = getattr(self.relay, "close", None)
-        if callable(close):
-            close()
+        self.relay.close()
 
 
 def take_turn(desk: SupportDesk, name: str, owner: str, seconds: float) -> bool:
