@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -244,3 +244,23 @@ class Running:
         if self.process.poll() is None:
             self.process.kill()
             self.process.wait(10)
+
+
+def run_workers_until(
+    config: Path, n: int, done: Callable[[], bool], timeout: float = 90, **env: str
+) -> tuple[list[Running], list[int]]:
+    """*n* workers on *config* until *done()* (or *timeout*), then SIGTERM each once it is
+    up (a signal before that ends it unlogged); the workers and their exit codes."""
+    import time
+
+    workers = [Running(config, **env) for _ in range(n)]
+    try:
+        deadline = time.monotonic() + timeout
+        while not done() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        for w in workers:
+            w.wait_for("worker.started")
+        return workers, [w.stop() for w in workers]
+    finally:
+        for w in workers:
+            w.kill()

@@ -3,14 +3,13 @@ Redis, once when nothing crashes, also with three workers relaying from one data
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from pathlib import Path
 
 import psycopg
 
 from ..relay.brokers import Broker, broker, require
-from .conftest import Running, Seeded, actions, run_once, write_config
+from .conftest import Seeded, actions, run_once, run_workers_until, write_config
 
 __all__ = ["broker"]  # the fixture, used by name
 
@@ -64,17 +63,7 @@ def test_three_workers_relay_each_event_once(pg_url: str, tmp_path: Path) -> Non
         seeded.resolved_tickets(60)
         stored = _event_seqs(pg_url)
         config = _relay_config(tmp_path / "worker.toml", pg_url, redis.url)
-        workers = [Running(config) for _ in range(3)]
-        try:
-            deadline = time.monotonic() + 60
-            while _unrelayed(pg_url) and time.monotonic() < deadline:
-                time.sleep(0.1)
-            for w in workers:  # each one up (a signal before that ends it, unlogged)
-                w.wait_for("worker.started")
-            codes = [w.stop() for w in workers]
-        finally:
-            for w in workers:
-                w.kill()
+        workers, codes = run_workers_until(config, 3, lambda: not _unrelayed(pg_url), 60)
         seen = Counter(event.seq for event in redis.delivered())
         assert codes == [0, 0, 0]
         assert sorted(seen) == stored

@@ -3,10 +3,9 @@ once, every resolved ticket is closed once, and each action is logged once."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
-from .conftest import Running, Seeded, actions, write_config
+from .conftest import Seeded, actions, run_workers_until, write_config
 
 
 def test_three_workers_fire_each_timer_and_close_each_ticket_once(
@@ -23,19 +22,12 @@ def test_three_workers_fire_each_timer_and_close_each_ticket_once(
             "[reprocess]\nenabled = false\n",
             timers='interval = "0.2s"\nbatch = 20',
         )
-        workers = [Running(config, HOST_TIMER_PAUSE="0.02") for _ in range(3)]
-        try:
-            deadline = time.monotonic() + 90
-            while time.monotonic() < deadline:
-                if seeded.timers_left() == 0 and all(seeded.closings(t) for t in resolved):
-                    break
-                time.sleep(0.2)
-            for w in workers:  # each one up (a signal before that ends it, unlogged)
-                w.wait_for("worker.started")
-            codes = [w.stop() for w in workers]
-        finally:
-            for w in workers:
-                w.kill()
+        workers, codes = run_workers_until(
+            config,
+            3,
+            lambda: seeded.timers_left() == 0 and all(seeded.closings(t) for t in resolved),
+            HOST_TIMER_PAUSE="0.02",
+        )
         assert codes == [0, 0, 0]
         assert seeded.firings() == dict.fromkeys(keys, 1)
         assert [seeded.closings(t) for t in resolved] == [1] * 60
