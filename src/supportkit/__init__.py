@@ -13,6 +13,7 @@ from .desk import (
     IdentityProposal,
     SupportDesk,
     TicketTracking,
+    TimerRun,
 )
 from .domain import *  # noqa: F403
 from .domain import __all__ as _domain_all
@@ -35,6 +36,7 @@ __all__ = [
     "MemoryStorage",
     "SupportDesk",
     "TicketTracking",
+    "TimerRun",
     "event_from_data",
     "event_to_data",
     "from_data",

@@ -72,6 +72,10 @@ class DeskContext:
             self._loaded(t)
         return t
 
+    def loaded_ticket(self, ticket_id: str) -> Ticket | None:
+        """The ticket if this use case has loaded or created it already, else None (no I/O)."""
+        return self._tickets.get(ticket_id)
+
     def _loaded(self, t: Ticket) -> None:
         expected = (self.desk.expected_versions.get() or {}).get(t.id)
         if expected is not None and expected != t.version:

@@ -16,6 +16,8 @@ from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+import attrs
+
 from ._batch import Batch, BatchLocal
 from ._context import DeskContext
 from ._ids import TimeOrderedIds
@@ -46,13 +48,29 @@ from .ports._clock import Clock, SystemClock
 from .ports._storage import Storage, StoredEvent, Timer
 from .typing import Extension
 
-__all__ = ["DeskCore", "DeskSignals", "TimerHandler", "require_text"]
+__all__ = ["DeskCore", "DeskSignals", "TimerHandler", "TimerRun", "require_text"]
 
 
 log = logging.getLogger("supportkit")
 T = TypeVar("T")
 
 TimerHandler = Callable[[DeskContext, Timer], None]
+
+
+@attrs.frozen
+class TimerRun:
+    """What :meth:`DeskCore.tick` did with one claimed timer, for a caller that logs each.
+
+    *outcome*: ``fired`` (its handler ran and committed), ``taken`` (another
+    process fired or moved it meanwhile: nothing done), ``failed`` (the handler
+    raised; released for the next tick) or ``dropped`` (no handler for its kind:
+    removed). *ticket_number*: the timer's ticket when the handler loaded it.
+    """
+
+    timer: Timer
+    outcome: str
+    seconds: float
+    ticket_number: int | None = None
 
 
 class DeskCore:
@@ -443,7 +461,13 @@ class DeskCore:
             self._owner = (pid, f"{socket.gethostname()}:{pid}:{uuid.uuid4().hex[:8]}")
         return self._owner[1]
 
-    def tick(self, now: datetime | None = None, *, limit: int = 1000) -> int:
+    def tick(
+        self,
+        now: datetime | None = None,
+        *,
+        limit: int = 1000,
+        report: Callable[[TimerRun], None] | None = None,
+    ) -> int:
         """Fire due timers (SLA warnings and breaches, reminders); call it from a scheduler.
 
         Timers are found by an index on their due time, never by scanning
@@ -454,7 +478,8 @@ class DeskCore:
         another once the lease runs out. Each timer is handled in its own
         transaction; a handler that raises is logged, its claim is released
         so the next tick retries it, and the others still fire. Returns how
-        many fired.
+        many fired. *report*, if given, is called after each claimed timer with
+        a :class:`TimerRun` (what happened, how long it took): the worker logs it.
         """
         when = ensure_utc(now) if now else ensure_utc(self.clock.now())
         owner = self.owner_id
@@ -471,17 +496,22 @@ class DeskCore:
         for timer in due:
             handler = self._timer_handlers.get(timer.kind)
 
-            def use_case(ctx: DeskContext, timer: Timer = timer, handler: Any = handler) -> bool:
+            def use_case(
+                ctx: DeskContext, timer: Timer = timer, handler: Any = handler
+            ) -> tuple[bool, int | None]:
                 if not ctx.uow.take_timer(timer, owner):
-                    return False  # another process fired it, or it was moved meanwhile
-                if handler is not None:
-                    handler(ctx, timer)
-                else:
+                    return False, None  # another process fired it, or it was moved meanwhile
+                if handler is None:
                     log.warning("no handler for timer kind %r; dropped %s", timer.kind, timer.key)
-                return True
+                    return True, None
+                handler(ctx, timer)
+                loaded = ctx.loaded_ticket(timer.ticket_id)
+                return True, loaded.number if loaded is not None else None
 
+            started = time.perf_counter()
+            number = None
             try:
-                took = self.run(use_case, now=when)
+                took, number = self.run(use_case, now=when)
             except Exception:  # one failing timer must not block every timer due after it
                 log.exception(
                     "timer %s (%s) failed; it stays scheduled and is retried on the next tick",
@@ -489,8 +519,12 @@ class DeskCore:
                     timer.kind,
                 )
                 failed.append(timer.key)
-                continue
-            fired += int(took)
+                outcome = "failed"
+            else:
+                fired += int(took)
+                outcome = "taken" if not took else "fired" if handler is not None else "dropped"
+            if report is not None:
+                report(TimerRun(timer, outcome, time.perf_counter() - started, number))
         if failed:
 
             def release() -> None:

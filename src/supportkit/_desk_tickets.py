@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
 from typing import Any, TypeVar
 
 from ._context import DeskContext
@@ -113,11 +114,36 @@ class TicketUseCases(DeskCore):
 
     def close(self, ticket_id: str, *, actor: str, reason: str = "") -> Ticket:
         def use_case(ctx: DeskContext) -> Ticket:
+            return _close(ctx, ctx.ticket(ticket_id), actor, reason)
+
+        return self.run(use_case)
+
+    def close_resolved(
+        self,
+        ticket_id: str,
+        *,
+        actor: str,
+        reason: str = "",
+        resolved_before: datetime | None = None,
+    ) -> Ticket | None:
+        """Close the ticket only if it is still ``resolved`` (and was resolved before
+        *resolved_before*); None, with nothing changed, if it is not any more.
+
+        The check runs on the ticket as locked by this use case, so two
+        processes closing the same ticket (auto-close on several workers) close
+        it once; the other gets None. A customer's reply that reopened it
+        meanwhile keeps it open.
+        """
+
+        def use_case(ctx: DeskContext) -> Ticket | None:
             t = ctx.ticket(ticket_id)
-            ctx.transition(t, "close", actor, reason)
-            t.closed_at = ctx.now
-            t.close_reason = reason or None
-            return t
+            if t.status != "resolved" or not self.lifecycle_of(t).can_fire(t.status, "close"):
+                return None
+            if resolved_before is not None and (
+                t.resolved_at is None or t.resolved_at >= resolved_before
+            ):
+                return None
+            return _close(ctx, t, actor, reason)
 
         return self.run(use_case)
 
@@ -333,3 +359,11 @@ class TicketUseCases(DeskCore):
     def teams(self) -> list[Team]:
         with self.storage.unit_of_work() as uow:
             return uow.list_teams()
+
+
+def _close(ctx: DeskContext, t: Ticket, actor: str, reason: str) -> Ticket:
+    """The one closing of a resolved ticket (by an agent, or automatically)."""
+    ctx.transition(t, "close", actor, reason)
+    t.closed_at = ctx.now
+    t.close_reason = reason or None
+    return t

@@ -1,4 +1,4 @@
-"""The ``supportkit`` command line: ``supportkit report``, ``demo`` and ``import``.
+"""The ``supportkit`` command line: ``supportkit report``, ``demo``, ``import`` and ``worker``.
 
 ``supportkit report`` reads a desk's database (SQLite file by default, or a
 ``sqlite:///path`` / ``postgresql://...`` URL) and prints its metrics as a
@@ -10,35 +10,19 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from ._duration import parse_duration
 from .domain._errors import SupportKitError, ValidationError
 
 __all__ = ["main", "parse_duration", "parse_instant"]
 
-_DURATION_RE = re.compile(r"(\d+(?:\.\d+)?)\s*(d|h|m|s)", re.IGNORECASE)
-_UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 DEFAULT_SLA = "first_response=4h,next_response=8h,resolution=3d"
 #: the database ``supportkit demo`` writes, and the one ``supportkit report`` reads by default
 DEMO_DB = "supportkit-demo.sqlite3"
-
-
-def parse_duration(text: str) -> timedelta:
-    """``"4h"``, ``"1h30m"``, ``"3d"``, ``"90s"`` as a timedelta."""
-    text = text.strip()
-    pos, seconds = 0, 0.0
-    for m in _DURATION_RE.finditer(text):
-        if text[pos : m.start()].strip():
-            break
-        seconds += float(m.group(1)) * _UNITS[m.group(2).lower()]
-        pos = m.end()
-    if pos == 0 or text[pos:].strip():
-        raise ValidationError(f"cannot read duration {text!r}: write it like 4h, 1h30m, 3d or 90s")
-    return timedelta(seconds=seconds)
 
 
 def parse_instant(text: str, *, end_of_day: bool = False) -> datetime:
@@ -77,7 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     from .metrics import DIMENSIONS, FORMATS
 
     parser = argparse.ArgumentParser(prog="supportkit", description="supportkit tools")
-    sub = parser.add_subparsers(dest="command", metavar="{report,demo,import}")
+    sub = parser.add_subparsers(dest="command", metavar="{report,demo,import,worker}")
     sub.required = True
     rep = sub.add_parser(
         "report",
@@ -130,7 +114,58 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="run the demo desk")
     demo.add_argument("args", nargs=argparse.REMAINDER)
     _import_parser(sub)
+    _worker_parser(sub)
     return parser
+
+
+def _worker_parser(sub: Any) -> None:
+    worker = sub.add_parser(
+        "worker",
+        help="run the production loops (timers, relay, mailboxes, reprocessing, auto-close)",
+        description="Run a desk's production loops until SIGTERM; settings from --config "
+        "and SUPPORTKIT_* environment variables (see docs/production.md).",
+    )
+    worker.add_argument("--config", metavar="FILE", help="TOML settings (environment wins)")
+    worker.add_argument(
+        "--once", action="store_true", help="run each loop one pass, then exit (cron, tests)"
+    )
+
+
+def worker(args: argparse.Namespace) -> int:
+    """``supportkit worker``: JSON log lines on stderr; SIGTERM/SIGINT finish the pass
+    under way and exit 0 (also while it starts); a bad configuration exits 2."""
+    import signal
+
+    from .worker import Worker, load_config, log_to
+
+    asked: list[str] = []  # a signal that came while the worker was being built
+    previous = {
+        sig: signal.signal(sig, lambda signum, frame: asked.append(signal.Signals(signum).name))
+        for sig in (signal.SIGTERM, signal.SIGINT)
+    }
+    try:
+        try:
+            config = load_config(args.config)
+            log_to(level=config.log_level)
+            runner = Worker(config)
+        except SupportKitError as exc:
+            print(f"supportkit worker: {exc}", file=sys.stderr)
+            return 2
+
+        def stop(signum: int, frame: Any) -> None:
+            runner.log.action("worker", "worker.stopping", signal=signal.Signals(signum).name)
+            runner.stop()
+
+        for sig in previous:
+            signal.signal(sig, stop)
+        if asked:
+            runner.log.action("worker", "worker.stopping", signal=asked[0])
+            runner.stop()
+        with runner:
+            return runner.run(once=args.once)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _import_parser(sub: Any) -> None:
@@ -305,6 +340,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         demo_main = import_module("supportkit.demo").main
         rest = [a for a in args.args if a != "--"]
         return int(demo_main(rest) or 0)
+    if args.command == "worker":
+        return worker(args)
     try:
         if args.command == "import":
             return run_import(args, sys.stdout, sys.stderr)

@@ -20,7 +20,7 @@ from __future__ import annotations
 from ._calls import Callback
 from ._desk_calls import CallUseCases
 from ._desk_channels import ChannelUseCases
-from ._desk_core import DeskCore, DeskSignals
+from ._desk_core import DeskCore, DeskSignals, TimerRun
 from ._desk_customers import CustomerHistory, CustomerNote, CustomerUseCases
 from ._desk_identity import IdentityProposal, IdentityUseCases
 from ._desk_inbound import InboundUseCases
@@ -36,6 +36,7 @@ __all__ = [
     "IdentityProposal",
     "SupportDesk",
     "TicketTracking",
+    "TimerRun",
 ]
 
 

@@ -23,7 +23,7 @@ email in the ChannelRegistry.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -285,7 +285,11 @@ class PhoneChannel(Channel):
         the record and logging it) or ``failed``; safe from several workers at once.
         Returns the tickets of the calls logged now; a call failing again stays ``failed``
         with its error (``list_raw_inbound("failed")``)."""
-        logged = []
+        return [t for t in self.reprocess_each(limit) if t is not None]
+
+    def reprocess_each(self, limit: int = 100) -> Iterator[Ticket | None]:
+        """:meth:`reprocess`, yielding as each claimed call is done: its ticket, or None
+        when it failed (again)."""
         for raw in claim_stale(self.desk, self.name, self.lease, limit, exact=self.name):
             try:
                 data = json.loads(raw.raw)
@@ -294,12 +298,12 @@ class PhoneChannel(Channel):
                 attachment = structure(kept, Attachment) if kept else None
             except (ValueError, TypeError, MalformedMessage) as exc:
                 finish(self.desk, raw.id, "failed", error=describe_error(exc))
+                yield None
                 continue
             try:
-                logged.append(self._process(raw.id, record, attachment))
+                yield self._process(raw.id, record, attachment)
             except Exception:  # recorded on the row by _process; the next row goes on
-                continue
-        return logged
+                yield None
 
     def _claimed(self, record: CallRecord, attachment: Attachment | None) -> Ticket:
         data = unstructure(record)

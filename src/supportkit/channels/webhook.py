@@ -27,7 +27,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -257,7 +257,11 @@ class WebhookInbound:
     def reprocess(self, limit: int = 100) -> list[_Outcome]:
         """Process the kept bodies left ``pending`` past their lease (a process died) or
         ``failed``; safe from several workers at once. Returns each one's outcome."""
-        out = []
+        return list(self.reprocess_each(limit))
+
+    def reprocess_each(self, limit: int = 100) -> Iterator[_Outcome]:
+        """:meth:`reprocess`, yielding each outcome (``status``: the HTTP status it would
+        have answered, ``body``: with ``ticket_number`` when processed) as it is done."""
         for raw in claim_stale(self.desk, "webhook:", self.lease, limit):
             source = raw.channel.split(":", 1)[1]
             digest = hashlib.sha256(raw.raw).hexdigest()
@@ -268,10 +272,9 @@ class WebhookInbound:
                     payload = parse_payload(raw.raw, "application/x-www-form-urlencoded")
             except MalformedMessage as exc:
                 finish(self.desk, raw.id, "failed", error=describe_error(exc))
-                out.append(_error(422, "malformed_payload", str(exc), raw_id=raw.id))
+                yield _error(422, "malformed_payload", str(exc), raw_id=raw.id)
                 continue
-            out.append(self._process(source, payload, raw.raw, raw.id, raw.external_id, digest))
-        return out
+            yield self._process(source, payload, raw.raw, raw.id, raw.external_id, digest)
 
     def reprocess_failed(self, limit: int = 100) -> int:
         """Like :meth:`reprocess`; returns how many now passed (kept for older callers)."""

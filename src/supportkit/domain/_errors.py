@@ -16,6 +16,7 @@
      +-- DuplicateError            something that must be unique already exists
      +-- StorageError              a backend failed; the driver error is the __cause__
      |    +-- TransientStorageError  deadlock, serialization failure, lock timeout: retry
+     |         +-- DatabaseBusy       other writers held the database past the wait allowed
      +-- BatchAborted              a use case failed inside desk.batch(): nothing was stored
      +-- ChannelError              a channel could not receive or deliver
      +-- RelayError                a broker did not take a batch of events: relay it again
@@ -33,6 +34,7 @@ __all__ = [
     "ChannelError",
     "ConcurrencyConflict",
     "ConfigurationError",
+    "DatabaseBusy",
     "DuplicateError",
     "GuardRejected",
     "InvalidTransition",
@@ -181,6 +183,15 @@ class TransientStorageError(StorageError):
     """
 
     retryable = True
+
+
+class DatabaseBusy(TransientStorageError):
+    """Other processes kept the database locked for longer than this one may wait.
+
+    Raised, for instance, when a storage is opened (its schema checked or
+    migrated) while another process holds SQLite's write lock throughout the
+    wait: retry later, or allow a longer wait (``SQLiteStorage(schema_timeout=...)``).
+    """
 
 
 class ChannelError(SupportKitError):

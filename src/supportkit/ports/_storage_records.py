@@ -23,7 +23,8 @@ class TicketQuery:
     keeps tickets of any of those teams (``None`` in it: tickets with no team
     yet); ``tag`` keeps tickets carrying that whole tag; ``before_number`` and
     ``after_number`` bound the ticket number (exclusive), for keyset pages that
-    stay right while tickets arrive.
+    stay right while tickets arrive. ``resolved_before`` keeps tickets whose
+    ``resolved_at`` is earlier than that instant (the worker's auto-close).
     """
 
     status: str | Sequence[str] | None = None
@@ -41,6 +42,7 @@ class TicketQuery:
     tag: str | None = None
     before_number: int | None = None
     after_number: int | None = None
+    resolved_before: datetime | None = None
 
     def statuses(self) -> tuple[str, ...] | None:
         """The status filter as a tuple (``None``: any status; empty: no ticket matches)."""

@@ -10,6 +10,9 @@ from ._sql_schema import SchemaComponent
 
 __all__ = ["migrate"]
 
+#: the advisory lock that serialises schema changes across processes (PostgreSQL)
+_LOCK = 727274
+
 
 def migrate(
     conn: Any,
@@ -33,6 +36,15 @@ def migrate(
     undo = rollback or (lambda c: c.rollback())
     cur = conn.cursor()
     ph = "?" if dialect == "sqlite" else "%s"
+    if not joined:
+        # the usual case, a database already up to date, reads and takes no write lock:
+        # opening a storage never waits behind another process's writers
+        in_place = _up_to_date(conn, cur, dialect, components)
+        if in_place is not None:
+            for comp in components:
+                if comp.after_migrate is not None:
+                    comp.after_migrate(conn)
+            return in_place
     if joined:
         begin(conn)
     # an application role without CREATE on the schema opens an installed database too
@@ -40,6 +52,10 @@ def migrate(
         dialect == "postgresql" and cur.execute("SELECT to_regclass('sk_schema')").fetchone()[0]
     )
     if not exists:
+        if dialect != "sqlite":
+            # two processes creating it at once collide in the catalog (pg_type) even with
+            # IF NOT EXISTS: the first to hold the lock creates it, the other finds it
+            cur.execute(f"SELECT pg_advisory_xact_lock({_LOCK})")
         cur.execute(
             "CREATE TABLE IF NOT EXISTS sk_schema "
             "(component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
@@ -54,7 +70,7 @@ def migrate(
         try:
             if dialect != "sqlite":
                 # serialise concurrent migrators across processes
-                cur.execute("SELECT pg_advisory_xact_lock(727274)")
+                cur.execute(f"SELECT pg_advisory_xact_lock({_LOCK})")
             cur.execute(f"SELECT version FROM sk_schema WHERE component = {ph}", (comp.name,))
             row = cur.fetchone()
             current = int(row[0]) if row else 0
@@ -83,3 +99,24 @@ def migrate(
             comp.after_migrate(conn)
         versions[comp.name] = current
     return versions
+
+
+def _up_to_date(
+    conn: Any, cur: Any, dialect: str, components: Sequence[SchemaComponent]
+) -> dict[str, int] | None:
+    """Every component's stored version if each is the newest this code knows, else None."""
+    if dialect == "sqlite":
+        exists = cur.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sk_schema'"
+        ).fetchall()
+    else:
+        exists = cur.execute("SELECT to_regclass('sk_schema')").fetchone()[0]
+    stored = (
+        dict(cur.execute("SELECT component, version FROM sk_schema").fetchall()) if exists else {}
+    )
+    if dialect != "sqlite":
+        conn.commit()  # end the read; nothing was written
+    newest = {c.name: max((m.version for m in c.migrations), default=0) for c in components}
+    if any(stored.get(name) != version for name, version in newest.items()):
+        return None
+    return newest

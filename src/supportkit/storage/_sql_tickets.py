@@ -213,6 +213,9 @@ class SqlTicketStore(SqlBase, TicketStore):
             if bound is not None:
                 clauses.append(f"number {op} ?")
                 params.append(bound)
+        if q.resolved_before is not None:
+            clauses.append("resolved_at < ?")
+            params.append(to_us(q.resolved_before))
         if q.text and "\x00" in q.text:
             clauses.append("1 = 0")  # subjects never hold a NUL (and SQLite's LIKE stops at one)
         elif q.text:

@@ -235,6 +235,10 @@ class MemoryUnitOfWork(MemoryRecordStores, MemoryCoordination, UnitOfWork):
             and (q.tag is None or q.tag in t.tags)
             and (q.before_number is None or t.number < q.before_number)
             and (q.after_number is None or t.number > q.after_number)
+            and (
+                q.resolved_before is None
+                or (t.resolved_at is not None and t.resolved_at < q.resolved_before)
+            )
         ]
         out.sort(key=lambda t: t.number, reverse=not q.oldest_first)
         return out

@@ -15,13 +15,20 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 import sqlite3
 import threading
+import time
 import weakref
 from collections.abc import Sequence
 from typing import Any
 
-from ..domain._errors import ConfigurationError, StorageError, TransientStorageError
+from ..domain._errors import (
+    ConfigurationError,
+    DatabaseBusy,
+    StorageError,
+    TransientStorageError,
+)
 from ..ports._desks import DEFAULT_DESK, check_desk_key, desk_view
 from ..ports._storage import Storage
 from ._coordination_schema import COORDINATION_MIGRATIONS
@@ -69,6 +76,7 @@ class SQLiteStorage(Storage):
         background_checkpoint: float | None = 0.25,
         page_size: int | None = 2048,
         desk: str = DEFAULT_DESK,
+        schema_timeout: float = 60.0,
     ) -> None:
         self.desk = check_desk_key(desk)
         self.path = os.fspath(path)
@@ -103,14 +111,47 @@ class SQLiteStorage(Storage):
             COORDINATION_MIGRATIONS,
             *components,
         )
-        self.schema_versions = migrate(
-            self.connection(), "sqlite", self.components, lambda c: c.execute("BEGIN IMMEDIATE")
-        )
+        self.schema_versions = self._migrate(schema_timeout)
         self._checkpointer: _Checkpointer | None = None
         if background_checkpoint is not None:
             if background_checkpoint <= 0:
                 raise StorageError("background_checkpoint is an interval in seconds (> 0) or None")
             self._checkpointer = _Checkpointer(self, background_checkpoint)
+
+    def _migrate(self, timeout: float) -> dict[str, int]:
+        """Check (and bring up to date) the schema, waiting up to *timeout* seconds in all
+        while other processes hold the write lock; DatabaseBusy if they hold it throughout."""
+        deadline = time.monotonic() + timeout
+        pause = 0.01
+        while True:
+            try:
+                return migrate(
+                    self.connection(),
+                    "sqlite",
+                    self.components,
+                    lambda c: c.execute("BEGIN IMMEDIATE"),
+                )
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc):
+                    raise StorageError(
+                        f"cannot set up the schema of SQLite database {self.path!r}: {exc}"
+                    ) from exc
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise DatabaseBusy(
+                        f"SQLite database {self.path!r} stayed locked by other writers for "
+                        f"{timeout:g}s while its schema was being checked ({exc}); retry when "
+                        "the bulk write is over, or open it with a longer schema_timeout"
+                    ) from exc
+                log.info(
+                    "SQLite %s is locked by another writer; waiting to set up the schema", self.path
+                )
+                time.sleep(min(pause, left) * random.uniform(0.5, 1.0))
+                pause = min(pause * 2, 0.5)
+            except sqlite3.Error as exc:
+                raise StorageError(
+                    f"cannot set up the schema of SQLite database {self.path!r}: {exc}"
+                ) from exc
 
     def connection(self) -> sqlite3.Connection:
         """This thread's connection (opened on first use)."""
@@ -206,16 +247,20 @@ class _Checkpointer:
             self._thread.join(timeout=5)
 
 
+def _is_busy(exc: sqlite3.Error) -> bool:
+    """The busy timeout ran out: another writer held the database the whole time."""
+    return isinstance(exc, sqlite3.OperationalError) and (
+        "locked" in str(exc) or "busy" in str(exc)
+    )
+
+
 class SQLiteUnitOfWork(SqlUnitOfWork):
     dialect = "sqlite"
     integrity_errors = (sqlite3.IntegrityError,)
     driver_errors = (sqlite3.Error,)
 
     def is_transient(self, exc: BaseException) -> bool:
-        # the busy timeout ran out: another writer held the database the whole time
-        return isinstance(exc, sqlite3.OperationalError) and (
-            "locked" in str(exc) or "busy" in str(exc)
-        )
+        return isinstance(exc, sqlite3.OperationalError) and _is_busy(exc)
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         super().__init__()

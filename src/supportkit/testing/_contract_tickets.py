@@ -347,6 +347,20 @@ class TicketContract(ContractBase):
     ) -> None:
         assert self._find(storage, **query) == expected
 
+    def test_find_tickets_resolved_before_an_instant(self, storage: Storage) -> None:
+        at = [T0 + timedelta(hours=h) for h in range(3)]
+        early = self.add(storage, status="resolved", subject="early", resolved_at=at[0])
+        self.add(storage, status="resolved", subject="late", resolved_at=at[2])
+        self.add(storage, status="registered", subject="open")
+        assert self._find(storage, resolved_before=at[1]) == ["early"]
+        assert self._find(storage, resolved_before=at[0]) == []  # strictly before
+        assert self._find(storage, resolved_before=at[2] + timedelta(seconds=1)) == [
+            "late",
+            "early",
+        ]
+        with storage.unit_of_work() as uow:  # the stored instant round-trips exactly
+            assert uow.get_ticket(early.id).resolved_at == at[0]
+
     def test_find_tickets_pages_with_limit_and_offset(
         self, storage: Storage, populated: list[Ticket]
     ) -> None:

@@ -27,7 +27,7 @@ own address never open a ticket: they are kept raw as ``ignored``.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -333,15 +333,17 @@ class EmailChannel(Channel):
 
     def poll(self) -> list[InboundOutcome]:
         """Fetch new mail, store each raw message with the cursor, then register it."""
+        return list(self.poll_each())
+
+    def poll_each(self) -> Iterator[InboundOutcome]:
+        """:meth:`poll`, yielding each message's outcome as soon as it is registered."""
         if self.poller is None:
             raise ConfigurationError(
                 f"the {self.name} channel has no IMAP poller; pass poller=ImapPoller(...) "
                 "or imap settings to EmailChannel.from_settings"
             )
-        return [
-            self._take(mail.raw, mail.internal_date, mail)
-            for mail in self.poller.fetch_new(self.cursor())
-        ]
+        for mail in self.poller.fetch_new(self.cursor()):
+            yield self._take(mail.raw, mail.internal_date, mail)
 
     def ingest(self, raw: bytes, received_at: datetime | None = None) -> InboundOutcome:
         """Store one raw message (from any source: a pipe, an MTA hook) and register it.
@@ -357,8 +359,13 @@ class EmailChannel(Channel):
     def reprocess(self, limit: int = 100) -> list[InboundOutcome]:
         """Process the raw messages left ``pending`` past their lease (a process died)
         or ``failed`` before; safe to call from several workers at once."""
+        return list(self.reprocess_each(limit))
+
+    def reprocess_each(self, limit: int = 100) -> Iterator[InboundOutcome]:
+        """:meth:`reprocess`, yielding each message's outcome as soon as it is processed."""
         taken = claim_stale(self.desk, self.name, self.lease, limit, exact=self.name)
-        return [self._process(item.id, item.raw, item.received_at) for item in taken]
+        for item in taken:
+            yield self._process(item.id, item.raw, item.received_at)
 
     def _take(
         self, raw: bytes, received_at: datetime | None, mail: FetchedMail | None
