@@ -101,13 +101,17 @@ def test_vectors_are_cached_per_article_version_and_recomputed_after_an_edit() -
     assert encoder.calls[-1] == "Delivery times\nParcels arrive in 2 days."
 
 
-def test_the_cache_is_bounded() -> None:
+def test_the_caches_are_bounded_and_questions_can_be_encoded_afresh() -> None:
     encoder = TopicEncoder()
-    reranker = SemanticReranker(encoder, cache_size=2)
+    reranker = SemanticReranker(encoder, cache_size=2, question_cache_size=0)
     kb = _kb(reranker)
     for question in ("parcel arrive", "refund money", "password sign", "when parcel"):
         kb.search(question)
-    assert len(reranker._vectors) == 2
+    assert len(reranker._articles) == 2
+    assert len(reranker._questions) == 0
+    calls = len(encoder.calls)
+    kb.search("when parcel")
+    assert encoder.calls[calls] == "when parcel"
 
 
 @pytest.mark.parametrize(

@@ -31,7 +31,8 @@ from __future__ import annotations
 import math
 import os
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from supportkit.domain._errors import ConfigurationError
@@ -117,6 +118,29 @@ class E5Encoder:
         return [float(x) for x in self._loaded().passage(text)]
 
 
+class _Cache:
+    """Vectors by key, the least recently used dropped beyond *size* entries."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple[str, ...], Sequence[float]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def get(self, key: tuple[str, ...], make: Callable[[], Sequence[float]]) -> Sequence[float]:
+        found = self._items.get(key)
+        if found is not None:
+            self._items.move_to_end(key)
+            return found
+        found = make()
+        if self.size > 0:
+            self._items[key] = found
+            if len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return found
+
+
 def cosine(a: Sequence[float], b: Sequence[float]) -> float:
     """The cosine of two vectors (0 when either is all zeros)."""
     dot = math.fsum(x * y for x, y in zip(a, b, strict=True))
@@ -130,7 +154,9 @@ class SemanticReranker:
     *encoder*: default :class:`E5Encoder` (``supportkit[semantic]``).
     *weight*: how much a difference in cosine counts against BM25 (chosen
     on the development half of the labelled question set; see
-    docs/knowledge-base.md). *cache_size*: article and question vectors kept.
+    docs/knowledge-base.md). *cache_size*: article vectors kept;
+    *question_cache_size*: question vectors kept (the bot and the search box
+    often ask the same question twice; 0 encodes every question afresh).
     """
 
     def __init__(
@@ -140,6 +166,7 @@ class SemanticReranker:
         weight: float = DEFAULT_WEIGHT,
         depth: int = DEFAULT_DEPTH,
         cache_size: int = 50_000,
+        question_cache_size: int = 1_000,
     ) -> None:
         if not weight >= 0 or math.isinf(weight):
             raise ConfigurationError(f"re-ranker weight must be 0 or more, got {weight!r}")
@@ -148,28 +175,18 @@ class SemanticReranker:
         self.encoder: Encoder = encoder if encoder is not None else E5Encoder()
         self.weight = weight
         self.depth = depth
-        self._cache_size = cache_size
-        self._vectors: OrderedDict[tuple[str, ...], Sequence[float]] = OrderedDict()
-
-    def _cached(self, key: tuple[str, ...], make: Any) -> Sequence[float]:
-        found = self._vectors.get(key)
-        if found is None:
-            found = self._vectors[key] = make()
-            if len(self._vectors) > self._cache_size:
-                self._vectors.popitem(last=False)
-        else:
-            self._vectors.move_to_end(key)
-        return found
+        self._articles = _Cache(cache_size)
+        self._questions = _Cache(question_cache_size)
 
     def similarities(self, question: str, matches: Sequence[ArticleMatch]) -> list[float]:
         """The cosine between *question* and each matched article."""
-        q = self._cached(("q", question), lambda: self.encoder.query(question))
+        q = self._questions.get((question,), lambda: self.encoder.query(question))
         out = []
         for m in matches:
             a = m.article
             text = f"{a.title}\n{a.body}"[:MAX_PASSAGE_CHARS]
-            key = ("p", a.id, str(a.version), text)
-            out.append(cosine(q, self._cached(key, lambda t=text: self.encoder.passage(t))))
+            key = (a.id, str(a.version), text)
+            out.append(cosine(q, self._articles.get(key, partial(self.encoder.passage, text))))
         return out
 
     def rerank(self, question: str, matches: Sequence[ArticleMatch]) -> list[ArticleMatch]:
