@@ -217,11 +217,15 @@ def run_semantic(rounds: int, clock: Callable[[], float]) -> dict[str, dict[str,
     queries = [(q["text"], q["locale"]) for q in questions]
     conn = sqlite3.connect(":memory:", isolation_level=None)
     index = FTS5SearchIndex(conn)
-    plain = KnowledgeBase(index)
+    kb = KnowledgeBase(index)
     reranker = SemanticReranker(E5Encoder(threads=1), question_cache_size=0)
-    semantic = KnowledgeBase(index, reranker=reranker)
+
+    def search(q: str, loc: str, with_reranker: SemanticReranker | None) -> object:
+        kb.reranker = with_reranker
+        return kb.search(q, locale=loc, limit=10)
+
     for a in articles:
-        plain.create(
+        kb.create(
             title=str(a["title"]),
             body=str(a["body"]),
             locale=str(a["locale"]),
@@ -231,8 +235,8 @@ def run_semantic(rounds: int, clock: Callable[[], float]) -> dict[str, dict[str,
         )
     results = compare(
         {
-            "kb-fts5": lambda q, loc: plain.search(q, locale=loc, limit=10),
-            "kb-fts5+semantic": lambda q, loc: semantic.search(q, locale=loc, limit=10),
+            "kb-fts5": lambda q, loc: search(q, loc, None),
+            "kb-fts5+semantic": lambda q, loc: search(q, loc, reranker),
         },
         queries,
         rounds,
