@@ -13,12 +13,17 @@ from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
-import attrs
-
 from supportkit.domain._errors import ConfigurationError, NotFound, ValidationError
 from supportkit.domain._model import ensure_utc
 
-from ._article import Article, ArticleStatus, ArticleVersion, HelpfulnessVotes, indexed_document
+from ._article import (
+    Article,
+    ArticleMatch,
+    ArticleStatus,
+    ArticleVersion,
+    HelpfulnessVotes,
+    indexed_document,
+)
 from ._rerank import SemanticReranker
 from ._search import BM25Parameters, MemorySearchIndex, QueryPlanner, SearchIndex
 from ._stem import Analyzer
@@ -41,19 +46,6 @@ class ArticleNotFound(NotFound):
             key,
             "check the article id, or list them with KnowledgeBase.articles()",
         )
-
-
-@attrs.frozen
-class ArticleMatch:
-    """A published article found by search, with its score (higher is better).
-
-    The score is BM25; with a :class:`SemanticReranker` it is BM25 lowered by
-    how much less similar in meaning the article is than the most similar
-    candidate (so it can be negative far down the list).
-    """
-
-    article: Article
-    score: float
 
 
 def _tags(tags: Iterable[str]) -> tuple[str, ...]:

@@ -33,12 +33,11 @@ import os
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from functools import partial
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from supportkit.domain._errors import ConfigurationError
 
-if TYPE_CHECKING:
-    from ._kb import ArticleMatch
+from ._article import ArticleMatch
 
 __all__ = [
     "E5Encoder",
@@ -191,8 +190,6 @@ class SemanticReranker:
 
     def rerank(self, question: str, matches: Sequence[ArticleMatch]) -> list[ArticleMatch]:
         """*matches* (BM25, best first) re-ordered and re-scored; see the module docstring."""
-        from ._kb import ArticleMatch
-
         if len(matches) < 2 or self.weight == 0:
             return list(matches)
         sims = self.similarities(question, matches)
