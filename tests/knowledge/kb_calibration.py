@@ -1,6 +1,7 @@
 """Fit the bot's calibration on the development half of the labelled question set.
 
-    .venv/bin/python tests/knowledge/kb_calibration.py          # print, and write the JSON
+    .venv/bin/python tests/knowledge/kb_calibration.py             # print, and write the JSON
+    .venv/bin/python tests/knowledge/kb_calibration.py --semantic  # the same with the re-ranker
 
 For every development question (answerable or not) and every article's own
 title (a question its article answers, so that a question matching an
@@ -11,7 +12,9 @@ maps the ranking features to a probability. The threshold is the one with
 the best F1 of precision (answers the bot gives that are right) and recall
 (right best articles the bot does answer) on the development questions; the
 table of precision and recall per threshold is printed. The result is
-written to ``src/supportkit/knowledge/bot_calibration.json``.
+written to ``src/supportkit/knowledge/bot_calibration.json`` (with
+``--semantic``: the knowledge base searches with the ``SemanticReranker``,
+and the fit goes to ``bot_calibration_semantic.json``).
 """
 
 from __future__ import annotations
@@ -31,9 +34,11 @@ from supportkit.knowledge import (
     KnowledgeBase,
     MemorySearchIndex,
     RetrievalAnswerer,
+    SemanticReranker,
 )
+from supportkit.knowledge._calibration import LEXICAL_JSON, SEMANTIC_JSON
 
-JSON = Path(__file__).resolve().parents[2] / "src/supportkit/knowledge/bot_calibration.json"
+PACKAGE = Path(__file__).resolve().parents[2] / "src/supportkit/knowledge"
 L2 = 1e-3
 GRID = [round(0.05 * i, 2) for i in range(1, 20)]
 
@@ -105,8 +110,12 @@ def precision_recall(model: BotCalibration, data: list[Sample], threshold: float
 
 
 def fit(kb: KnowledgeBase | None = None) -> tuple[BotCalibration, list[str]]:
-    """The calibration fitted on the development half, and the printed table."""
+    """The calibration fitted on the development half, and the printed table.
+
+    The knowledge base's re-ranker (if any) decides which shipped fit this is.
+    """
     kb = kb or build_kb(MemorySearchIndex())
+    semantic = kb.reranker is not None
     dev = [q for q in load_questions(answerable=False) if q.half == "dev"]
     titles = [Question(a["locale"], a["title"], frozenset([a["key"]])) for a in load_articles()]
     data = samples(kb, dev)
@@ -133,7 +142,8 @@ def fit(kb: KnowledgeBase | None = None) -> tuple[BotCalibration, list[str]]:
         round(intercept, 6),
         tuple(round(w, 6) for w in weights),
         t,
-        "supportkit tests/data/kb development half (questions_en.toml, questions_ru.toml)",
+        "supportkit tests/data/kb development half (questions_en.toml, questions_ru.toml)"
+        + (", SemanticReranker (multilingual-e5-small)" if semantic else ""),
         round(p, 4),
         round(r, 4),
     )
@@ -141,7 +151,12 @@ def fit(kb: KnowledgeBase | None = None) -> tuple[BotCalibration, list[str]]:
 
 
 if __name__ == "__main__":
-    calibration, table = fit()
+    semantic = "--semantic" in sys.argv[1:]
+    kb = build_kb(MemorySearchIndex())
+    if semantic:
+        kb.reranker = SemanticReranker()
+    calibration, table = fit(kb)
     print("\n".join(table))
-    JSON.write_text(calibration.to_json(), encoding="utf-8")
-    print(f"written to {JSON}")
+    out = PACKAGE / (SEMANTIC_JSON if semantic else LEXICAL_JSON)
+    out.write_text(calibration.to_json(), encoding="utf-8")
+    print(f"written to {out}")

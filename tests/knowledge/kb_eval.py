@@ -41,7 +41,7 @@ class Figures:
     def line(self, label: str) -> str:
         n = self.questions or 1
         return (
-            f"{label:<34} n={self.questions:3}  top-1 {self.top1 / n:6.1%}  "
+            f"{label:<38} n={self.questions:3}  top-1 {self.top1 / n:6.1%}  "
             f"top-3 {self.top3 / n:6.1%}  MRR {self.mrr:.3f}  empty {self.empty}"
         )
 

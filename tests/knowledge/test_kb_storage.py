@@ -170,3 +170,22 @@ def test_sqlite_index_made_by_an_older_analyzer_is_rebuilt_on_first_use(tmp_path
     kb = KnowledgeBase.on(storage, analyzer=Analyzer(lemmas=True), synonyms=Synonyms())
     assert [m.article.title for m in kb.search("человек", locale="ru")] == ["Люди"]
     storage.close()
+
+
+def test_a_stored_knowledge_base_reranks_with_the_reranker_it_was_given(
+    make_storage: Any,
+) -> None:
+    from kb_testdata import TopicEncoder
+
+    from supportkit.knowledge import SemanticReranker
+
+    storage = make_storage()
+    kb = KnowledgeBase.on(storage, reranker=SemanticReranker(TopicEncoder()))
+    for title, body in [
+        ("Delivery times", "A parcel takes 3 days; shipping is free."),
+        ("Refunds", "Money back within 14 days. When will my refund arrive? In 5 days."),
+    ]:
+        kb.create(title=title, body=body, locale="en", at=T0, publish=True)
+    question = "when will my parcel arrive"
+    assert KnowledgeBase.on(storage).search(question)[0].article.title == "Refunds"
+    assert kb.search(question)[0].article.title == "Delivery times"

@@ -53,6 +53,7 @@ from ._macros import (
     SetPriority,
     apply_field_actions,
 )
+from ._rerank import E5Encoder, Encoder, SemanticReranker, semantic_available
 from ._search import (
     BM25Parameters,
     IndexedDocument,
@@ -96,6 +97,8 @@ __all__ = [
     "ComplaintIntake",
     "ComplaintOpened",
     "ComplaintPolicy",
+    "E5Encoder",
+    "Encoder",
     "FTS5SearchIndex",
     "FeedbackAlreadyGiven",
     "FeedbackCollector",
@@ -118,6 +121,7 @@ __all__ = [
     "RetrievalAnswerer",
     "SearchHit",
     "SearchIndex",
+    "SemanticReranker",
     "SetCategory",
     "SetCustomField",
     "SetPriority",
@@ -131,4 +135,5 @@ __all__ = [
     "lemmas_available",
     "open_complaint_ticket",
     "ranking_features",
+    "semantic_available",
 ]

@@ -17,7 +17,13 @@ from supportkit.domain._model import ensure_utc
 
 from ._search import IndexedDocument
 
-__all__ = ["Article", "ArticleStatus", "ArticleVersion", "HelpfulnessVotes"]
+__all__ = [
+    "Article",
+    "ArticleMatch",
+    "ArticleStatus",
+    "ArticleVersion",
+    "HelpfulnessVotes",
+]
 
 MAX_TITLE = 300
 MAX_BODY = 100_000
@@ -137,3 +143,16 @@ class Article:
 def indexed_document(article: Article) -> IndexedDocument:
     """What the search index keeps of a published article (its current version)."""
     return IndexedDocument(article.id, article.locale, article.title, article.body, article.tags)
+
+
+@attrs.frozen
+class ArticleMatch:
+    """A published article found by search, with its score (higher is better).
+
+    The score is BM25; with a :class:`SemanticReranker` it is BM25 lowered by
+    how much less similar in meaning the article is than the most similar
+    candidate (so it can be negative far down the list).
+    """
+
+    article: Article
+    score: float

@@ -93,14 +93,17 @@ class RetrievalAnswerer:
 
     The confidence is a calibrated probability that the best article answers
     the question (:class:`BotCalibration`: a logistic model over the ranking
-    features, fitted on a labelled question set; default: the shipped fit).
+    features, fitted on a labelled question set; default: the shipped fit for
+    how *knowledge_base* searches, with or without its semantic re-ranker).
     """
 
     def __init__(
         self, knowledge_base: KnowledgeBase, *, calibration: BotCalibration | None = None
     ) -> None:
         self.knowledge_base = knowledge_base
-        self.calibration = calibration or BotCalibration.shipped()
+        self.calibration = calibration or BotCalibration.shipped(
+            semantic=knowledge_base.reranker is not None
+        )
 
     def features(self, question: str, locale: str) -> tuple[ArticleMatch, tuple[float, ...]] | None:
         """The best match for *question* and its ranking features (None: nothing found)."""

@@ -6,7 +6,9 @@ covers); :class:`BotCalibration` turns the features into a probability with
 a logistic model fitted on a labelled question set (the development half of
 ``tests/data/kb``, by ``tests/knowledge/kb_calibration.py``) and carries the
 threshold chosen on that set from its precision and recall. The fitted
-coefficients ship as data (``bot_calibration.json``); a desk with its own
+coefficients ship as data (``bot_calibration.json``, and
+``bot_calibration_semantic.json`` for a knowledge base with the semantic
+re-ranker); a desk with its own
 labelled questions fits its own and passes them to
 :class:`~supportkit.knowledge.RetrievalAnswerer`.
 """
@@ -26,6 +28,9 @@ from supportkit.domain._errors import ConfigurationError
 from ._search import QueryPlanner
 
 __all__ = ["FEATURES", "BotCalibration", "ranking_features"]
+
+LEXICAL_JSON = "bot_calibration.json"
+SEMANTIC_JSON = "bot_calibration_semantic.json"
 
 FEATURES: tuple[str, ...] = ("log_top_score", "margin", "log_terms")
 """The features, in order: log(1 + best BM25 score), (best - runner-up) / best,
@@ -76,9 +81,14 @@ class BotCalibration:
         return e / (1.0 + e)
 
     @classmethod
-    def shipped(cls) -> BotCalibration:
-        """The coefficients fitted on supportkit's labelled question set."""
-        text = resources.files(__package__).joinpath("bot_calibration.json").read_text("utf-8")
+    def shipped(cls, *, semantic: bool = False) -> BotCalibration:
+        """The coefficients fitted on supportkit's labelled question set.
+
+        *semantic*: the fit for a knowledge base searching with the
+        :class:`~supportkit.knowledge.SemanticReranker` (its scores differ).
+        """
+        name = SEMANTIC_JSON if semantic else LEXICAL_JSON
+        text = resources.files(__package__).joinpath(name).read_text("utf-8")
         return cls.from_json(text)
 
     @classmethod

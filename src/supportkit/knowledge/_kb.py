@@ -13,12 +13,18 @@ from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
-import attrs
-
 from supportkit.domain._errors import ConfigurationError, NotFound, ValidationError
 from supportkit.domain._model import ensure_utc
 
-from ._article import Article, ArticleStatus, ArticleVersion, HelpfulnessVotes, indexed_document
+from ._article import (
+    Article,
+    ArticleMatch,
+    ArticleStatus,
+    ArticleVersion,
+    HelpfulnessVotes,
+    indexed_document,
+)
+from ._rerank import SemanticReranker
 from ._search import BM25Parameters, MemorySearchIndex, QueryPlanner, SearchIndex
 from ._stem import Analyzer
 from ._store import ArticleStore, DictArticleStore, reindex
@@ -40,14 +46,6 @@ class ArticleNotFound(NotFound):
             key,
             "check the article id, or list them with KnowledgeBase.articles()",
         )
-
-
-@attrs.frozen
-class ArticleMatch:
-    """A published article found by search, with its BM25 score (higher is better)."""
-
-    article: Article
-    score: float
 
 
 def _tags(tags: Iterable[str]) -> tuple[str, ...]:
@@ -118,6 +116,8 @@ class KnowledgeBase:
     knowledge base's revision counter, so ids stay unique across restarts of
     a stored knowledge base). *synonyms*: the desk's synonym list until
     :meth:`set_synonyms` stores another (default: :meth:`Synonyms.starter`).
+    *reranker*: re-order the best BM25 candidates by meaning
+    (:class:`SemanticReranker`, ``supportkit[semantic]``; default: none).
     """
 
     def __init__(
@@ -126,9 +126,11 @@ class KnowledgeBase:
         *,
         id_source: Callable[[], str] | None = None,
         synonyms: Synonyms | None = None,
+        reranker: SemanticReranker | None = None,
     ) -> None:
         self.index: SearchIndex = index if index is not None else MemorySearchIndex()
         self._ids = id_source
+        self.reranker = reranker
         self._backend: _Backend = _InProcess(self.index, synonyms)
 
     @classmethod
@@ -140,6 +142,7 @@ class KnowledgeBase:
         analyzer: Analyzer | None = None,
         params: BM25Parameters | None = None,
         synonyms: Synonyms | None = None,
+        reranker: SemanticReranker | None = None,
     ) -> KnowledgeBase:
         """A knowledge base kept in *storage* (memory, SQLite or PostgreSQL).
 
@@ -149,7 +152,7 @@ class KnowledgeBase:
         from ._kb_storage import StorageBackend
 
         backend = StorageBackend(storage, analyzer=analyzer, params=params, synonyms=synonyms)
-        kb = cls(backend.memory_index, id_source=id_source)
+        kb = cls(backend.memory_index, id_source=id_source, reranker=reranker)
         kb._backend = backend
         return kb
 
@@ -285,10 +288,17 @@ class KnowledgeBase:
         self, query: str, *, locale: str | None = None, limit: int = 5
     ) -> list[ArticleMatch]:
         """Published articles best matching *query*, best first."""
+        reranker = self.reranker
+        depth = limit if reranker is None else max(limit, reranker.depth)
         with self._backend.session() as (store, index):
-            hits = index.search(query, locale, limit)
+            hits = index.search(query, locale, depth)
             found = store.get_many(h.article_id for h in hits)
-        return [ArticleMatch(found[h.article_id], h.score) for h in hits if h.article_id in found]
+        matches = [
+            ArticleMatch(found[h.article_id], h.score) for h in hits if h.article_id in found
+        ]
+        if reranker is not None:
+            matches = reranker.rerank(query, matches)
+        return matches[:limit]
 
     def suggest(
         self, subject: str, text: str = "", *, locale: str | None = None, limit: int = 3
