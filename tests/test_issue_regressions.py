@@ -142,3 +142,41 @@ def test_a_ticket_the_bot_resolved_is_not_escalated_by_a_breach_while_resolved()
     ticket = d.get_ticket(t.id)
     assert (ticket.status, ticket.tier) == ("resolved", "L1")
     assert [e for e in d.events(t.id) if type(e).__name__ == "TicketEscalated"] == []
+
+
+def test_issue11_a_real_postgresql_deadlock_is_a_retryable_supportkit_error() -> None:
+    """Issue 11: "1-3 per run fail with `StorageError: deadlock detected`". Two transactions
+    lock two tickets in opposite orders on a real server: the one PostgreSQL picks as the
+    victim surfaces as TransientStorageError (retryable), never a bare StorageError."""
+    from supportkit import StorageError, TransientStorageError
+    from supportkit.storage.postgres import PostgresStorage
+
+    with pg_schema() as url:
+        storage = PostgresStorage(url, pool_size=2)
+        desk = SupportDesk(storage)
+        a = desk.receive("email", "ann@example.com", "A").id
+        b = desk.receive("email", "bob@example.com", "B").id
+        both_locked = threading.Barrier(2, timeout=30)
+        errors: list[BaseException] = []
+
+        def lock(first: str, second: str) -> None:
+            try:
+                with storage.unit_of_work() as uow:
+                    touch = "UPDATE sk_tickets SET version = version WHERE id = ?"
+                    uow.x(touch, (first,))  # type: ignore[attr-defined]
+                    both_locked.wait()
+                    uow.x(touch, (second,))  # type: ignore[attr-defined]
+                    uow.commit()
+            except StorageError as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=lock, args=p) for p in ((a, b), (b, a))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        storage.close()
+    assert len(errors) == 1, errors
+    assert isinstance(errors[0], TransientStorageError)
+    assert errors[0].retryable is True
+    assert "deadlock" in str(errors[0])
