@@ -154,7 +154,9 @@ class SupportkitLifecycle:
             _unlink_db(path)
             storage = SQLiteStorage(path, synchronous=mode_of(backend), background_checkpoint=None)
         self.storage = storage
-        self.desk = SupportDesk(storage)
+        # first_reply_event=None: the reply step leaves the status alone and the
+        # diagnosis is its own step, exactly as on the raw floor and django-helpdesk
+        self.desk = SupportDesk(storage, first_reply_event=None)
 
     def receive(self, i: int, subject: str = "Printer offline") -> Any:
         return self.desk.receive(
