@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from supportkit.ports import Storage
+from supportkit.ports import FeedbackAnswer, Storage
 from supportkit.storage._migrate import migrate
 from supportkit.storage._sql_schema import CORE_MIGRATIONS
 from supportkit.storage.sql import SchemaComponent, qmark_to_format
@@ -97,4 +97,76 @@ def test_opening_a_v1_database_moves_typed_records_out_of_kv(upgraded: Storage) 
         assert (token.ticket_id, token.used_at) == ("t1", USED)
         assert uow.kv_items("sla") == []
         assert uow.kv_items("feedback-tokens") == []
+        assert uow.kv_get("routing", "state") == {"cursor": 3}  # other namespaces stay
+
+
+V3 = SchemaComponent("core", CORE_MIGRATIONS.migrations[:3])
+ANSWERED = datetime(2026, 3, 2, 9, 15, 0, 123456, tzinfo=UTC)
+KV_V4 = [
+    (
+        "feedback",
+        "t1",
+        {"ticket_id": "t1", "csat": 4, "nps": 9, "comment": "ok", "at": ANSWERED.isoformat()},
+    ),
+    ("feedback", "t2", {"ticket_id": "t2", "csat": 2, "nps": None, "at": USED.isoformat()}),
+    ("feedback", "host-note", "not an answer"),  # a host's own key in the namespace stays
+    (
+        "supportkit.notify.ack",
+        "ann@example.com",
+        [USED.isoformat(), ANSWERED.astimezone(timezone(timedelta(hours=2))).isoformat()],
+    ),
+    ("routing", "state", {"cursor": 3}),
+]
+
+
+def _seed_v3(conn: Any, dialect: str, begin: Callable[[Any], None]) -> None:
+    migrate(conn, dialect, [V3], begin)
+    begin(conn)
+    sql = "INSERT INTO sk_kv (namespace, key, value) VALUES (?, ?, ?)"
+    conn.cursor().executemany(
+        sql if dialect == "sqlite" else qmark_to_format(sql),
+        [(ns, key, json.dumps(value)) for ns, key, value in KV_V4],
+    )
+    conn.commit()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def upgraded_v3(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Storage]:
+    if request.param == "sqlite":
+        import sqlite3
+
+        path = tmp_path / "v3.sqlite3"
+        conn = sqlite3.connect(path, isolation_level=None)
+        _seed_v3(conn, "sqlite", lambda c: c.execute("BEGIN IMMEDIATE"))
+        conn.close()
+        storage: Storage = SQLiteStorage(path)
+        yield storage
+        storage.close()
+        return
+    import psycopg
+
+    from supportkit.storage.postgres import PostgresStorage
+
+    with pg_schema() as url:
+        with psycopg.connect(url) as conn:
+            _seed_v3(conn, "postgresql", lambda c: None)
+        storage = PostgresStorage(url)
+        yield storage
+        storage.close()
+
+
+def test_opening_a_v3_database_moves_answers_and_acknowledgements_out_of_kv(
+    upgraded_v3: Storage,
+) -> None:
+    with upgraded_v3.unit_of_work() as uow:
+        assert uow.get_feedback_answer("t1") == FeedbackAnswer("t1", 4, 9, "ok", ANSWERED)
+        assert uow.get_feedback_answer("t2") == FeedbackAnswer("t2", 2, None, "", USED)
+        assert [a.ticket_id for a in uow.feedback_answers_after(None)] == ["t1", "t2"]
+        # instants exact to the microsecond, offsets applied
+        assert uow.acknowledgements_since("ann@example.com", USED - timedelta(days=1)) == [
+            USED,
+            ANSWERED,
+        ]
+        assert uow.kv_items("feedback") == [("host-note", "not an answer")]
+        assert uow.kv_items("supportkit.notify.ack") == []
         assert uow.kv_get("routing", "state") == {"cursor": 3}  # other namespaces stay

@@ -37,6 +37,8 @@ __all__ = [
     "TrackingLinks",
 ]
 
+#: the key-value namespace acknowledgements were counted in before core schema 4 moved
+#: them to the typed AcknowledgementStore; kept for code that names it
 ACK_NAMESPACE = "supportkit.notify.ack"
 
 
@@ -261,14 +263,7 @@ class CustomerNotifier:
         )
 
     def _ack_allowed(self, ctx: DeskContext, sender: str, now: datetime) -> bool:
-        key = sender.strip().lower()
-        sent = [
-            s
-            for s in ctx.uow.kv_get(ACK_NAMESPACE, key) or []
-            if now - datetime.fromisoformat(s) < self.ack_window
-        ]
-        if len(sent) >= self.ack_limit:
-            return False
-        sent.append(now.isoformat())
-        ctx.uow.kv_put(ACK_NAMESPACE, key, sent)
-        return True
+        # decided in the database, serialised per sender: the limit holds across processes
+        return ctx.uow.claim_acknowledgement(
+            sender.strip().lower(), now, window=self.ack_window, limit=self.ack_limit
+        )

@@ -18,11 +18,14 @@ from ._clock import Clock, FakeClock, SystemClock
 from ._desks import DEFAULT_DESK, check_desk_key
 from ._inbound_message import Address, InboundMessage
 from ._storage import (
+    AcknowledgementStore,
     AgentStore,
     ClaimedFeedbackToken,
     CoordinationStore,
     CustomerStore,
     DeliveryStore,
+    FeedbackAnswer,
+    FeedbackAnswerStore,
     FeedbackTokenStore,
     KeyValueStore,
     MessageStore,
@@ -45,6 +48,7 @@ from ._storage import (
 __all__ = [
     "AUTO_SUBMITTED",
     "DEFAULT_DESK",
+    "AcknowledgementStore",
     "Address",
     "AgentStore",
     "AttachmentStore",
@@ -58,6 +62,8 @@ __all__ = [
     "DeliveryReceipt",
     "DeliveryStore",
     "FakeClock",
+    "FeedbackAnswer",
+    "FeedbackAnswerStore",
     "FeedbackTokenStore",
     "InboundMessage",
     "KeyValueStore",

@@ -10,11 +10,13 @@ backend, built from these names only.
 
 from ._coordination_schema import COORDINATION_MIGRATIONS
 from ._sql import (
+    SqlAcknowledgementStore,
     SqlAgentStore,
     SqlBase,
     SqlCoordinationStore,
     SqlCustomerStore,
     SqlDeliveryStore,
+    SqlFeedbackAnswerStore,
     SqlFeedbackTokenStore,
     SqlKeyValueStore,
     SqlMessageStore,
@@ -35,11 +37,13 @@ __all__ = [
     "CORE_MIGRATIONS",
     "Migration",
     "SchemaComponent",
+    "SqlAcknowledgementStore",
     "SqlAgentStore",
     "SqlBase",
     "SqlCoordinationStore",
     "SqlCustomerStore",
     "SqlDeliveryStore",
+    "SqlFeedbackAnswerStore",
     "SqlFeedbackTokenStore",
     "SqlKeyValueStore",
     "SqlMessageStore",
