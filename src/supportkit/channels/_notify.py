@@ -224,10 +224,12 @@ class CustomerNotifier:
         ticket = ctx.ticket(event.ticket_id)
         if ticket.channel in self.skip_channels or ticket.channel not in self.dispatcher.registry:
             return  # nothing can carry it (a phone call is acknowledged on the line)
-        inbound = [m for m in ctx.uow.messages_for(ticket.id) if m.direction is Direction.INBOUND]
+        inbound = [
+            m for m in ctx.messages.messages_for(ticket.id) if m.direction is Direction.INBOUND
+        ]
         if inbound and is_automated_meta(inbound[-1].meta):
             return
-        customer = ctx.uow.get_customer(ticket.customer_id)
+        customer = ctx.customers.get_customer(ticket.customer_id)
         recipient, name = recipient_for(customer, ticket.channel)
         if not recipient:
             return
@@ -264,6 +266,6 @@ class CustomerNotifier:
 
     def _ack_allowed(self, ctx: DeskContext, sender: str, now: datetime) -> bool:
         # decided in the database, serialised per sender: the limit holds across processes
-        return ctx.uow.claim_acknowledgement(
+        return ctx.acknowledgements.claim_acknowledgement(
             sender.strip().lower(), now, window=self.ack_window, limit=self.ack_limit
         )

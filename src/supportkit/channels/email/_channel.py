@@ -425,11 +425,11 @@ class EmailChannel(Channel):
         delivered replies, then notifications' Message-IDs), then by the subject token."""
 
         def by_message_id(ref: str) -> str | None:
-            return delivered_ticket_id(ctx.uow, ref)
+            return delivered_ticket_id(ctx.messages, ctx.deliveries, ref)
 
         def by_number(number: int) -> str | None:
             try:
-                return ctx.uow.get_ticket_by_number(number).id
+                return ctx.tickets.get_ticket_by_number(number).id
             except NotFound:
                 return None
 
