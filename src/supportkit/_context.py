@@ -28,6 +28,7 @@ from .domain._events import (
 from .domain._model import Attachment, Direction, HistoryEntry, Message, Ticket
 from .ports._storage import (
     AcknowledgementStore,
+    CursorStore,
     CustomerStore,
     DeliveryStore,
     KeyValueStore,
@@ -100,6 +101,10 @@ class DeskContext:
 
     @property
     def acknowledgements(self) -> AcknowledgementStore:
+        return self.uow
+
+    @property
+    def cursors(self) -> CursorStore:
         return self.uow
 
     @property

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from .ports._clock import Clock
     from .ports._storage import (
         AcknowledgementStore,
+        CursorStore,
         CustomerStore,
         DeliveryStore,
         KeyValueStore,
@@ -99,6 +100,10 @@ class DeskContext(Protocol):
     @property
     def acknowledgements(self) -> AcknowledgementStore:
         """Automatic acknowledgements per sender (the limit, decided in the database)."""
+
+    @property
+    def cursors(self) -> CursorStore:
+        """Readers' positions (a mailbox's last UID, the webhook forwarder's last event)."""
 
     @property
     def kv(self) -> KeyValueStore:

@@ -9,6 +9,7 @@ from supportkit import FakeClock, SupportDesk
 from supportkit._context import DeskContext as CoreContext
 from supportkit.ports import (
     AcknowledgementStore,
+    CursorStore,
     CustomerStore,
     DeliveryStore,
     KeyValueStore,
@@ -28,6 +29,7 @@ PORTS = {
     "timers": TimerStore,
     "deliveries": DeliveryStore,
     "acknowledgements": AcknowledgementStore,
+    "cursors": CursorStore,
     "kv": KeyValueStore,
 }
 

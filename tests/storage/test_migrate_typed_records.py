@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from supportkit.ports import FeedbackAnswer, Storage
+from supportkit.ports import Cursor, FeedbackAnswer, Storage
 from supportkit.storage._migrate import migrate
 from supportkit.storage._sql_schema import CORE_MIGRATIONS
 from supportkit.storage.sql import SchemaComponent, qmark_to_format
@@ -170,3 +170,69 @@ def test_opening_a_v3_database_moves_answers_and_acknowledgements_out_of_kv(
         assert uow.kv_items("feedback") == [("host-note", "not an answer")]
         assert uow.kv_items("supportkit.notify.ack") == []
         assert uow.kv_get("routing", "state") == {"cursor": 3}  # other namespaces stay
+
+
+V4 = SchemaComponent("core", CORE_MIGRATIONS.migrations[:4])
+KV_V5 = [
+    ("channels.email", "cursor", {"uidvalidity": 1700000000, "last_uid": 41}),
+    ("channels.email", "cursor:ann@imap.example:993/INBOX", {"uidvalidity": None, "last_uid": 3}),
+    (
+        "supportkit.webhook.forward",
+        "crm",
+        {"cursor": 12, "failures": 2, "retry_at": "2026-03-01T12:30:15+00:00", "last_error": "503"},
+    ),
+    ("routing", "state", {"cursor": 3}),
+]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def upgraded_v4(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Storage]:
+    def seed(conn: Any, dialect: str, begin: Callable[[Any], None]) -> None:
+        migrate(conn, dialect, [V4], begin)
+        begin(conn)
+        sql = "INSERT INTO sk_kv (namespace, key, value) VALUES (?, ?, ?)"
+        conn.cursor().executemany(
+            sql if dialect == "sqlite" else qmark_to_format(sql),
+            [(ns, key, json.dumps(value)) for ns, key, value in KV_V5],
+        )
+        conn.commit()
+
+    if request.param == "sqlite":
+        import sqlite3
+
+        path = tmp_path / "v4.sqlite3"
+        conn = sqlite3.connect(path, isolation_level=None)
+        seed(conn, "sqlite", lambda c: c.execute("BEGIN IMMEDIATE"))
+        conn.close()
+        storage: Storage = SQLiteStorage(path)
+        yield storage
+        storage.close()
+        return
+    import psycopg
+
+    from supportkit.storage.postgres import PostgresStorage
+
+    with pg_schema() as url:
+        with psycopg.connect(url) as conn:
+            seed(conn, "postgresql", lambda c: None)
+        storage = PostgresStorage(url)
+        yield storage
+        storage.close()
+
+
+def test_opening_a_v4_database_moves_cursors_out_of_kv(upgraded_v4: Storage) -> None:
+    with upgraded_v4.unit_of_work() as uow:
+        assert uow.get_cursor("channels.email:cursor") == Cursor(
+            "channels.email:cursor", 41, "1700000000"
+        )
+        mailbox = "channels.email:cursor:ann@imap.example:993/INBOX"
+        assert uow.get_cursor(mailbox) == Cursor(mailbox, 3, None)
+        assert uow.get_cursor("supportkit.webhook.forward:crm") == Cursor(
+            "supportkit.webhook.forward:crm",
+            12,
+            None,
+            {"failures": 2, "retry_at": "2026-03-01T12:30:15+00:00", "last_error": "503"},
+        )
+        assert uow.kv_items("channels.email") == []
+        assert uow.kv_items("supportkit.webhook.forward") == []
+        assert uow.kv_get("routing", "state") == {"cursor": 3}

@@ -19,7 +19,7 @@ what a conflict means):
 - :class:`SlaClockStore`, :class:`DeliveryStore`, :class:`FeedbackTokenStore`,
   :class:`FeedbackAnswerStore`, :class:`AcknowledgementStore` (typed records of
   the SLA clocks, outbound deliveries, used feedback links, feedback answers,
-  automatic acknowledgements per sender),
+  automatic acknowledgements per sender), :class:`CursorStore` (readers' positions),
 - :class:`KeyValueStore` (small keyed JSON state),
 - :class:`CoordinationStore` (row and named locks, the waiting queue, leased claims).
 
@@ -48,6 +48,7 @@ from ._desks import DEFAULT_DESK
 from ._storage_records import RawInbound, StoredEvent, TicketQuery, Timer
 from ._store_acks import AcknowledgementStore
 from ._store_coordination import CoordinationStore
+from ._store_cursors import Cursor, CursorStore
 from ._store_deliveries import DeliveryStore, StoredDelivery
 from ._store_feedback import (
     ClaimedFeedbackToken,
@@ -70,6 +71,8 @@ __all__ = [
     "AgentStore",
     "ClaimedFeedbackToken",
     "CoordinationStore",
+    "Cursor",
+    "CursorStore",
     "CustomerStore",
     "DeliveryStore",
     "FeedbackAnswer",
@@ -107,6 +110,7 @@ class UnitOfWork(
     FeedbackTokenStore,
     FeedbackAnswerStore,
     AcknowledgementStore,
+    CursorStore,
     KeyValueStore,
     CoordinationStore,
     Transaction,

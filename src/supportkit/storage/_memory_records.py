@@ -14,6 +14,8 @@ import attrs
 from ..ports._storage import (
     AcknowledgementStore,
     ClaimedFeedbackToken,
+    Cursor,
+    CursorStore,
     DeliveryStore,
     FeedbackAnswer,
     FeedbackAnswerStore,
@@ -37,10 +39,16 @@ class RecordData:
         self.feedback_tokens: dict[str, ClaimedFeedbackToken] = {}
         self.feedback_answers: dict[str, FeedbackAnswer] = {}
         self.acknowledgements: dict[str, tuple[datetime, ...]] = {}
+        self.cursors: dict[str, Cursor] = {}
 
 
 class MemoryRecordStores(
-    SlaClockStore, DeliveryStore, FeedbackTokenStore, FeedbackAnswerStore, AcknowledgementStore
+    SlaClockStore,
+    DeliveryStore,
+    FeedbackTokenStore,
+    FeedbackAnswerStore,
+    AcknowledgementStore,
+    CursorStore,
 ):
     """Typed records in dicts; every write pushes its inverse on the unit of work's undo log."""
 
@@ -142,6 +150,20 @@ class MemoryRecordStores(
 
     def acknowledgements_since(self, sender: str, since: datetime) -> list[datetime]:
         return sorted(t for t in self._d.acknowledgements.get(sender, ()) if t > since)
+
+    # -- cursors ----------------------------------------------------------------------------
+    def get_cursor(self, name: str) -> Cursor | None:
+        found = self._d.cursors.get(name)
+        return (
+            None if found is None else attrs.evolve(found, state=copy.deepcopy(dict(found.state)))
+        )
+
+    def put_cursor(self, cursor: Cursor) -> None:
+        self._put(
+            self._d.cursors,
+            cursor.name,
+            attrs.evolve(cursor, state=copy.deepcopy(dict(cursor.state))),
+        )
 
 
 def _copy_clock(r: SlaClockRecord) -> SlaClockRecord:

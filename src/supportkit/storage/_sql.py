@@ -18,6 +18,7 @@ from ._sql_outbox import SqlOutboxStore
 from ._sql_people import SqlAgentStore, SqlCustomerStore
 from ._sql_records import (
     SqlAcknowledgementStore,
+    SqlCursorStore,
     SqlDeliveryStore,
     SqlFeedbackAnswerStore,
     SqlFeedbackTokenStore,
@@ -31,6 +32,7 @@ __all__ = [
     "SqlAgentStore",
     "SqlBase",
     "SqlCoordinationStore",
+    "SqlCursorStore",
     "SqlCustomerStore",
     "SqlDeliveryStore",
     "SqlFeedbackAnswerStore",
@@ -62,6 +64,7 @@ class SqlUnitOfWork(
     SqlFeedbackTokenStore,
     SqlFeedbackAnswerStore,
     SqlAcknowledgementStore,
+    SqlCursorStore,
     SqlKeyValueStore,
     SqlCoordinationStore,
     UnitOfWork,

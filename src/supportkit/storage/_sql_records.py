@@ -11,6 +11,8 @@ from .._convert import dumps
 from ..ports._storage import (
     AcknowledgementStore,
     ClaimedFeedbackToken,
+    Cursor,
+    CursorStore,
     DeliveryStore,
     FeedbackAnswer,
     FeedbackAnswerStore,
@@ -23,6 +25,7 @@ from ._sql_base import KEY, SqlBase, from_us, to_us
 
 __all__ = [
     "SqlAcknowledgementStore",
+    "SqlCursorStore",
     "SqlDeliveryStore",
     "SqlFeedbackAnswerStore",
     "SqlFeedbackTokenStore",
@@ -216,3 +219,21 @@ class SqlAcknowledgementStore(SqlBase, AcknowledgementStore):
             (self.desk, sender, to_us(since)),
         )
         return [from_us(r[0]) for r in rows]  # type: ignore[misc]
+
+
+class SqlCursorStore(SqlBase, CursorStore):
+    """Cursors in ``sk_cursors``, keyed by name."""
+
+    def get_cursor(self, name: str) -> Cursor | None:
+        row = self.one(
+            "SELECT name, position, epoch, state FROM sk_cursors WHERE desk = ? AND name = ?",
+            (self.desk, name),
+        )
+        return None if row is None else Cursor(row[0], int(row[1]), row[2], json.loads(row[3]))
+
+    def put_cursor(self, cursor: Cursor) -> None:
+        c = cursor
+        self.x(
+            self.upsert_sql("sk_cursors", ("desk", "name"), ("position", "epoch", "state")),
+            (self.desk, c.name, c.position, c.epoch, dumps(dict(c.state))),
+        )

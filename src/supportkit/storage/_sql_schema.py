@@ -14,7 +14,7 @@ from typing import Any
 
 import attrs
 
-from ._sql_schema_records import DESK, core_v2, core_v4
+from ._sql_schema_records import DESK, core_v2, core_v4, core_v5
 
 __all__ = ["CORE_MIGRATIONS", "Migration", "SchemaComponent"]
 
@@ -214,6 +214,12 @@ CORE_MIGRATIONS = SchemaComponent(
             "typed tables for feedback answers and automatic acknowledgements (moved from kv)",
             core_v4("sqlite"),
             core_v4("postgresql"),
+        ),
+        Migration(
+            5,
+            "typed table for readers' cursors (IMAP positions, webhook forwarding; moved from kv)",
+            core_v5("sqlite"),
+            core_v5("postgresql"),
         ),
     ),
 )

@@ -7,7 +7,16 @@ Their rows lived in ``sk_kv`` before (namespaces ``sla``, ``sla.history``,
 
 from __future__ import annotations
 
-__all__ = ["ACK_NAMESPACE", "DESK", "FEEDBACK_NAMESPACE", "core_v2", "core_v4"]
+__all__ = [
+    "ACK_NAMESPACE",
+    "DESK",
+    "EMAIL_CURSORS",
+    "FEEDBACK_NAMESPACE",
+    "FORWARD_CURSORS",
+    "core_v2",
+    "core_v4",
+    "core_v5",
+]
 
 #: every row carries the key of the desk it belongs to (many desks may share one database)
 DESK = "desk TEXT NOT NULL DEFAULT 'default'"
@@ -164,4 +173,48 @@ def core_v4(dialect: str) -> list[str]:
         f"DELETE FROM sk_kv WHERE namespace = '{FEEDBACK_NAMESPACE}' AND {is_answer}",
         f"INSERT INTO sk_acknowledgements (desk, sender, at) {ack_rows}",
         f"DELETE FROM sk_kv WHERE namespace = '{ACK_NAMESPACE}'",
+    ]
+
+
+#: the kv namespaces whose entries core version 5 moves into ``sk_cursors`` (the cursor's
+#: name is ``<namespace>:<key>``)
+EMAIL_CURSORS = "channels.email"
+FORWARD_CURSORS = "supportkit.webhook.forward"
+
+
+def core_v5(dialect: str) -> list[str]:
+    """Core version 5: readers' cursors (IMAP positions, the webhook forwarder's) in a typed
+    table, moved from the kv table in the migration's transaction."""
+    big = "INTEGER" if dialect == "sqlite" else "BIGINT"
+    if dialect == "sqlite":
+        name = "namespace || ':' || key"
+        uid = "COALESCE(json_extract(value, '$.last_uid'), 0)"
+        epoch = "CAST(json_extract(value, '$.uidvalidity') AS TEXT)"
+        seq = "COALESCE(json_extract(value, '$.cursor'), 0)"
+        rest = "json_remove(value, '$.cursor')"
+        valid = "json_valid(value) AND json_type(value) = 'object'"
+    else:
+        name = "namespace || ':' || key"
+        uid = "COALESCE((value::jsonb->>'last_uid')::bigint, 0)"
+        epoch = "(value::jsonb->>'uidvalidity')"
+        seq = "COALESCE((value::jsonb->>'cursor')::bigint, 0)"
+        rest = "(value::jsonb - 'cursor')::text"
+        valid = "jsonb_typeof(value::jsonb) = 'object'"
+    return [
+        f"""CREATE TABLE sk_cursors (
+            {DESK},
+            name TEXT NOT NULL,
+            position {big} NOT NULL,
+            epoch TEXT,
+            state TEXT NOT NULL,
+            PRIMARY KEY (desk, name)
+        )""",
+        "INSERT INTO sk_cursors (desk, name, position, epoch, state) "
+        f"SELECT desk, {name}, {uid}, {epoch}, '{{}}' FROM sk_kv "
+        f"WHERE namespace = '{EMAIL_CURSORS}' AND {valid}",
+        "INSERT INTO sk_cursors (desk, name, position, epoch, state) "
+        f"SELECT desk, {name}, {seq}, NULL, {rest} FROM sk_kv "
+        f"WHERE namespace = '{FORWARD_CURSORS}' AND {valid}",
+        f"DELETE FROM sk_kv WHERE namespace IN ('{EMAIL_CURSORS}', '{FORWARD_CURSORS}') "
+        f"AND {valid}",
     ]

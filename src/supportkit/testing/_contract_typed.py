@@ -11,6 +11,7 @@ import pytest
 
 from ..domain._errors import TransientStorageError
 from ..ports._storage import (
+    Cursor,
     FeedbackAnswer,
     SlaClockRecord,
     Storage,
@@ -201,7 +202,27 @@ class TypedRecordContract(ContractBase):
         with storage.unit_of_work() as uow:
             assert len(uow.acknowledgements_since("same@x", _at(-1))) == 3
 
-    @pytest.mark.parametrize("port", ["sla", "delivery", "token", "answer", "ack"])
+    def test_cursors_round_trip_and_replace(self, storage: Storage) -> None:
+        with storage.unit_of_work() as uow:
+            assert uow.get_cursor("email:inbox") is None
+            uow.put_cursor(Cursor("email:inbox", 41, "1700000000"))
+            uow.put_cursor(Cursor("forward:crm", 7, None, {"failures": 2, "retry_at": None}))
+            got = uow.get_cursor("forward:crm")
+            assert got == Cursor("forward:crm", 7, None, {"failures": 2, "retry_at": None})
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            uow.put_cursor(Cursor("email:inbox", 42, "1700000000"))
+            got = uow.get_cursor("forward:crm")
+            assert got is not None
+            got.state["failures"] = 99  # type: ignore[index]  # a copy: the stored one keeps 2
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            assert uow.get_cursor("email:inbox") == Cursor("email:inbox", 42, "1700000000")
+            again = uow.get_cursor("forward:crm")
+            assert again is not None
+            assert again.state["failures"] == 2
+
+    @pytest.mark.parametrize("port", ["sla", "delivery", "token", "answer", "ack", "cursor"])
     def test_typed_records_roll_back_with_their_unit_of_work(
         self, storage: Storage, port: str
     ) -> None:
@@ -215,11 +236,14 @@ class TypedRecordContract(ContractBase):
                 uow.claim_feedback_token("n1", "t1", _at(1))
             elif port == "answer":
                 assert uow.add_feedback_answer(FeedbackAnswer("t1", 3, None, "", _at(1)))
-            else:
+            elif port == "ack":
                 assert uow.claim_acknowledgement("a@x", _at(1), window=timedelta(hours=1), limit=1)
+            else:
+                uow.put_cursor(Cursor("email:inbox", 1))
         with storage.unit_of_work() as uow:
             assert uow.get_feedback_answer("t1") is None
             assert uow.acknowledgements_since("a@x", _at(0)) == []
+            assert uow.get_cursor("email:inbox") is None
             assert uow.get_sla_clock("t1:resolution") is None
             assert uow.sla_clocks_after(None) == []
             assert uow.get_delivery("d1") is None

@@ -123,14 +123,14 @@ def test_routing_on_two_desks_decides_capacity_and_the_queue_in_the_database() -
         assert first.get_ticket(waiting.id).assignee_id == agent
 
 
-def test_opening_a_version_2_database_moves_answers_and_acknowledgements_out_of_kv() -> None:
+def test_opening_a_version_2_database_moves_answers_acknowledgements_cursors_out_of_kv() -> None:
     import json
     from datetime import UTC, datetime, timedelta, timezone
 
     import pymysql
     from supportkit_mariadb import _schema
 
-    from supportkit.ports import FeedbackAnswer
+    from supportkit.ports import Cursor, FeedbackAnswer
 
     at = datetime(2026, 3, 2, 9, 15, 0, 123456, tzinfo=UTC)
     kv = [
@@ -138,6 +138,9 @@ def test_opening_a_version_2_database_moves_answers_and_acknowledgements_out_of_
         ("feedback", "t2", {"ticket_id": "t2", "csat": 2, "nps": None, "at": at}),
         ("feedback", "host-note", "not an answer"),
         ("supportkit.notify.ack", "ann@x", [at, at.astimezone(timezone(timedelta(hours=2)))]),
+        ("channels.email", "cursor", {"uidvalidity": 1700000000, "last_uid": 41}),
+        ("channels.email", "cursor:b", {"uidvalidity": None, "last_uid": 3}),
+        ("supportkit.webhook.forward", "crm", {"cursor": 12, "failures": 2, "retry_at": None}),
     ]
     with fresh_database() as url:
         conn = pymysql.connect(**connect_args(url))
@@ -166,6 +169,16 @@ def test_opening_a_version_2_database_moves_answers_and_acknowledgements_out_of_
             assert uow.acknowledgements_since("ann@x", at - timedelta(days=1)) == [at, at]
             assert uow.kv_items("feedback") == [("host-note", "not an answer")]
             assert uow.kv_items("supportkit.notify.ack") == []
+            assert uow.get_cursor("channels.email:cursor") == Cursor(
+                "channels.email:cursor", 41, "1700000000"
+            )
+            assert uow.get_cursor("channels.email:cursor:b") == Cursor(
+                "channels.email:cursor:b", 3, None
+            )
+            assert uow.get_cursor("supportkit.webhook.forward:crm") == Cursor(
+                "supportkit.webhook.forward:crm", 12, None, {"failures": 2, "retry_at": None}
+            )
+            assert uow.kv_items("channels.email") == []
 
 
 def _schema_mode() -> str:

@@ -254,8 +254,34 @@ _V3 = [
     "DELETE FROM sk_kv WHERE namespace = 'supportkit.notify.ack'",
 ]
 
+_OBJECT = "JSON_VALID(value) AND JSON_TYPE(value) = 'OBJECT'"
+
+# supportkit core 5: readers' cursors leave the kv table (named ``<namespace>:<key>``)
+_V4 = [
+    f"""CREATE TABLE sk_cursors (
+        {_DESK},
+        name {_ID} NOT NULL,
+        position BIGINT NOT NULL,
+        epoch {_ID},
+        state LONGTEXT NOT NULL,
+        PRIMARY KEY (desk, name)
+    ) {_TABLE}""",
+    "INSERT INTO sk_cursors (desk, name, position, epoch, state) "
+    "SELECT desk, CONCAT(namespace, ':', \"key\"), "
+    "COALESCE(JSON_VALUE(value, '$.last_uid'), 0), "
+    "CASE WHEN JSON_TYPE(JSON_EXTRACT(value, '$.uidvalidity')) IN ('INTEGER', 'STRING') "
+    "THEN JSON_VALUE(value, '$.uidvalidity') END, '{}' "
+    f"FROM sk_kv WHERE namespace = 'channels.email' AND {_OBJECT}",
+    "INSERT INTO sk_cursors (desk, name, position, epoch, state) "
+    "SELECT desk, CONCAT(namespace, ':', \"key\"), COALESCE(JSON_VALUE(value, '$.cursor'), 0), "
+    "NULL, JSON_REMOVE(value, '$.cursor') "
+    f"FROM sk_kv WHERE namespace = 'supportkit.webhook.forward' AND {_OBJECT}",
+    "DELETE FROM sk_kv WHERE namespace IN ('channels.email', 'supportkit.webhook.forward') "
+    f"AND {_OBJECT}",
+]
+
 #: version -> statements; a new version appends, nothing already released changes
-MIGRATIONS: dict[int, list[str]] = {1: _V1, 2: _V2, 3: _V3}
+MIGRATIONS: dict[int, list[str]] = {1: _V1, 2: _V2, 3: _V3, 4: _V4}
 SCHEMA_VERSION = max(MIGRATIONS)
 _COMPONENT = "core-mariadb"
 
