@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,6 @@ from supportkit.storage.sql import SchemaComponent, qmark_to_format
 from supportkit.storage.sqlite import SQLiteStorage
 from tests.pg import pg_schema
 
-V1 = SchemaComponent("core", CORE_MIGRATIONS.migrations[:1])
 USED = datetime(2026, 3, 1, 12, 30, 15, tzinfo=UTC)
 KV = [
     ("sla", "t1:resolution", {"ticket_id": "t1", "kind": "resolution", "state": "running"}),
@@ -30,25 +30,27 @@ KV = [
 ]
 
 
-def _seed(conn: Any, dialect: str, begin: Callable[[Any], None]) -> None:
-    migrate(conn, dialect, [V1], begin)
+def _seed(conn: Any, dialect: str, begin: Callable[[Any], None], upto: int, kv: list[Any]) -> None:
+    """The database as core schema version *upto* left it, with *kv* in its kv table."""
+    migrate(conn, dialect, [SchemaComponent("core", CORE_MIGRATIONS.migrations[:upto])], begin)
     begin(conn)
     sql = "INSERT INTO sk_kv (namespace, key, value) VALUES (?, ?, ?)"
     conn.cursor().executemany(
         sql if dialect == "sqlite" else qmark_to_format(sql),
-        [(ns, key, json.dumps(value)) for ns, key, value in KV],
+        [(ns, key, json.dumps(value)) for ns, key, value in kv],
     )
     conn.commit()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def upgraded(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Storage]:
-    if request.param == "sqlite":
+@contextmanager
+def _opened_after(dialect: str, tmp_path: Path, upto: int, kv: list[Any]) -> Iterator[Storage]:
+    """A storage opened (so migrated to the newest version) on a database seeded at *upto*."""
+    if dialect == "sqlite":
         import sqlite3
 
-        path = tmp_path / "v1.sqlite3"
+        path = tmp_path / f"v{upto}.sqlite3"
         conn = sqlite3.connect(path, isolation_level=None)
-        _seed(conn, "sqlite", lambda c: c.execute("BEGIN IMMEDIATE"))
+        _seed(conn, "sqlite", lambda c: c.execute("BEGIN IMMEDIATE"), upto, kv)
         conn.close()
         storage: Storage = SQLiteStorage(path)
         yield storage
@@ -59,11 +61,17 @@ def upgraded(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Storage
     from supportkit.storage.postgres import PostgresStorage
 
     with pg_schema() as url:
-        with psycopg.connect(url) as conn:
-            _seed(conn, "postgresql", lambda c: None)
+        with psycopg.connect(url) as pg:
+            _seed(pg, "postgresql", lambda c: None, upto, kv)
         storage = PostgresStorage(url)
         yield storage
         storage.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def upgraded(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Storage]:
+    with _opened_after(request.param, tmp_path, 1, KV) as storage:
+        yield storage
 
 
 def test_opening_a_v1_database_moves_typed_records_out_of_kv(upgraded: Storage) -> None:
@@ -100,7 +108,6 @@ def test_opening_a_v1_database_moves_typed_records_out_of_kv(upgraded: Storage) 
         assert uow.kv_get("routing", "state") == {"cursor": 3}  # other namespaces stay
 
 
-V3 = SchemaComponent("core", CORE_MIGRATIONS.migrations[:3])
 ANSWERED = datetime(2026, 3, 2, 9, 15, 0, 123456, tzinfo=UTC)
 KV_V4 = [
     (
@@ -119,40 +126,10 @@ KV_V4 = [
 ]
 
 
-def _seed_v3(conn: Any, dialect: str, begin: Callable[[Any], None]) -> None:
-    migrate(conn, dialect, [V3], begin)
-    begin(conn)
-    sql = "INSERT INTO sk_kv (namespace, key, value) VALUES (?, ?, ?)"
-    conn.cursor().executemany(
-        sql if dialect == "sqlite" else qmark_to_format(sql),
-        [(ns, key, json.dumps(value)) for ns, key, value in KV_V4],
-    )
-    conn.commit()
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def upgraded_v3(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Storage]:
-    if request.param == "sqlite":
-        import sqlite3
-
-        path = tmp_path / "v3.sqlite3"
-        conn = sqlite3.connect(path, isolation_level=None)
-        _seed_v3(conn, "sqlite", lambda c: c.execute("BEGIN IMMEDIATE"))
-        conn.close()
-        storage: Storage = SQLiteStorage(path)
+    with _opened_after(request.param, tmp_path, 3, KV_V4) as storage:
         yield storage
-        storage.close()
-        return
-    import psycopg
-
-    from supportkit.storage.postgres import PostgresStorage
-
-    with pg_schema() as url:
-        with psycopg.connect(url) as conn:
-            _seed_v3(conn, "postgresql", lambda c: None)
-        storage = PostgresStorage(url)
-        yield storage
-        storage.close()
 
 
 def test_opening_a_v3_database_moves_answers_and_acknowledgements_out_of_kv(
@@ -172,7 +149,6 @@ def test_opening_a_v3_database_moves_answers_and_acknowledgements_out_of_kv(
         assert uow.kv_get("routing", "state") == {"cursor": 3}  # other namespaces stay
 
 
-V4 = SchemaComponent("core", CORE_MIGRATIONS.migrations[:4])
 KV_V5 = [
     ("channels.email", "cursor", {"uidvalidity": 1700000000, "last_uid": 41}),
     ("channels.email", "cursor:ann@imap.example:993/INBOX", {"uidvalidity": None, "last_uid": 3}),
@@ -187,37 +163,8 @@ KV_V5 = [
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def upgraded_v4(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Storage]:
-    def seed(conn: Any, dialect: str, begin: Callable[[Any], None]) -> None:
-        migrate(conn, dialect, [V4], begin)
-        begin(conn)
-        sql = "INSERT INTO sk_kv (namespace, key, value) VALUES (?, ?, ?)"
-        conn.cursor().executemany(
-            sql if dialect == "sqlite" else qmark_to_format(sql),
-            [(ns, key, json.dumps(value)) for ns, key, value in KV_V5],
-        )
-        conn.commit()
-
-    if request.param == "sqlite":
-        import sqlite3
-
-        path = tmp_path / "v4.sqlite3"
-        conn = sqlite3.connect(path, isolation_level=None)
-        seed(conn, "sqlite", lambda c: c.execute("BEGIN IMMEDIATE"))
-        conn.close()
-        storage: Storage = SQLiteStorage(path)
+    with _opened_after(request.param, tmp_path, 4, KV_V5) as storage:
         yield storage
-        storage.close()
-        return
-    import psycopg
-
-    from supportkit.storage.postgres import PostgresStorage
-
-    with pg_schema() as url:
-        with psycopg.connect(url) as conn:
-            seed(conn, "postgresql", lambda c: None)
-        storage = PostgresStorage(url)
-        yield storage
-        storage.close()
 
 
 def test_opening_a_v4_database_moves_cursors_out_of_kv(upgraded_v4: Storage) -> None:
