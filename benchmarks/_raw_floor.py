@@ -3,7 +3,12 @@
 No library, no objects: hand-written SQL through the standard library, with a
 schema shaped like the one a ticket store needs (tickets with a version for
 optimistic concurrency, messages, an event outbox) and the indexes the
-queries of a desk need. Its connection runs exactly supportkit's PRAGMAs
+queries of a desk need. It writes the same rows supportkit does: the
+sender's identity is looked up and a customer with that identity created, a
+history row records every status change (receive registers the ticket), and
+every step appends its events (before 2026-11-24 the floor skipped the
+customer, identity and history rows, 13 statements per lifecycle instead of
+25). Its connection runs exactly supportkit's PRAGMAs
 (``_pragmas.apply``: 2 KiB pages, WAL, 64 MB cache, synchronous FULL or
 NORMAL as asked).
 
@@ -23,6 +28,7 @@ import itertools
 import json
 import sqlite3
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -68,6 +74,25 @@ CREATE TABLE events (
     published INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX events_ticket ON events(ticket_id);
+CREATE TABLE history (
+    seq INTEGER PRIMARY KEY,
+    ticket_id TEXT NOT NULL,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    event TEXT NOT NULL,
+    from_status TEXT NOT NULL,
+    to_status TEXT NOT NULL,
+    reason TEXT NOT NULL
+);
+CREATE INDEX history_ticket ON history(ticket_id, seq);
+CREATE TABLE customers (id TEXT PRIMARY KEY, data TEXT NOT NULL);
+CREATE TABLE identities (
+    channel TEXT NOT NULL,
+    address TEXT NOT NULL,
+    customer_id TEXT NOT NULL,
+    PRIMARY KEY (channel, address)
+);
+CREATE INDEX identities_customer ON identities(customer_id);
 """
 
 INSERT_TICKET = (
@@ -77,6 +102,13 @@ INSERT_TICKET = (
 INSERT_MESSAGE = (
     "INSERT INTO messages (id, ticket_id, direction, author, text, created_at)"
     " VALUES (?, ?, ?, ?, ?, ?)"
+)
+FIND_IDENTITY = "SELECT customer_id FROM identities WHERE channel = ? AND address = ?"
+INSERT_CUSTOMER = "INSERT INTO customers (id, data) VALUES (?, ?)"
+INSERT_IDENTITY = "INSERT INTO identities (channel, address, customer_id) VALUES (?, ?, ?)"
+INSERT_HISTORY = (
+    "INSERT INTO history (ticket_id, at, actor, event, from_status, to_status, reason)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
 INSERT_EVENT = "INSERT INTO events (ticket_id, type, payload, occurred_at) VALUES (?, ?, ?, ?)"
 UPDATE_STATUS = (
@@ -118,6 +150,28 @@ def _event(ticket_id: str, kind: str, **data: object) -> tuple[str, str, str, st
     return (ticket_id, kind, json.dumps(data), _now())
 
 
+def _history(ticket_id: str, actor: str, event: str, before: str, after: str) -> tuple[str, ...]:
+    return (ticket_id, _now(), actor, event, before, after, "")
+
+
+def _customer(customer_id: str, address: str) -> tuple[str, str]:
+    """The customer row: its profile as JSON, as a desk stores it."""
+    data = {"id": customer_id, "name": address, "identities": [["email", address]]}
+    return (customer_id, json.dumps(data))
+
+
+def _find_or_create_customer(ex: Callable[..., sqlite3.Cursor], num: int) -> str:
+    """Look the sender up by identity; create the customer and identity when new."""
+    address = f"c{num}@example.com"
+    row = ex(FIND_IDENTITY, ("email", address)).fetchone()
+    if row is not None:
+        return str(row[0])
+    cid = _new_id()
+    ex(INSERT_CUSTOMER, _customer(cid, address))
+    ex(INSERT_IDENTITY, ("email", address, cid))
+    return cid
+
+
 class RawFloor:
     def __init__(self, path: Path, synchronous: str = "FULL") -> None:
         from _pragmas import apply
@@ -133,7 +187,8 @@ class RawFloor:
         self.db.close()
 
     def prefill(self, n: int) -> None:
-        """*n* live tickets (registered), each with its message and two events."""
+        """*n* live tickets (registered), each with its customer and identity, its
+        message, its history row and two events."""
         db = self.db
         now = _now()
         batch = 10_000
@@ -143,6 +198,22 @@ class RawFloor:
             for _ in range(start, min(n, start + batch)):
                 self.number += 1
                 rows.append((_new_id(), self.number))
+            customers = {num: _new_id() for _tid, num in rows}
+            db.executemany(
+                INSERT_CUSTOMER,
+                (_customer(customers[num], f"live{num}@example.com") for _tid, num in rows),
+            )
+            db.executemany(
+                INSERT_IDENTITY,
+                (("email", f"live{num}@example.com", customers[num]) for _tid, num in rows),
+            )
+            db.executemany(
+                INSERT_HISTORY,
+                (
+                    (tid, now, "system", "register", "received", "registered", "")
+                    for tid, _num in rows
+                ),
+            )
             db.executemany(
                 INSERT_TICKET,
                 (
@@ -150,7 +221,7 @@ class RawFloor:
                         tid,
                         num,
                         f"Live request {num}",
-                        f"cust-{num}",
+                        customers[num],
                         "email",
                         "registered",
                         2,
@@ -195,13 +266,14 @@ class RawFloor:
             tid = _new_id()
             now = _now()
             ex("BEGIN")
+            cid = _find_or_create_customer(ex, num)
             ex(
                 INSERT_TICKET,
                 (
                     tid,
                     num,
                     "Printer offline",
-                    f"c{num}",
+                    cid,
                     "email",
                     "received",
                     1,
@@ -215,16 +287,23 @@ class RawFloor:
             )
             ex(INSERT_EVENT, _event(tid, "TicketReceived", channel="email"))
             ex(UPDATE_STATUS, ("registered", _now(), tid, 1))
+            ex(INSERT_HISTORY, _history(tid, "system", "register", "received", "registered"))
             ex(INSERT_EVENT, _event(tid, "TicketRegistered", number=num))
             ex(
                 INSERT_MESSAGE,
                 (_new_id(), tid, "outbound", "agent-1", REPLY_TEXT, _now()),
             )
             ex(UPDATE_STATUS, ("diagnosing", _now(), tid, 2))
+            ex(
+                INSERT_HISTORY,
+                _history(tid, "agent-1", "start_diagnosis", "registered", "diagnosing"),
+            )
             ex(INSERT_EVENT, _event(tid, "DiagnosisStarted", actor="agent-1"))
             ex(UPDATE_RESOLVED, ("resolved", RESOLUTION, now, _now(), tid, 3))
+            ex(INSERT_HISTORY, _history(tid, "agent-1", "resolve", "diagnosing", "resolved"))
             ex(INSERT_EVENT, _event(tid, "TicketResolved", actor="agent-1"))
             ex(UPDATE_CLOSED, ("closed", now, _now(), tid, 4))
+            ex(INSERT_HISTORY, _history(tid, "system", "close", "resolved", "closed"))
             ex(INSERT_EVENT, _event(tid, "TicketClosed", actor="system"))
             ex("COMMIT")
         return time.perf_counter() - t0
@@ -242,13 +321,14 @@ class RawFloor:
             tid = _new_id()
             now = _now()
             ex("BEGIN")
+            cid = _find_or_create_customer(ex, num)
             ex(
                 INSERT_TICKET,
                 (
                     tid,
                     num,
                     "Printer offline",
-                    f"c{num}",
+                    cid,
                     "email",
                     "registered",
                     1,
@@ -260,6 +340,7 @@ class RawFloor:
                 INSERT_MESSAGE,
                 (_new_id(), tid, "inbound", f"c{num}@example.com", CUSTOMER_TEXT, now),
             )
+            ex(INSERT_HISTORY, _history(tid, "system", "register", "received", "registered"))
             ex(INSERT_EVENT, _event(tid, "TicketReceived", channel="email"))
             ex(INSERT_EVENT, _event(tid, "TicketRegistered", number=num))
             ex("COMMIT")
@@ -275,16 +356,22 @@ class RawFloor:
             t2 = clock()
             ex("BEGIN")
             ex(UPDATE_STATUS, ("diagnosing", _now(), tid, 2))
+            ex(
+                INSERT_HISTORY,
+                _history(tid, "agent-1", "start_diagnosis", "registered", "diagnosing"),
+            )
             ex(INSERT_EVENT, _event(tid, "DiagnosisStarted", actor="agent-1"))
             ex("COMMIT")
             t3 = clock()
             ex("BEGIN")
             ex(UPDATE_RESOLVED, ("resolved", RESOLUTION, now, _now(), tid, 3))
+            ex(INSERT_HISTORY, _history(tid, "agent-1", "resolve", "diagnosing", "resolved"))
             ex(INSERT_EVENT, _event(tid, "TicketResolved", actor="agent-1"))
             ex("COMMIT")
             t4 = clock()
             ex("BEGIN")
             ex(UPDATE_CLOSED, ("closed", now, _now(), tid, 4))
+            ex(INSERT_HISTORY, _history(tid, "system", "close", "resolved", "closed"))
             ex(INSERT_EVENT, _event(tid, "TicketClosed", actor="system"))
             ex("COMMIT")
             t5 = clock()

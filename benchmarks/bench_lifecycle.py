@@ -40,6 +40,10 @@ What is measured at size N ("N live tickets"):
    5 consecutive rounds; the figures are the median round (µs per
    lifecycle, and µs per step), which keeps a GC pause or a neighbour
    process on a shared machine from deciding a result.
+4. ``--repeat K`` runs every (backend, N) worker K times, interleaved (all
+   backends once, then all again), and reports the median over the repeats
+   with the spread (min-max): on a machine shared with other jobs a single
+   worker can run at half speed while its neighbour does not.
 
 Per-step (per-transition) costs come from ``perf_counter`` around each
 call; the flatness check compares them at the largest N with the smallest.
@@ -154,7 +158,9 @@ class SupportkitLifecycle:
             _unlink_db(path)
             storage = SQLiteStorage(path, synchronous=mode_of(backend), background_checkpoint=None)
         self.storage = storage
-        self.desk = SupportDesk(storage)
+        # first_reply_event=None: the reply step leaves the status alone and the
+        # diagnosis is its own step, exactly as on the raw floor and django-helpdesk
+        self.desk = SupportDesk(storage, first_reply_event=None)
 
     def receive(self, i: int, subject: str = "Printer offline") -> Any:
         return self.desk.receive(
@@ -429,6 +435,23 @@ def _print_table(headers: list[str], rows: list[list[str]]) -> None:
     print()
 
 
+def merge_runs(runs: list[dict]) -> dict:
+    """One result from the repeats of a (backend, N) worker: the median of each figure,
+    with every run's µs per lifecycle kept (``us_per_lifecycle_runs``) for the spread."""
+    if len(runs) == 1:
+        return {**runs[0], "us_per_lifecycle_runs": [runs[0]["us_per_lifecycle"]]}
+    us = statistics.median(r["us_per_lifecycle"] for r in runs)
+    steps = {s: statistics.median(r["steps_us"][s] for r in runs) for s in runs[0]["steps_us"]}
+    return {
+        **runs[0],
+        "measured": sum(r["measured"] for r in runs),
+        "us_per_lifecycle": us,
+        "lifecycles_per_s": 1e6 / us,
+        "steps_us": steps,
+        "us_per_lifecycle_runs": [r["us_per_lifecycle"] for r in runs],
+    }
+
+
 def report(results: list[dict], footprints: list[dict], sizes: list[int]) -> None:
     by = {(r["backend"], r["n"]): r for r in results}
     backends = [b for b in ALL_BACKENDS if any(k[0] == b for k in by)]
@@ -461,12 +484,14 @@ def report(results: list[dict], footprints: list[dict], sizes: list[int]) -> Non
                     f"{r['us_per_lifecycle'] / floor['us_per_lifecycle']:.2f} / "
                     f"{r['us_per_lifecycle'] / one_tx['us_per_lifecycle']:.2f}"
                 )
+            spread = r.get("us_per_lifecycle_runs") or [r["us_per_lifecycle"]]
             rows.append(
                 [
                     b,
                     _fmt_int(n),
                     _fmt_int(r["measured"]),
                     f"{r['us_per_lifecycle']:,.1f}",
+                    f"{min(spread):,.0f}-{max(spread):,.0f}",
                     _fmt_int(r["lifecycles_per_s"]),
                     vs_dj,
                     vs_floor,
@@ -478,6 +503,7 @@ def report(results: list[dict], footprints: list[dict], sizes: list[int]) -> Non
             "N live",
             "measured",
             "µs/lifecycle",
+            "runs min-max",
             "lifecycles/s",
             "x django",
             "x floor",
@@ -612,6 +638,13 @@ def main(argv: list[str] | None = None) -> int:
         default=1000,
         help="django-helpdesk lifecycles timed per size",
     )
+    p.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="run every (backend, N) worker this many times, interleaved (all backends once, "
+        "then again); the figures are the medians over the repeats, the spread is printed",
+    )
     p.add_argument("--json", metavar="PATH", help="also write all results as JSON")
     p.add_argument(
         "--keep",
@@ -658,11 +691,11 @@ def main(argv: list[str] | None = None) -> int:
                 print("  django-helpdesk: skipped, " + out["error"])
                 django_python = None
 
-    results: list[dict] = []
     footprints: list[dict] = []
     skipped: set[str] = set()
     started = time.perf_counter()
-    for n in sizes:
+    runs: dict[tuple[str, int], list[dict]] = {}
+    for n, repeat in ((n, r) for n in sizes for r in range(max(1, args.repeat))):
         jobs: list[tuple[str, str, int, str]] = []
         for b in SUPPORTKIT_BACKENDS:
             if b in wanted:
@@ -685,14 +718,16 @@ def main(argv: list[str] | None = None) -> int:
                 skipped.add(worker)
                 continue
             for r in out["results"]:
-                if "bytes_per_live_ticket" in r:
+                if "bytes_per_live_ticket" in r and repeat == 0:
                     footprints.append({k: r[k] for k in ("backend", "n", "bytes_per_live_ticket")})
                 if r["backend"] in wanted:
-                    results.append(r)
+                    runs.setdefault((r["backend"], n), []).append(r)
                     print(
                         f"  {r['backend']:<22} N={n:>7,}  {r['us_per_lifecycle']:>9,.1f} µs/lifecycle"
-                        f"  ({r['measured']:,} timed; worker {out['elapsed']:.1f}s)"
+                        f"  ({r['measured']:,} timed; worker {out['elapsed']:.1f}s; "
+                        f"run {repeat + 1})"
                     )
+    results = [merge_runs(rs) for rs in runs.values()]
 
     print(f"\ntotal wall time {time.perf_counter() - started:.0f}s")
     report(results, footprints, sizes)

@@ -16,6 +16,7 @@ import pytest
 
 from supportkit import FakeClock, SupportDesk
 from supportkit.cli import main, parse_duration, parse_instant
+from supportkit.ports import FeedbackAnswer
 from supportkit.storage.sqlite import SQLiteStorage
 
 MON = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -35,9 +36,7 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
                 clock.advance(hours=3)
                 desk.resolve(t.id, actor="ann", resolution="done")
         with storage.unit_of_work() as uow:
-            uow.kv_put(
-                "feedback", "1", {"ticket_id": t.id, "csat": 5, "nps": 9, "at": MON.isoformat()}
-            )
+            uow.add_feedback_answer(FeedbackAnswer(t.id, 5, 9, "", MON))
             uow.commit()
     return path
 

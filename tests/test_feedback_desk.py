@@ -73,7 +73,7 @@ def token_id(token: str) -> str:
 def snapshot(desk: SupportDesk, ticket_id: str, token: str) -> tuple[Any, ...]:
     with desk.storage.unit_of_work() as uow:
         stored = (
-            uow.kv_items("feedback"),
+            uow.feedback_answers_after(None),
             uow.get_feedback_token(token_id(token)),
             [t.key for t in uow.timers_for(ticket_id)],
         )

@@ -26,7 +26,19 @@ from .domain._events import (
     TicketUpdated,
 )
 from .domain._model import Attachment, Direction, HistoryEntry, Message, Ticket
-from .ports._storage import StoredEvent, UnitOfWork
+from .ports._storage import (
+    AcknowledgementStore,
+    CursorStore,
+    CustomerStore,
+    DeliveryStore,
+    KeyValueStore,
+    MessageStore,
+    OutboxStore,
+    StoredEvent,
+    TicketStore,
+    TimerStore,
+    UnitOfWork,
+)
 from .typing import Desk, Handler
 
 __all__ = ["DeskContext", "Handler"]
@@ -61,6 +73,43 @@ class DeskContext:
         self._new: set[str] = set()
         self._loose_events: list[DomainEvent] = []
         self.stored: list[StoredEvent] = []
+
+    # -- the storage ports by name (the public context's way to them) ------------------
+    @property
+    def tickets(self) -> TicketStore:
+        return self.uow
+
+    @property
+    def messages(self) -> MessageStore:
+        return self.uow
+
+    @property
+    def customers(self) -> CustomerStore:
+        return self.uow
+
+    @property
+    def outbox(self) -> OutboxStore:
+        return self.uow
+
+    @property
+    def timers(self) -> TimerStore:
+        return self.uow
+
+    @property
+    def deliveries(self) -> DeliveryStore:
+        return self.uow
+
+    @property
+    def acknowledgements(self) -> AcknowledgementStore:
+        return self.uow
+
+    @property
+    def cursors(self) -> CursorStore:
+        return self.uow
+
+    @property
+    def kv(self) -> KeyValueStore:
+        return self.uow
 
     # -- loading -----------------------------------------------------------------------
     def ticket(self, ticket_id: str) -> Ticket:

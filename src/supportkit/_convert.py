@@ -100,8 +100,12 @@ def event_from_data(data: dict[str, Any]) -> DomainEvent:
     return converter.structure(data, cls)
 
 
+#: built once: ``json.dumps`` with non-default options builds a new encoder per call
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str)
+
+
 def dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+    return _ENCODER.encode(value)
 
 
 def loads(text: str | bytes) -> Any:

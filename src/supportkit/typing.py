@@ -33,7 +33,20 @@ if TYPE_CHECKING:
     from .domain._model import Attachment, Direction, Message, Ticket
     from .policies._channel_hours import ChannelHours
     from .ports._clock import Clock
-    from .ports._storage import Storage, Timer, UnitOfWork
+    from .ports._storage import (
+        AcknowledgementStore,
+        CursorStore,
+        CustomerStore,
+        DeliveryStore,
+        KeyValueStore,
+        MessageStore,
+        OutboxStore,
+        Storage,
+        TicketStore,
+        Timer,
+        TimerStore,
+        UnitOfWork,
+    )
 
 __all__ = ["Desk", "DeskContext", "Extension", "Handler", "TimerHandler"]
 
@@ -45,8 +58,10 @@ class DeskContext(Protocol):
     """One use case's transaction, as a handler (or a use case given to ``desk.run``) sees it.
 
     Tickets loaded through :meth:`ticket` are cached for the use case and saved
-    once, with optimistic concurrency, when it ends; :attr:`uow` reads and
-    writes everything else through the storage ports in the same transaction.
+    once, with optimistic concurrency, when it ends. Everything else is read and
+    written through the storage ports, each by its name (:attr:`messages`,
+    :attr:`customers`, :attr:`timers`, :attr:`deliveries`, ...), in the same
+    transaction; :attr:`uow` is all of them at once, for a port without a name here.
     """
 
     @property
@@ -55,7 +70,44 @@ class DeskContext(Protocol):
 
     @property
     def uow(self) -> UnitOfWork:
-        """The unit of work: the storage ports, inside this use case's transaction."""
+        """The unit of work: every storage port at once, inside this use case's transaction
+        (prefer the port by its name below)."""
+
+    @property
+    def tickets(self) -> TicketStore:
+        """Tickets by id, number or query (``ctx.ticket`` loads one for change)."""
+
+    @property
+    def messages(self) -> MessageStore:
+        """Messages and status history of tickets."""
+
+    @property
+    def customers(self) -> CustomerStore:
+        """Customers and their identities."""
+
+    @property
+    def outbox(self) -> OutboxStore:
+        """The stored domain events (the outbox), in order."""
+
+    @property
+    def timers(self) -> TimerStore:
+        """Scheduled wake-ups: schedule, cancel, list per ticket."""
+
+    @property
+    def deliveries(self) -> DeliveryStore:
+        """Outbound delivery records and the channel ids they were given."""
+
+    @property
+    def acknowledgements(self) -> AcknowledgementStore:
+        """Automatic acknowledgements per sender (the limit, decided in the database)."""
+
+    @property
+    def cursors(self) -> CursorStore:
+        """Readers' positions (a mailbox's last UID, the webhook forwarder's last event)."""
+
+    @property
+    def kv(self) -> KeyValueStore:
+        """Small keyed JSON state (positions, settings) under a namespace."""
 
     @property
     def now(self) -> datetime:

@@ -19,6 +19,7 @@ import pytest
 
 from supportkit import Agent, FakeClock, SupportDesk, Team
 from supportkit.cli import main
+from supportkit.ports import FeedbackAnswer
 from supportkit.storage.sqlite import SQLiteStorage
 
 from ..examples.cdp import Browser, chromium_or_skip
@@ -71,11 +72,7 @@ def _desk_file(path: Path) -> None:
         tickets = desk.find_tickets(limit=40)
         with storage.unit_of_work() as uow:
             for i, t in enumerate(tickets):
-                uow.kv_put(
-                    "feedback",
-                    str(i),
-                    {"ticket_id": t.id, "csat": 1 + i % 5, "nps": i % 11, "at": MON.isoformat()},
-                )
+                uow.add_feedback_answer(FeedbackAnswer(t.id, 1 + i % 5, i % 11, "", MON))
             uow.commit()
 
 

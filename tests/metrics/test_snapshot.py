@@ -9,6 +9,7 @@ from typing import Any
 
 from supportkit import FakeClock, SupportDesk
 from supportkit.metrics import data_range, read_snapshot, sql_metrics, stored_feedback
+from supportkit.ports import FeedbackAnswer
 from supportkit.storage.sqlite import SQLiteStorage
 
 MON = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -87,7 +88,7 @@ def test_the_snapshot_reader_reads_feedback_and_range_in_the_same_transaction(
     clock.advance(hours=2)
     t = desk.receive("email", "b@example.com", "more help")
     with storage.unit_of_work() as uow:
-        uow.kv_put("feedback", "1", {"ticket_id": t.id, "csat": 4, "nps": 9, "at": MON.isoformat()})
+        uow.add_feedback_answer(FeedbackAnswer(t.id, 4, 9, "", MON))
         uow.commit()
     conn = storage.connection()
     with read_snapshot(conn) as snap:

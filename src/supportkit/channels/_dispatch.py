@@ -58,7 +58,7 @@ from ..ports._channel import (
     OutboundMessage,
     RetryPolicy,
 )
-from ..ports._storage import StoredDelivery, Timer, UnitOfWork
+from ..ports._storage import DeliveryStore, MessageStore, StoredDelivery, Timer
 from ..typing import DeskContext
 
 if TYPE_CHECKING:
@@ -78,14 +78,14 @@ TIMER_KIND = "supportkit.delivery"
 DeliveryRecord = dict[str, Any]
 
 
-def _load(uow: UnitOfWork, delivery_id: str) -> DeliveryRecord | None:
-    found = uow.get_delivery(delivery_id)
+def _load(deliveries: DeliveryStore, delivery_id: str) -> DeliveryRecord | None:
+    found = deliveries.get_delivery(delivery_id)
     return None if found is None else found.data
 
 
-def _store(uow: UnitOfWork, delivery_id: str, record: DeliveryRecord) -> None:
+def _store(deliveries: DeliveryStore, delivery_id: str, record: DeliveryRecord) -> None:
     ticket_id = str(record["outbound"]["ticket_id"])
-    uow.put_delivery(StoredDelivery(delivery_id, ticket_id, str(record["status"]), record))
+    deliveries.put_delivery(StoredDelivery(delivery_id, ticket_id, str(record["status"]), record))
 
 
 def recipient_for(customer: Customer, channel: str) -> tuple[str, str]:
@@ -99,7 +99,9 @@ def recipient_for(customer: Customer, channel: str) -> tuple[str, str]:
     return "", customer.name
 
 
-def delivered_ticket_id(uow: UnitOfWork, external_id: str) -> str | None:
+def delivered_ticket_id(
+    messages: MessageStore, deliveries: DeliveryStore, external_id: str
+) -> str | None:
     """The ticket a message or notification with this channel id (a Message-ID) went to.
 
     A delivered reply carries the id itself (``Message.external_id``, set by
@@ -108,10 +110,10 @@ def delivered_ticket_id(uow: UnitOfWork, external_id: str) -> str | None:
     indexes its id in the transaction that records the delivery. Inbound
     threading asks this for every In-Reply-To/References id.
     """
-    found = uow.find_message_by_external_id(external_id)
+    found = messages.find_message_by_external_id(external_id)
     if found is not None:
         return found.ticket_id
-    return uow.ticket_for_external_id(external_id)
+    return deliveries.ticket_for_external_id(external_id)
 
 
 @attrs.frozen
@@ -177,7 +179,7 @@ class OutboundDispatcher:
         if event.direction != Direction.OUTBOUND.value:
             return
         ticket = ctx.ticket(event.ticket_id)
-        messages = ctx.uow.messages_for(ticket.id)
+        messages = ctx.messages.messages_for(ticket.id)
         msg = next((m for m in messages if m.id == event.message_id), None)
         if msg is None or "call" in msg.meta or msg.meta.get("deliver") is False:
             return  # a logged phone call is a record, not something to send
@@ -186,7 +188,7 @@ class OutboundDispatcher:
     def _outbound_for(
         self, ctx: DeskContext, ticket: Ticket, msg: Message, messages: Sequence[Message]
     ) -> OutboundMessage:
-        customer = ctx.uow.get_customer(ticket.customer_id)
+        customer = ctx.customers.get_customer(ticket.customer_id)
         recipient, name = recipient_for(customer, msg.channel)
         refs = tuple(m.external_id for m in messages if m.id != msg.id and m.external_id)
         inbound_refs = [
@@ -221,7 +223,7 @@ class OutboundDispatcher:
             "errors": [],
             "queued_at": ctx.now.isoformat(),
         }
-        _store(ctx.uow, outbound.delivery_id, record)
+        _store(ctx.deliveries, outbound.delivery_id, record)
         delay = self.grace if self.inline else timedelta(0)
         self._schedule(ctx, outbound, delay)
         queued: list[str] = getattr(self._local, "queued", [])
@@ -229,7 +231,7 @@ class OutboundDispatcher:
         self._local.queued = queued
 
     def _schedule(self, ctx: DeskContext, outbound: OutboundMessage, delay: timedelta) -> None:
-        ctx.uow.schedule_timer(
+        ctx.timers.schedule_timer(
             Timer(
                 key=_timer_key(outbound.delivery_id),
                 due_at=ctx.now + delay,
@@ -276,7 +278,7 @@ class OutboundDispatcher:
         return self.desk.run(lambda ctx: self._record(ctx, delivery_id, outcome))
 
     def _attempt(self, ctx: DeskContext, delivery_id: str) -> str:
-        record = _load(ctx.uow, delivery_id)
+        record = _load(ctx.deliveries, delivery_id)
         if record is None or record["status"] != "pending":
             return "unknown" if record is None else str(record["status"])
         outcome = self._send(structure(record["outbound"], OutboundMessage))
@@ -299,7 +301,7 @@ class OutboundDispatcher:
             return _Outcome(None, f"{type(exc).__name__}: {exc}", not retryable)
 
     def _record(self, ctx: DeskContext, delivery_id: str, outcome: _Outcome) -> str:
-        record = _load(ctx.uow, delivery_id)
+        record = _load(ctx.deliveries, delivery_id)
         if record is None or record["status"] != "pending":
             return "unknown" if record is None else str(record["status"])
         outbound = structure(record["outbound"], OutboundMessage)
@@ -320,7 +322,7 @@ class OutboundDispatcher:
                 ticket.record(
                     DeliveryFailed(ticket.id, ctx.now, delivery_id, outbound.channel, error, False)
                 )
-        _store(ctx.uow, delivery_id, record)
+        _store(ctx.deliveries, delivery_id, record)
         return str(record["status"])
 
     def _delivered(
@@ -334,7 +336,7 @@ class OutboundDispatcher:
     ) -> None:
         record["status"] = "delivered"
         record["receipt"] = unstructure(receipt)
-        ctx.uow.cancel_timer(_timer_key(outbound.delivery_id))
+        ctx.timers.cancel_timer(_timer_key(outbound.delivery_id))
         if receipt.external_id:
             self._remember_external_id(ctx, ticket, outbound, receipt.external_id)
         ticket.record(
@@ -358,12 +360,12 @@ class OutboundDispatcher:
         handing out one id twice, a message stored with another id) never
         fails the transaction that records the delivery: it is indexed instead.
         """
-        messages = ctx.uow.messages_for(ticket.id)
+        messages = ctx.messages.messages_for(ticket.id)
         msg = next((m for m in messages if m.id == outbound.delivery_id), None)
         if msg is not None:
-            owner = ctx.uow.find_message_by_external_id(external_id)
+            owner = ctx.messages.find_message_by_external_id(external_id)
             if msg.external_id in (None, external_id) and (owner is None or owner.id == msg.id):
-                ctx.uow.set_message_external_id(msg.id, external_id)
+                ctx.messages.set_message_external_id(msg.id, external_id)
                 return
             log.warning(
                 "delivery %s: the channel's id %r cannot become message %s's external id "
@@ -374,7 +376,7 @@ class OutboundDispatcher:
                 msg.external_id,
                 owner.id if owner is not None else None,
             )
-        ctx.uow.index_external_id(external_id, ticket.id, outbound.delivery_id)
+        ctx.deliveries.index_external_id(external_id, ticket.id, outbound.delivery_id)
 
     def _failed(
         self,
@@ -386,7 +388,7 @@ class OutboundDispatcher:
         attempt: int,
     ) -> None:
         record["status"] = "failed"
-        ctx.uow.cancel_timer(_timer_key(outbound.delivery_id))
+        ctx.timers.cancel_timer(_timer_key(outbound.delivery_id))
         failures = list(ticket.custom_fields.get("delivery_failures", []))
         failures.append(
             {
@@ -422,18 +424,18 @@ class OutboundDispatcher:
     def ticket_for_external_id(self, external_id: str) -> str | None:
         """The ticket a delivered message or notification with this channel id went to."""
         with self.desk.storage.unit_of_work() as uow:
-            return delivered_ticket_id(uow, external_id)
+            return delivered_ticket_id(uow, uow, external_id)
 
     def redeliver(self, delivery_id: str) -> str:
         """Put a failed delivery back in the queue and try it now (an agent fixed the address)."""
 
         def use_case(ctx: DeskContext) -> None:
-            record = _load(ctx.uow, delivery_id)
+            record = _load(ctx.deliveries, delivery_id)
             if record is None:
                 raise NotFound("delivery", delivery_id)
             record["status"] = "pending"
             record["attempts"] = 0
-            _store(ctx.uow, delivery_id, record)
+            _store(ctx.deliveries, delivery_id, record)
 
         self.desk.run(use_case)
         return self.attempt(delivery_id)

@@ -37,6 +37,8 @@ __all__ = [
     "TrackingLinks",
 ]
 
+#: the key-value namespace acknowledgements were counted in before core schema 4 moved
+#: them to the typed AcknowledgementStore; kept for code that names it
 ACK_NAMESPACE = "supportkit.notify.ack"
 
 
@@ -222,10 +224,12 @@ class CustomerNotifier:
         ticket = ctx.ticket(event.ticket_id)
         if ticket.channel in self.skip_channels or ticket.channel not in self.dispatcher.registry:
             return  # nothing can carry it (a phone call is acknowledged on the line)
-        inbound = [m for m in ctx.uow.messages_for(ticket.id) if m.direction is Direction.INBOUND]
+        inbound = [
+            m for m in ctx.messages.messages_for(ticket.id) if m.direction is Direction.INBOUND
+        ]
         if inbound and is_automated_meta(inbound[-1].meta):
             return
-        customer = ctx.uow.get_customer(ticket.customer_id)
+        customer = ctx.customers.get_customer(ticket.customer_id)
         recipient, name = recipient_for(customer, ticket.channel)
         if not recipient:
             return
@@ -261,14 +265,7 @@ class CustomerNotifier:
         )
 
     def _ack_allowed(self, ctx: DeskContext, sender: str, now: datetime) -> bool:
-        key = sender.strip().lower()
-        sent = [
-            s
-            for s in ctx.uow.kv_get(ACK_NAMESPACE, key) or []
-            if now - datetime.fromisoformat(s) < self.ack_window
-        ]
-        if len(sent) >= self.ack_limit:
-            return False
-        sent.append(now.isoformat())
-        ctx.uow.kv_put(ACK_NAMESPACE, key, sent)
-        return True
+        # decided in the database, serialised per sender: the limit holds across processes
+        return ctx.acknowledgements.claim_acknowledgement(
+            sender.strip().lower(), now, window=self.ack_window, limit=self.ack_limit
+        )

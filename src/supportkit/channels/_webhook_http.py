@@ -27,7 +27,15 @@ from ..ports._channel import (
     TransientDeliveryError,
 )
 from ..ports._clock import Clock, SystemClock
-from ..ports._storage import StoredEvent, Timer, UnitOfWork
+from ..ports._storage import (
+    Cursor,
+    CursorStore,
+    KeyValueStore,
+    OutboxStore,
+    StoredEvent,
+    Timer,
+    TimerStore,
+)
 from ..typing import DeskContext
 from ._webhook_sign import signature_headers
 
@@ -196,7 +204,7 @@ class EventForwarder:
 
     def _on_timer(self, ctx: DeskContext, timer: Timer) -> None:
         with self._busy:
-            self._pump_in(ctx.uow, ctx.now, from_timer=True)
+            self._pump_in(ctx.cursors, ctx.kv, ctx.outbox, ctx.timers, ctx.now, from_timer=True)
 
     def pump(self, now: datetime | None = None) -> int:
         """Forward what is pending (unless backing off); returns how many were sent."""
@@ -205,7 +213,7 @@ class EventForwarder:
         try:
             when = now or self.desk.clock.now()
             with self.desk.storage.unit_of_work() as uow:
-                sent = self._pump_in(uow, when, from_timer=False)
+                sent = self._pump_in(uow, uow, uow, uow, when, from_timer=False)
                 uow.commit()
             return sent
         finally:
@@ -214,20 +222,38 @@ class EventForwarder:
     def state(self) -> dict[str, Any]:
         """The cursor (last forwarded event), failures so far and when the next retry is."""
         with self.desk.storage.unit_of_work() as uow:
-            value = uow.kv_get(FORWARD_NAMESPACE, self.name)
-        return dict(value or {"cursor": 0, "failures": 0})
+            found = uow.get_cursor(self._cursor_name)
+        if found is None:
+            return {"cursor": 0, "failures": 0}
+        return {**found.state, "cursor": found.position}
+
+    @property
+    def _cursor_name(self) -> str:
+        return f"{FORWARD_NAMESPACE}:{self.name}"
 
     def dead_letters(self) -> list[tuple[str, Any]]:
         with self.desk.storage.unit_of_work() as uow:
             return uow.kv_items(f"{DEAD_NAMESPACE}:{self.name}")
 
-    def _pump_in(self, uow: UnitOfWork, now: datetime, *, from_timer: bool) -> int:
-        state = uow.kv_get(FORWARD_NAMESPACE, self.name) or {"cursor": 0, "failures": 0}
+    def _pump_in(
+        self,
+        cursors: CursorStore,
+        kv: KeyValueStore,
+        outbox: OutboxStore,
+        timers: TimerStore,
+        now: datetime,
+        *,
+        from_timer: bool,
+    ) -> int:
+        found = cursors.get_cursor(self._cursor_name)
+        state: dict[str, Any] = {"cursor": 0, "failures": 0}
+        if found is not None:
+            state = {**found.state, "cursor": found.position}
         retry_at = state.get("retry_at")
         if retry_at and not from_timer and now < datetime.fromisoformat(retry_at):
             return 0
         sent = 0
-        for stored in uow.events_since(int(state["cursor"]), self.batch):
+        for stored in outbox.events_since(int(state["cursor"]), self.batch):
             name = stored.event.type_name
             if self.types is None or name in self.types:
                 try:
@@ -236,12 +262,12 @@ class EventForwarder:
                 except DeliveryError as exc:
                     failures = int(state["failures"]) + 1
                     if exc.permanent or self.retry.gives_up_after(failures):
-                        self._dead_letter(uow, stored, str(exc), failures, now)
+                        self._dead_letter(kv, stored, str(exc), failures, now)
                     else:
                         state["failures"] = failures
                         state["retry_at"] = (now + self.retry.delay(failures)).isoformat()
                         state["last_error"] = str(exc)
-                        uow.schedule_timer(
+                        timers.schedule_timer(
                             Timer(
                                 key=f"webhook-forward:{self.name}",
                                 due_at=now + self.retry.delay(failures),
@@ -251,7 +277,8 @@ class EventForwarder:
                         )
                         break
             state.update(cursor=stored.seq, failures=0, retry_at=None)
-        uow.kv_put(FORWARD_NAMESPACE, self.name, state)
+        position = int(state.pop("cursor"))
+        cursors.put_cursor(Cursor(self._cursor_name, position, None, state))
         return sent
 
     def _post(self, stored: StoredEvent, now: datetime) -> None:
@@ -273,7 +300,7 @@ class EventForwarder:
         )
 
     def _dead_letter(
-        self, uow: UnitOfWork, stored: StoredEvent, error: str, attempts: int, now: datetime
+        self, kv: KeyValueStore, stored: StoredEvent, error: str, attempts: int, now: datetime
     ) -> None:
         log.error(
             "event %s (%s) could not be forwarded to %s after %d attempt(s): %s",
@@ -283,7 +310,7 @@ class EventForwarder:
             attempts,
             error,
         )
-        uow.kv_put(
+        kv.kv_put(
             f"{DEAD_NAMESPACE}:{self.name}",
             f"{stored.seq:012d}",
             {

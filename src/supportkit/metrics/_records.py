@@ -25,7 +25,7 @@ from ..domain._errors import ValidationError
 from ..domain._events import TicketEscalated
 from ..domain._model import HistoryEntry, Message, Priority, Ticket, ensure_utc
 from ..policies._sla import ClockState, SlaClock
-from ..ports._storage import KeyValueStore, TicketQuery, UnitOfWork
+from ..ports._storage import FeedbackAnswerStore, TicketQuery, UnitOfWork
 
 __all__ = [
     "DIMENSIONS",
@@ -261,28 +261,14 @@ def priority_name(value: int) -> str:
         return str(value)
 
 
-def stored_feedback(uow: KeyValueStore, namespace: str = "feedback") -> list[FeedbackRecord]:
+def stored_feedback(uow: FeedbackAnswerStore) -> list[FeedbackRecord]:
     """The feedback answers a desk stored (``FeedbackCollector`` keeps them in the
-    ``feedback`` key-value namespace as ``{ticket_id, csat, nps, comment, at}``).
-
-    Entries that are not answers in that shape are skipped, so a host's own
-    keys in the namespace do no harm.
-    """
-    from .._convert import structure
-
+    feedback answer port, one per ticket), read in keyset pages."""
     out: list[FeedbackRecord] = []
-    for _, value in uow.kv_items(namespace):
-        if not isinstance(value, dict):
-            continue
-        try:
-            out.append(
-                FeedbackRecord(
-                    str(value["ticket_id"]),
-                    int(value["csat"]),
-                    None if value.get("nps") is None else int(value["nps"]),
-                    structure(value["at"], datetime),
-                )
-            )
-        except (KeyError, TypeError, ValueError, ValidationError):
-            continue
-    return out
+    after: str | None = None
+    while True:
+        page = uow.feedback_answers_after(after, 1000)
+        out.extend(FeedbackRecord(a.ticket_id, a.csat, a.nps, a.at) for a in page)
+        if len(page) < 1000:
+            return out
+        after = page[-1].ticket_id

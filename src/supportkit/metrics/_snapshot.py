@@ -17,14 +17,21 @@ from datetime import datetime
 from typing import Any
 
 from ..ports._desks import DEFAULT_DESK, check_desk_key
-from ..storage.sql import SqlKeyValueStore, SqlSlaClockStore, SqlTicketStore, from_us
+from ..storage.sql import (
+    SqlFeedbackAnswerStore,
+    SqlKeyValueStore,
+    SqlSlaClockStore,
+    SqlTicketStore,
+    from_us,
+)
 from ._sql_acc import Sql
 
 __all__ = ["SnapshotReader", "data_range", "read_snapshot"]
 
 
-class SnapshotReader(SqlTicketStore, SqlKeyValueStore, SqlSlaClockStore):
-    """The storage ports' reads (``find_tickets``, ``kv_items``, ``sla_clocks_after``, ...)
+class SnapshotReader(SqlTicketStore, SqlKeyValueStore, SqlSlaClockStore, SqlFeedbackAnswerStore):
+    """The storage ports' reads (``find_tickets``, ``kv_items``, ``sla_clocks_after``,
+    ``feedback_answers_after``, ...)
     over a report's snapshot connection. Meant for reading: it never commits."""
 
     def __init__(self, conn: Any, dialect: str, desk: str = DEFAULT_DESK) -> None:

@@ -16,8 +16,10 @@ what a conflict means):
 - :class:`CustomerStore` (customers and identities), :class:`AgentStore` (agents, teams),
 - :class:`OutboxStore` (domain events), :class:`TimerStore` (timers),
 - :class:`RawInboundStore` (inbound kept before parsing),
-- :class:`SlaClockStore`, :class:`DeliveryStore`, :class:`FeedbackTokenStore`
-  (typed records of the SLA clocks, outbound deliveries, used feedback links),
+- :class:`SlaClockStore`, :class:`DeliveryStore`, :class:`FeedbackTokenStore`,
+  :class:`FeedbackAnswerStore`, :class:`AcknowledgementStore` (typed records of
+  the SLA clocks, outbound deliveries, used feedback links, feedback answers,
+  automatic acknowledgements per sender), :class:`CursorStore` (readers' positions),
 - :class:`KeyValueStore` (small keyed JSON state),
 - :class:`CoordinationStore` (row and named locks, the waiting queue, leased claims).
 
@@ -44,9 +46,16 @@ from typing import Self
 from ..domain._errors import ConfigurationError
 from ._desks import DEFAULT_DESK
 from ._storage_records import RawInbound, StoredEvent, TicketQuery, Timer
+from ._store_acks import AcknowledgementStore
 from ._store_coordination import CoordinationStore
+from ._store_cursors import Cursor, CursorStore
 from ._store_deliveries import DeliveryStore, StoredDelivery
-from ._store_feedback import ClaimedFeedbackToken, FeedbackTokenStore
+from ._store_feedback import (
+    ClaimedFeedbackToken,
+    FeedbackAnswer,
+    FeedbackAnswerStore,
+    FeedbackTokenStore,
+)
 from ._store_inbound import RawInboundStore
 from ._store_kv import KeyValueStore
 from ._store_messages import MessageStore
@@ -58,11 +67,16 @@ from ._store_timers import TimerStore
 from ._transaction import Transaction
 
 __all__ = [
+    "AcknowledgementStore",
     "AgentStore",
     "ClaimedFeedbackToken",
     "CoordinationStore",
+    "Cursor",
+    "CursorStore",
     "CustomerStore",
     "DeliveryStore",
+    "FeedbackAnswer",
+    "FeedbackAnswerStore",
     "FeedbackTokenStore",
     "KeyValueStore",
     "MessageStore",
@@ -94,6 +108,9 @@ class UnitOfWork(
     SlaClockStore,
     DeliveryStore,
     FeedbackTokenStore,
+    FeedbackAnswerStore,
+    AcknowledgementStore,
+    CursorStore,
     KeyValueStore,
     CoordinationStore,
     Transaction,

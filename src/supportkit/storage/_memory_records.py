@@ -1,18 +1,24 @@
-"""The in-memory typed-record ports (SLA clocks, deliveries, feedback tokens) and the undo log."""
+"""The in-memory typed-record ports (SLA clocks, deliveries, feedback tokens and answers,
+acknowledgements) and the undo log."""
 
 from __future__ import annotations
 
 import bisect
 import copy
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import attrs
 
 from ..ports._storage import (
+    AcknowledgementStore,
     ClaimedFeedbackToken,
+    Cursor,
+    CursorStore,
     DeliveryStore,
+    FeedbackAnswer,
+    FeedbackAnswerStore,
     FeedbackTokenStore,
     SlaClockRecord,
     SlaClockStore,
@@ -31,9 +37,19 @@ class RecordData:
         self.deliveries: dict[str, StoredDelivery] = {}
         self.delivery_ids: dict[str, str] = {}
         self.feedback_tokens: dict[str, ClaimedFeedbackToken] = {}
+        self.feedback_answers: dict[str, FeedbackAnswer] = {}
+        self.acknowledgements: dict[str, tuple[datetime, ...]] = {}
+        self.cursors: dict[str, Cursor] = {}
 
 
-class MemoryRecordStores(SlaClockStore, DeliveryStore, FeedbackTokenStore):
+class MemoryRecordStores(
+    SlaClockStore,
+    DeliveryStore,
+    FeedbackTokenStore,
+    FeedbackAnswerStore,
+    AcknowledgementStore,
+    CursorStore,
+):
     """Typed records in dicts; every write pushes its inverse on the unit of work's undo log."""
 
     _d: RecordData
@@ -103,6 +119,51 @@ class MemoryRecordStores(SlaClockStore, DeliveryStore, FeedbackTokenStore):
 
     def get_feedback_token(self, token_id: str) -> ClaimedFeedbackToken | None:
         return self._d.feedback_tokens.get(token_id)
+
+    # -- feedback answers -------------------------------------------------------------------
+    def add_feedback_answer(self, answer: FeedbackAnswer) -> bool:
+        if answer.ticket_id in self._d.feedback_answers:
+            return False
+        self._put(self._d.feedback_answers, answer.ticket_id, answer)
+        return True
+
+    def get_feedback_answer(self, ticket_id: str) -> FeedbackAnswer | None:
+        return self._d.feedback_answers.get(ticket_id)
+
+    def feedback_answers_after(
+        self, ticket_id: str | None, limit: int = 500
+    ) -> list[FeedbackAnswer]:
+        answers = self._d.feedback_answers
+        keys = sorted(k for k in answers if k > (ticket_id or ""))
+        return [answers[k] for k in keys[:limit]]
+
+    # -- acknowledgements -------------------------------------------------------------------
+    def claim_acknowledgement(
+        self, sender: str, at: datetime, *, window: timedelta, limit: int
+    ) -> bool:
+        start = at - window
+        recent = tuple(t for t in self._d.acknowledgements.get(sender, ()) if t > start)
+        if len(recent) >= limit:
+            return False
+        self._put(self._d.acknowledgements, sender, (*recent, at))
+        return True
+
+    def acknowledgements_since(self, sender: str, since: datetime) -> list[datetime]:
+        return sorted(t for t in self._d.acknowledgements.get(sender, ()) if t > since)
+
+    # -- cursors ----------------------------------------------------------------------------
+    def get_cursor(self, name: str) -> Cursor | None:
+        found = self._d.cursors.get(name)
+        return (
+            None if found is None else attrs.evolve(found, state=copy.deepcopy(dict(found.state)))
+        )
+
+    def put_cursor(self, cursor: Cursor) -> None:
+        self._put(
+            self._d.cursors,
+            cursor.name,
+            attrs.evolve(cursor, state=copy.deepcopy(dict(cursor.state))),
+        )
 
 
 def _copy_clock(r: SlaClockRecord) -> SlaClockRecord:

@@ -16,16 +16,26 @@ from ._sql_inbound import SqlKeyValueStore, SqlRawInboundStore
 from ._sql_messages import SqlMessageStore
 from ._sql_outbox import SqlOutboxStore
 from ._sql_people import SqlAgentStore, SqlCustomerStore
-from ._sql_records import SqlDeliveryStore, SqlFeedbackTokenStore, SqlSlaClockStore
+from ._sql_records import (
+    SqlAcknowledgementStore,
+    SqlCursorStore,
+    SqlDeliveryStore,
+    SqlFeedbackAnswerStore,
+    SqlFeedbackTokenStore,
+    SqlSlaClockStore,
+)
 from ._sql_tickets import SqlTicketStore
 from ._sql_timers import SqlTimerStore
 
 __all__ = [
+    "SqlAcknowledgementStore",
     "SqlAgentStore",
     "SqlBase",
     "SqlCoordinationStore",
+    "SqlCursorStore",
     "SqlCustomerStore",
     "SqlDeliveryStore",
+    "SqlFeedbackAnswerStore",
     "SqlFeedbackTokenStore",
     "SqlKeyValueStore",
     "SqlMessageStore",
@@ -52,6 +62,9 @@ class SqlUnitOfWork(
     SqlSlaClockStore,
     SqlDeliveryStore,
     SqlFeedbackTokenStore,
+    SqlFeedbackAnswerStore,
+    SqlAcknowledgementStore,
+    SqlCursorStore,
     SqlKeyValueStore,
     SqlCoordinationStore,
     UnitOfWork,

@@ -16,19 +16,20 @@ from typing import Any
 from ..domain._errors import DuplicateError, StorageError, TransientStorageError
 from ..ports._desks import DEFAULT_DESK
 
-__all__ = ["KEY", "SqlBase", "from_us", "like_escape", "qmark_to_format", "to_us"]
+__all__ = ["EPOCH", "KEY", "SqlBase", "from_us", "like_escape", "qmark_to_format", "to_us"]
 
 #: the ``key`` column, quoted: KEY is reserved in MySQL/MariaDB (which read it with ANSI_QUOTES)
 KEY = '"key"'
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+#: the instant integer-microsecond columns count from
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def to_us(dt: datetime | None) -> int | None:
     """An aware datetime as integer microseconds since the epoch."""
     if dt is None:
         return None
-    delta = dt - _EPOCH
+    delta = dt - EPOCH
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
@@ -36,7 +37,7 @@ def from_us(us: int | None) -> datetime | None:
     """The aware UTC datetime *us* microseconds after the epoch (None stays None)."""
     if us is None:
         return None
-    return _EPOCH + timedelta(microseconds=us)  # exact: integer microseconds, half the cost
+    return EPOCH + timedelta(microseconds=us)  # exact: integer microseconds, half the cost
 
 
 def like_escape(text: str) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 
 import attrs
 
-from ._sql_schema_records import DESK, core_v2
+from ._sql_schema_records import DESK, core_v2, core_v4, core_v5
 
 __all__ = ["CORE_MIGRATIONS", "Migration", "SchemaComponent"]
 
@@ -208,6 +208,18 @@ CORE_MIGRATIONS = SchemaComponent(
             "sk_raw_inbound.claimed_until: a lease so a crashed process's message is taken over",
             ["ALTER TABLE sk_raw_inbound ADD COLUMN claimed_until INTEGER"],
             ["ALTER TABLE sk_raw_inbound ADD COLUMN claimed_until BIGINT"],
+        ),
+        Migration(
+            4,
+            "typed tables for feedback answers and automatic acknowledgements (moved from kv)",
+            core_v4("sqlite"),
+            core_v4("postgresql"),
+        ),
+        Migration(
+            5,
+            "typed table for readers' cursors (IMAP positions, webhook forwarding; moved from kv)",
+            core_v5("sqlite"),
+            core_v5("postgresql"),
         ),
     ),
 )

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import timedelta
 from typing import Any
 
 from .._convert import dumps
 from ..domain._errors import ConcurrencyConflict, DuplicateError, TicketNotFound
 from ..domain._model import Priority, Ticket
 from ..ports._storage import TicketQuery, TicketStore
-from ._sql_base import SqlBase, from_us, like_escape, to_us
+from ._sql_base import EPOCH, SqlBase, like_escape, to_us
 
 __all__ = ["SqlTicketStore"]
 
@@ -28,26 +29,42 @@ def _tags_out(tags: frozenset[str]) -> str:
 
 _TICKET_NAMES = tuple(c.strip() for c in _TICKET_COLS.split(","))
 _TIME_NAMES = frozenset(n for n in _TICKET_NAMES if n.endswith("_at"))
-_TIME_INDEXES = tuple(i for i, n in enumerate(_TICKET_NAMES) if n in _TIME_NAMES)
-_set = object.__setattr__
 
 
-def _row_to_ticket(r: Sequence[Any]) -> Ticket:
-    """A ticket from its row, built without re-running the entity's converters:
-    the columns were written from a valid ticket, so re-validating is waste on
-    the hottest path of every use case."""
-    values = list(r)
-    for i in _TIME_INDEXES:
-        if values[i] is not None:
-            values[i] = from_us(values[i])
-    values[6] = Priority(values[6])
-    values[11] = frozenset(json.loads(values[11])) if values[11] != "[]" else frozenset()
-    values[12] = json.loads(values[12]) if values[12] != "{}" else {}
-    t = object.__new__(Ticket)
-    for name, value in zip(_TICKET_NAMES, values, strict=True):
-        _set(t, name, value)
-    _set(t, "events", [])
-    return t
+def _compile_row_to_ticket() -> Callable[[Sequence[Any]], Ticket]:
+    """A function building a ticket from its row with one attribute store per column
+    (generated once from _TICKET_NAMES): no re-validation, no per-column loop."""
+    lines = ["def row_to_ticket(r):", "    t = new(Ticket)"]
+    for i, name in enumerate(_TICKET_NAMES):
+        if name in _TIME_NAMES:
+            value = f"None if r[{i}] is None else EPOCH + timedelta(microseconds=r[{i}])"
+        elif name == "priority":
+            value = f"Priority(r[{i}])"
+        elif name == "tags":
+            value = f"frozenset(loads(r[{i}])) if r[{i}] != '[]' else frozenset()"
+        elif name == "custom_fields":
+            value = f"loads(r[{i}]) if r[{i}] != '{{}}' else {{}}"
+        else:
+            value = f"r[{i}]"
+        lines.append(f"    t.{name} = {value}")
+    lines += ["    t.events = []", "    return t"]
+    scope: dict[str, Any] = {
+        "new": object.__new__,
+        "Ticket": Ticket,
+        "Priority": Priority,
+        "EPOCH": EPOCH,
+        "timedelta": timedelta,
+        "loads": json.loads,
+    }
+    exec("\n".join(lines), scope)  # the source is built above from constant column names
+    fn: Callable[[Sequence[Any]], Ticket] = scope["row_to_ticket"]
+    return fn
+
+
+#: A ticket from its row, built without re-running the entity's converters: the
+#: columns were written from a valid ticket, so re-validating is waste on the
+#: hottest path of every use case.
+_row_to_ticket = _compile_row_to_ticket()
 
 
 def _ticket_row(t: Ticket) -> tuple[Any, ...]:

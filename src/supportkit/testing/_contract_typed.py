@@ -1,10 +1,23 @@
-"""The storage contract for the typed-record ports: SLA clocks, deliveries, feedback tokens."""
+"""The storage contract for the typed-record ports: SLA clocks, deliveries, feedback tokens
+and answers, automatic acknowledgements."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+
 import pytest
 
-from ..ports._storage import SlaClockRecord, Storage, StoredDelivery
+from ..domain._errors import TransientStorageError
+from ..ports._storage import (
+    Cursor,
+    FeedbackAnswer,
+    SlaClockRecord,
+    Storage,
+    StoredDelivery,
+    UnitOfWork,
+)
 from ._contract_base import ContractBase, _at
 
 __all__ = ["TypedRecordContract"]
@@ -18,7 +31,8 @@ def _clock(ticket_id: str, kind: str, **fields: object) -> SlaClockRecord:
 
 
 class TypedRecordContract(ContractBase):
-    """SLA clocks, deliveries and feedback tokens: round trips, order, replacement, claims."""
+    """SLA clocks, deliveries, feedback tokens and answers, acknowledgements: round trips,
+    order, replacement, claims decided by the database."""
 
     def test_sla_clocks_round_trip_replace_and_list_per_ticket(self, storage: Storage) -> None:
         with storage.unit_of_work() as uow:
@@ -103,7 +117,112 @@ class TypedRecordContract(ContractBase):
             assert claim is not None
             assert (claim.ticket_id, claim.used_at) == ("t1", _at(1))
 
-    @pytest.mark.parametrize("port", ["sla", "delivery", "token"])
+    def test_a_ticket_takes_one_feedback_answer(self, storage: Storage) -> None:
+        first = FeedbackAnswer("t2", 4, 9, "quick, thanks", _at(1))
+        with storage.unit_of_work() as uow:
+            assert uow.get_feedback_answer("t2") is None
+            assert uow.add_feedback_answer(first) is True
+            assert uow.get_feedback_answer("t2") == first  # reads its own write
+            assert uow.add_feedback_answer(FeedbackAnswer("t2", 1, None, "", _at(2))) is False
+            uow.add_feedback_answer(FeedbackAnswer("t1", 2, None, "", _at(3)))
+            uow.add_feedback_answer(FeedbackAnswer("t3", 5, 10, "", _at(4)))
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            assert uow.add_feedback_answer(FeedbackAnswer("t2", 1, None, "", _at(5))) is False
+            assert uow.get_feedback_answer("t2") == first
+            assert [a.ticket_id for a in uow.feedback_answers_after(None)] == ["t1", "t2", "t3"]
+            assert [a.ticket_id for a in uow.feedback_answers_after("t1", 1)] == ["t2"]
+            assert uow.feedback_answers_after("t3") == []
+
+    def test_acknowledgements_are_limited_per_sender_within_the_window(
+        self, storage: Storage
+    ) -> None:
+        hour = timedelta(hours=1)
+        with storage.unit_of_work() as uow:
+            for minute in (0, 10):
+                assert uow.claim_acknowledgement("a@x", _at(minute), window=hour, limit=2)
+            assert not uow.claim_acknowledgement("a@x", _at(20), window=hour, limit=2)
+            assert uow.claim_acknowledgement("b@x", _at(20), window=hour, limit=2)
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            assert not uow.claim_acknowledgement("a@x", _at(59), window=hour, limit=2)
+            assert uow.acknowledgements_since("a@x", _at(-1)) == [_at(0), _at(10)]
+            # the first one left the window: one more is allowed, and no more
+            assert uow.claim_acknowledgement("a@x", _at(60), window=hour, limit=2)
+            assert not uow.claim_acknowledgement("a@x", _at(61), window=hour, limit=2)
+            assert uow.acknowledgements_since("a@x", _at(5)) == [_at(10), _at(60)]
+            assert uow.acknowledgements_since("c@x", _at(-1)) == []
+
+    def test_concurrent_claims_keep_the_limits(self, storage: Storage) -> None:
+        """Acknowledgements for one sender and answers for one ticket, claimed from
+        several threads at once: the limit holds and one answer wins."""
+        threads_n = 6
+        start = threading.Barrier(threads_n, timeout=10)
+        acks: list[bool] = []
+        answers: list[bool] = []
+        errors: list[BaseException] = []
+
+        def retried(work: Callable[[UnitOfWork], bool]) -> bool:
+            # as desk.run does: a database giving up on the transaction (a deadlock
+            # victim) wrote nothing, and the use case runs again
+            for _attempt in range(20):
+                try:
+                    with storage.unit_of_work() as uow:
+                        done = work(uow)
+                        uow.commit()
+                    return done
+                except TransientStorageError:
+                    continue
+            raise AssertionError("20 attempts were refused as transient")
+
+        def claim(i: int) -> None:
+            try:
+                start.wait()
+                acks.append(
+                    retried(
+                        lambda uow: uow.claim_acknowledgement(
+                            "same@x", _at(i / 100), window=timedelta(hours=1), limit=3
+                        )
+                    )
+                )
+                answer = FeedbackAnswer("t1", i % 5 + 1, None, "", _at(1))
+                answers.append(retried(lambda uow: uow.add_feedback_answer(answer)))
+            except BaseException as exc:  # recorded and asserted below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=claim, args=(i,)) for i in range(threads_n)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join(60)
+        assert not any(th.is_alive() for th in threads), "a claim is stuck (deadlock?)"
+        assert not errors, errors
+        assert sorted(acks) == [False] * 3 + [True] * 3
+        assert sorted(answers) == [False] * (threads_n - 1) + [True]
+        with storage.unit_of_work() as uow:
+            assert len(uow.acknowledgements_since("same@x", _at(-1))) == 3
+
+    def test_cursors_round_trip_and_replace(self, storage: Storage) -> None:
+        with storage.unit_of_work() as uow:
+            assert uow.get_cursor("email:inbox") is None
+            uow.put_cursor(Cursor("email:inbox", 41, "1700000000"))
+            uow.put_cursor(Cursor("forward:crm", 7, None, {"failures": 2, "retry_at": None}))
+            got = uow.get_cursor("forward:crm")
+            assert got == Cursor("forward:crm", 7, None, {"failures": 2, "retry_at": None})
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            uow.put_cursor(Cursor("email:inbox", 42, "1700000000"))
+            got = uow.get_cursor("forward:crm")
+            assert got is not None
+            got.state["failures"] = 99  # type: ignore[index]  # a copy: the stored one keeps 2
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            assert uow.get_cursor("email:inbox") == Cursor("email:inbox", 42, "1700000000")
+            again = uow.get_cursor("forward:crm")
+            assert again is not None
+            assert again.state["failures"] == 2
+
+    @pytest.mark.parametrize("port", ["sla", "delivery", "token", "answer", "ack", "cursor"])
     def test_typed_records_roll_back_with_their_unit_of_work(
         self, storage: Storage, port: str
     ) -> None:
@@ -113,9 +232,18 @@ class TypedRecordContract(ContractBase):
             elif port == "delivery":
                 uow.put_delivery(StoredDelivery("d1", "t1", "pending", {}))
                 uow.index_external_id("<a@x>", "t1", "d1")
-            else:
+            elif port == "token":
                 uow.claim_feedback_token("n1", "t1", _at(1))
+            elif port == "answer":
+                assert uow.add_feedback_answer(FeedbackAnswer("t1", 3, None, "", _at(1)))
+            elif port == "ack":
+                assert uow.claim_acknowledgement("a@x", _at(1), window=timedelta(hours=1), limit=1)
+            else:
+                uow.put_cursor(Cursor("email:inbox", 1))
         with storage.unit_of_work() as uow:
+            assert uow.get_feedback_answer("t1") is None
+            assert uow.acknowledgements_since("a@x", _at(0)) == []
+            assert uow.get_cursor("email:inbox") is None
             assert uow.get_sla_clock("t1:resolution") is None
             assert uow.sla_clocks_after(None) == []
             assert uow.get_delivery("d1") is None

@@ -121,3 +121,65 @@ def test_routing_on_two_desks_decides_capacity_and_the_queue_in_the_database() -
         assert agent is not None
         second.resolve(held[0].id, actor=agent, resolution="done")
         assert first.get_ticket(waiting.id).assignee_id == agent
+
+
+def test_opening_a_version_2_database_moves_answers_acknowledgements_cursors_out_of_kv() -> None:
+    import json
+    from datetime import UTC, datetime, timedelta, timezone
+
+    import pymysql
+    from supportkit_mariadb import _schema
+
+    from supportkit.ports import Cursor, FeedbackAnswer
+
+    at = datetime(2026, 3, 2, 9, 15, 0, 123456, tzinfo=UTC)
+    kv = [
+        ("feedback", "t1", {"ticket_id": "t1", "csat": 4, "nps": 9, "comment": "ok", "at": at}),
+        ("feedback", "t2", {"ticket_id": "t2", "csat": 2, "nps": None, "at": at}),
+        ("feedback", "host-note", "not an answer"),
+        ("supportkit.notify.ack", "ann@x", [at, at.astimezone(timezone(timedelta(hours=2)))]),
+        ("channels.email", "cursor", {"uidvalidity": 1700000000, "last_uid": 41}),
+        ("channels.email", "cursor:b", {"uidvalidity": None, "last_uid": 3}),
+        ("supportkit.webhook.forward", "crm", {"cursor": 12, "failures": 2, "retry_at": None}),
+    ]
+    with fresh_database() as url:
+        conn = pymysql.connect(**connect_args(url))
+        try:
+            cur = conn.cursor()
+            cur.execute(_schema_mode())
+            for version in (1, 2):  # the database as version 2 of the plugin left it
+                for statement in _schema.MIGRATIONS[version]:
+                    cur.execute(statement)
+            cur.execute(
+                "CREATE TABLE sk_schema (component VARCHAR(64) NOT NULL PRIMARY KEY, "
+                "version INTEGER NOT NULL)"
+            )
+            cur.execute("INSERT INTO sk_schema VALUES ('core-mariadb', 2)")
+            cur.executemany(
+                'INSERT INTO sk_kv (namespace, "key", value) VALUES (%s, %s, %s)',
+                [(ns, key, json.dumps(value, default=datetime.isoformat)) for ns, key, value in kv],
+            )
+            conn.commit()
+        finally:
+            conn.close()
+        with MariaDBStorage(url) as storage, storage.unit_of_work() as uow:
+            assert storage.schema_version == _schema.SCHEMA_VERSION
+            assert uow.get_feedback_answer("t1") == FeedbackAnswer("t1", 4, 9, "ok", at)
+            assert uow.get_feedback_answer("t2") == FeedbackAnswer("t2", 2, None, "", at)
+            assert uow.acknowledgements_since("ann@x", at - timedelta(days=1)) == [at, at]
+            assert uow.kv_items("feedback") == [("host-note", "not an answer")]
+            assert uow.kv_items("supportkit.notify.ack") == []
+            assert uow.get_cursor("channels.email:cursor") == Cursor(
+                "channels.email:cursor", 41, "1700000000"
+            )
+            assert uow.get_cursor("channels.email:cursor:b") == Cursor(
+                "channels.email:cursor:b", 3, None
+            )
+            assert uow.get_cursor("supportkit.webhook.forward:crm") == Cursor(
+                "supportkit.webhook.forward:crm", 12, None, {"failures": 2, "retry_at": None}
+            )
+            assert uow.kv_items("channels.email") == []
+
+
+def _schema_mode() -> str:
+    return "SET SESSION sql_mode = 'ANSI_QUOTES,NO_BACKSLASH_ESCAPES,STRICT_ALL_TABLES'"

@@ -55,7 +55,7 @@ from supportkit.domain._model import Attachment
 from supportkit.ports._attachments import AttachmentStore
 from supportkit.ports._channel import Channel, DeliveryReceipt, OutboundMessage
 from supportkit.ports._clock import Clock, SystemClock
-from supportkit.ports._storage import RawInbound
+from supportkit.ports._storage import Cursor, RawInbound
 
 from ._compose import compose, message_id_for
 from ._errors import PermanentChannelError, TransientChannelError
@@ -326,10 +326,10 @@ class EmailChannel(Channel):
     def cursor(self) -> ImapCursor:
         """The persisted IMAP position (UIDVALIDITY, last UID)."""
         with self.desk.storage.unit_of_work() as uow:
-            value = uow.kv_get(_KV, self._cursor_key)
-        if not value:
+            found = uow.get_cursor(f"{_KV}:{self._cursor_key}")
+        if found is None:
             return ImapCursor()
-        return ImapCursor(value.get("uidvalidity"), int(value.get("last_uid", 0)))
+        return ImapCursor(None if found.epoch is None else int(found.epoch), found.position)
 
     def poll(self) -> list[InboundOutcome]:
         """Fetch new mail, store each raw message with the cursor, then register it."""
@@ -372,10 +372,13 @@ class EmailChannel(Channel):
     ) -> InboundOutcome:
         def cursor(uow: Any) -> None:
             if mail is not None:
-                uow.kv_put(
-                    _KV,
-                    self._cursor_key,
-                    {"uidvalidity": mail.cursor.uidvalidity, "last_uid": mail.cursor.last_uid},
+                epoch = mail.cursor.uidvalidity
+                uow.put_cursor(
+                    Cursor(
+                        f"{_KV}:{self._cursor_key}",
+                        mail.cursor.last_uid,
+                        None if epoch is None else str(epoch),
+                    )
                 )
 
         row = RawInbound(
@@ -425,11 +428,11 @@ class EmailChannel(Channel):
         delivered replies, then notifications' Message-IDs), then by the subject token."""
 
         def by_message_id(ref: str) -> str | None:
-            return delivered_ticket_id(ctx.uow, ref)
+            return delivered_ticket_id(ctx.messages, ctx.deliveries, ref)
 
         def by_number(number: int) -> str | None:
             try:
-                return ctx.uow.get_ticket_by_number(number).id
+                return ctx.tickets.get_ticket_by_number(number).id
             except NotFound:
                 return None
 

@@ -202,8 +202,86 @@ _V2 = [
     ) {_TABLE}""",
 ]
 
+
+def _us(iso: str) -> str:
+    """An ISO instant with an offset (as supportkit writes them) as integer microseconds."""
+    local = f"CAST(REPLACE(LEFT({iso}, CHAR_LENGTH({iso}) - 6), 'T', ' ') AS DATETIME(6))"
+    return (
+        f"TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', "
+        f"CONVERT_TZ({local}, RIGHT({iso}, 6), '+00:00'))"
+    )
+
+
+_AT = "JSON_VALUE(value, '$.at')"
+_IS_ANSWER = (
+    "JSON_VALID(value) AND JSON_TYPE(value) = 'OBJECT' "
+    "AND JSON_TYPE(JSON_EXTRACT(value, '$.csat')) = 'INTEGER' "
+    "AND JSON_TYPE(JSON_EXTRACT(value, '$.at')) = 'STRING'"
+)
+
+# supportkit core 4: feedback answers and automatic acknowledgements leave the kv table
+_V3 = [
+    f"""CREATE TABLE sk_feedback_answers (
+        {_DESK},
+        ticket_id {_ID} NOT NULL,
+        csat INTEGER NOT NULL,
+        nps INTEGER,
+        comment LONGTEXT NOT NULL,
+        at BIGINT NOT NULL,
+        PRIMARY KEY (desk, ticket_id)
+    ) {_TABLE}""",
+    f"""CREATE TABLE sk_acknowledgements (
+        {_DESK},
+        sender {_ID} NOT NULL,
+        at BIGINT NOT NULL,
+        INDEX sk_acknowledgements_sender (desk, sender, at)
+    ) {_TABLE}""",
+    "INSERT INTO sk_feedback_answers (desk, ticket_id, csat, nps, comment, at) "
+    'SELECT desk, "key", '
+    "JSON_VALUE(value, '$.csat'), "
+    "CASE WHEN JSON_TYPE(JSON_EXTRACT(value, '$.nps')) = 'INTEGER' "
+    "THEN JSON_VALUE(value, '$.nps') END, "
+    "COALESCE(JSON_VALUE(value, '$.comment'), ''), "
+    f"{_us(_AT)} "
+    f"FROM sk_kv WHERE namespace = 'feedback' AND {_IS_ANSWER}",
+    f"DELETE FROM sk_kv WHERE namespace = 'feedback' AND {_IS_ANSWER}",
+    "INSERT INTO sk_acknowledgements (desk, sender, at) "
+    'SELECT k.desk, k."key", '
+    f"{_us('j.at_text')} FROM sk_kv k, "
+    "JSON_TABLE(k.value, '$[*]' COLUMNS (at_text VARCHAR(64) PATH '$')) AS j "
+    "WHERE k.namespace = 'supportkit.notify.ack' AND JSON_VALID(k.value) "
+    "AND JSON_TYPE(k.value) = 'ARRAY'",
+    "DELETE FROM sk_kv WHERE namespace = 'supportkit.notify.ack'",
+]
+
+_OBJECT = "JSON_VALID(value) AND JSON_TYPE(value) = 'OBJECT'"
+
+# supportkit core 5: readers' cursors leave the kv table (named ``<namespace>:<key>``)
+_V4 = [
+    f"""CREATE TABLE sk_cursors (
+        {_DESK},
+        name {_ID} NOT NULL,
+        position BIGINT NOT NULL,
+        epoch {_ID},
+        state LONGTEXT NOT NULL,
+        PRIMARY KEY (desk, name)
+    ) {_TABLE}""",
+    "INSERT INTO sk_cursors (desk, name, position, epoch, state) "
+    "SELECT desk, CONCAT(namespace, ':', \"key\"), "
+    "COALESCE(JSON_VALUE(value, '$.last_uid'), 0), "
+    "CASE WHEN JSON_TYPE(JSON_EXTRACT(value, '$.uidvalidity')) IN ('INTEGER', 'STRING') "
+    "THEN JSON_VALUE(value, '$.uidvalidity') END, '{}' "
+    f"FROM sk_kv WHERE namespace = 'channels.email' AND {_OBJECT}",
+    "INSERT INTO sk_cursors (desk, name, position, epoch, state) "
+    "SELECT desk, CONCAT(namespace, ':', \"key\"), COALESCE(JSON_VALUE(value, '$.cursor'), 0), "
+    "NULL, JSON_REMOVE(value, '$.cursor') "
+    f"FROM sk_kv WHERE namespace = 'supportkit.webhook.forward' AND {_OBJECT}",
+    "DELETE FROM sk_kv WHERE namespace IN ('channels.email', 'supportkit.webhook.forward') "
+    f"AND {_OBJECT}",
+]
+
 #: version -> statements; a new version appends, nothing already released changes
-MIGRATIONS: dict[int, list[str]] = {1: _V1, 2: _V2}
+MIGRATIONS: dict[int, list[str]] = {1: _V1, 2: _V2, 3: _V3, 4: _V4}
 SCHEMA_VERSION = max(MIGRATIONS)
 _COMPONENT = "core-mariadb"
 
