@@ -302,6 +302,8 @@ def test_a_processing_failure_keeps_the_raw_body_with_its_error(
         assert [r.id for r in uow.list_raw_inbound()] == [raw.id]
 
     monkeypatch.setattr(env.desk, "receive", real_receive)
+    assert env.inbound.reprocess_failed() == 0  # retried once per lease, not on every pass
+    env.clock.advance(env.inbound.lease)
     assert env.inbound.reprocess_failed() == 1
     [ticket] = env.desk.find_tickets()
     assert env.desk.messages(ticket.id)[0].text == "hello"

@@ -65,6 +65,8 @@ class RawInboundStore(abc.ABC):
     def claimable_raw_inbound(
         self, now: datetime, channel_prefix: str = "", limit: int = 100
     ) -> list[RawInbound]:
-        """``failed`` rows, and ``pending`` ones whose lease is free or ran out at *now*, oldest
-        first, of channels starting with *channel_prefix*. Candidates only: claim each
-        with :meth:`claim_raw_inbound` before processing it."""
+        """``pending`` and ``failed`` rows whose lease (for a failed row: its last attempt's)
+        is free or ran out at *now*, of channels starting with *channel_prefix*: pending rows
+        first, then failed ones, each oldest first. A failed row is thus retried at most once
+        per lease and never holds back pending rows. Candidates only: claim each with
+        :meth:`claim_raw_inbound` before processing it."""

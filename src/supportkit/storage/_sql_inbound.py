@@ -111,16 +111,17 @@ class SqlRawInboundStore(SqlBase, RawInboundStore):
     ) -> list[RawInbound]:
         rows = self.all(
             f"SELECT {_RAW_COLS} FROM sk_raw_inbound WHERE desk = ? AND {_FREE} "
-            "AND channel LIKE ? ESCAPE '\\' ORDER BY received_at, id LIMIT ?",
+            "AND channel LIKE ? ESCAPE '\\' "
+            "ORDER BY CASE WHEN status = 'pending' THEN 0 ELSE 1 END, received_at, id LIMIT ?",
             (self.desk, to_us(now), like_escape(channel_prefix.replace("\x00", "")) + "%", limit),
         )
         return [_raw_row(r) for r in rows]
 
 
 _RAW_COLS = "id, channel, received_at, raw, external_id, status, ticket_id, error"
-_FREE = (
-    "(status = 'failed' OR (status = 'pending' AND (claimed_until IS NULL OR claimed_until <= ?)))"
-)
+#: claimable: pending or failed, and the last lease (the last attempt's) ran out, so a failed
+#: row is retried once per lease and never holds back the pending rows behind it
+_FREE = "(status IN ('pending', 'failed') AND (claimed_until IS NULL OR claimed_until <= ?))"
 assert all(f"'{s}'" in _FREE for s in CLAIMABLE_STATUSES)
 
 

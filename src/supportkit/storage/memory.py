@@ -563,9 +563,9 @@ class MemoryUnitOfWork(MemoryRecordStores, MemoryCoordination, UnitOfWork):
             for r in d.raw.values()
             if r.status in CLAIMABLE_STATUSES
             and r.channel.startswith(channel_prefix)
-            and (r.status == "failed" or r.id not in d.raw_claims or d.raw_claims[r.id] <= now)
+            and (r.id not in d.raw_claims or d.raw_claims[r.id] <= now)
         ]
-        return sorted(rows, key=lambda r: (r.received_at, r.id))[:limit]
+        return sorted(rows, key=lambda r: (r.status != "pending", r.received_at, r.id))[:limit]
 
     # -- kv ------------------------------------------------------------------------------------
     def kv_get(self, namespace: str, key: str) -> Any | None:

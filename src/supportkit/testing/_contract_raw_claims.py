@@ -48,7 +48,7 @@ class RawInboundClaimsContract(ContractBase):
             uow.commit()
         now = _at(100)
         with storage.unit_of_work() as uow:
-            assert [r.id for r in uow.claimable_raw_inbound(now)] == ["r2", "r3"]
+            assert [r.id for r in uow.claimable_raw_inbound(now)] == ["r3", "r2"]  # pending first
             assert uow.claim_raw_inbound("r0", now, now + _LEASE) is None
             assert uow.claim_raw_inbound("r1", now, now + _LEASE) is None
             assert uow.claim_raw_inbound("nope", now, now + _LEASE) is None
@@ -57,6 +57,24 @@ class RawInboundClaimsContract(ContractBase):
             assert (failed.status, failed.error) == ("pending", "ParseError: boom")
             assert uow.claim_raw_inbound("r2", now, now + _LEASE) is None  # held now
             uow.commit()
+
+    def test_a_failed_row_waits_a_lease_and_never_holds_back_pending_ones(
+        self, storage: Storage
+    ) -> None:
+        failed = [RawInbound(f"f{n}", "email", _at(n), b"x", f"<f{n}@x>") for n in range(3)]
+        _stored(storage, *failed, RawInbound("p", "email", _at(9), b"y", "<p@x>"))
+        now = _at(20)
+        with storage.unit_of_work() as uow:  # each failed row was tried (claimed) and failed
+            for row in failed:
+                assert uow.claim_raw_inbound(row.id, now, now + _LEASE) is not None
+                uow.update_raw_inbound(row.id, "failed", error="ParseError: boom")
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            # within the last attempt's lease only the pending row is a candidate, even with
+            # a limit the failed rows would fill
+            assert [r.id for r in uow.claimable_raw_inbound(now, limit=3)] == ["p"]
+            later = now + _LEASE
+            assert [r.id for r in uow.claimable_raw_inbound(later, limit=2)] == ["p", "f0"]
 
     def test_a_rolled_back_claim_is_not_held(self, storage: Storage) -> None:
         _stored(storage, RawInbound("r1", "email", _at(1), b"one"))

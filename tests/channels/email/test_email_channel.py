@@ -316,13 +316,16 @@ def test_auto_replies_and_bounces_open_no_ticket_and_get_no_answer(mail_servers:
 
 
 def test_a_message_that_fails_to_register_is_kept_and_can_be_reprocessed() -> None:
-    from supportkit import SupportDesk
+    from supportkit import FakeClock, SupportDesk
 
-    channel = EmailChannel(SupportDesk(), EmailDesk.DESK)
+    clock = FakeClock()
+    channel = EmailChannel(SupportDesk(clock=clock), EmailDesk.DESK)
     raw = b"From: \r\nSubject: no sender at all\r\nMessage-ID: <x1@example>\r\n\r\nhello\r\n"
     outcome = channel.ingest(raw)
     assert outcome.status == "failed"
     assert "sender" in (outcome.error or "")
+    assert channel.reprocess() == []  # a failed mail is retried once per lease, not every pass
+    clock.advance(channel.lease)
     assert [o.status for o in channel.reprocess()] == ["failed"]  # still kept, still failing
     assert channel.ingest(raw).status == "failed"  # the same mail again: tried again, not lost
     with channel.desk.storage.unit_of_work() as uow:
