@@ -11,7 +11,7 @@ import logging
 
 import pytest
 
-from supportkit import MalformedMessage, SupportDesk
+from supportkit import FakeClock, MalformedMessage, SupportDesk
 from supportkit.channels.email import EmailChannel, parse_email
 from supportkit.channels.email._html import html_to_text, sanitise_html
 from supportkit.channels.email._quote import visible_reply
@@ -103,7 +103,8 @@ def test_a_parser_bug_is_kept_failed_and_logged(
 def test_an_unexpected_error_while_registering_is_kept_failed_and_logged(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    desk = SupportDesk()
+    clock = FakeClock()
+    desk = SupportDesk(clock=clock)
     channel = EmailChannel(desk, "desk@support.example")
 
     def broken(*args: object, **kwargs: object) -> None:
@@ -116,6 +117,7 @@ def test_an_unexpected_error_while_registering_is_kept_failed_and_logged(
     assert outcome.error == "ZeroDivisionError: a bug in an extension"
     assert any("failed unexpectedly" in r.getMessage() for r in caplog.records)
     monkeypatch.undo()
+    clock.advance(channel.lease)  # a failed mail is retried once its attempt's lease ran out
     assert [o.status for o in channel.reprocess()] == ["processed"]
 
 
