@@ -63,8 +63,10 @@ class TimerRun:
 
     *outcome*: ``fired`` (its handler ran and committed), ``taken`` (another
     process fired or moved it meanwhile: nothing done), ``failed`` (the handler
-    raised; released for the next tick) or ``dropped`` (no handler for its kind:
-    removed). *ticket_number*: the timer's ticket when the handler loaded it.
+    raised; released for the next tick) or ``unhandled`` (this desk has no handler
+    for its kind: left scheduled, and once the claim's lease ends a desk with the
+    handler fires it; nothing is dropped). *ticket_number*: the timer's ticket when
+    the handler loaded it.
     """
 
     timer: Timer
@@ -495,15 +497,24 @@ class DeskCore:
         failed: list[str] = []
         for timer in due:
             handler = self._timer_handlers.get(timer.kind)
+            if handler is None:
+                # not ours to fire: a desk built without the extension that scheduled it (a bare
+                # worker). It stays scheduled, and our claim lapses after the lease, so a desk
+                # with the handler fires it; dropping it would lose an SLA breach or a reminder
+                log.warning(
+                    "no handler for timer kind %r on this desk; %s left for a desk that has one",
+                    timer.kind,
+                    timer.key,
+                )
+                if report is not None:
+                    report(TimerRun(timer, "unhandled", 0.0, None))
+                continue
 
             def use_case(
                 ctx: DeskContext, timer: Timer = timer, handler: Any = handler
             ) -> tuple[bool, int | None]:
                 if not ctx.uow.take_timer(timer, owner):
                     return False, None  # another process fired it, or it was moved meanwhile
-                if handler is None:
-                    log.warning("no handler for timer kind %r; dropped %s", timer.kind, timer.key)
-                    return True, None
                 handler(ctx, timer)
                 loaded = ctx.loaded_ticket(timer.ticket_id)
                 return True, loaded.number if loaded is not None else None
@@ -522,7 +533,7 @@ class DeskCore:
                 outcome = "failed"
             else:
                 fired += int(took)
-                outcome = "taken" if not took else "fired" if handler is not None else "dropped"
+                outcome = "fired" if took else "taken"
             if report is not None:
                 report(TimerRun(timer, outcome, time.perf_counter() - started, number))
         if failed:

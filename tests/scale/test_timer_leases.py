@@ -92,3 +92,25 @@ def test_a_failing_timer_is_released_and_retried_on_the_next_tick() -> None:
     assert desk.tick() == 0
     assert desk.tick() == 1
     assert calls == ["k1", "k1"]
+
+
+def test_a_desk_without_the_handler_leaves_the_timer_to_one_that_has_it() -> None:
+    """A bare worker desk (no extensions) must not drop an SLA breach or a reminder."""
+    storage = MemoryStorage()
+    clock = FakeClock()
+    bare = SupportDesk(storage, clock=clock)
+    full = SupportDesk(storage, clock=clock)
+    fired: list[str] = []
+    full.on_timer("test.sla", lambda ctx, timer: fired.append(timer.key))
+    with storage.unit_of_work() as uow:
+        uow.schedule_timer(Timer("k1", clock.now(), "test.sla", "t1"))
+        uow.commit()
+    runs: list[str] = []
+    assert bare.tick(report=lambda run: runs.append(run.outcome)) == 0
+    assert runs == ["unhandled"]
+    with storage.unit_of_work() as uow:
+        assert [t.key for t in uow.due_timers(clock.now())] == ["k1"]  # still scheduled
+    assert full.tick() == 0  # the bare desk's claim holds until its lease ends
+    clock.advance(bare.timer_lease + timedelta(seconds=1))
+    assert full.tick() == 1
+    assert fired == ["k1"]

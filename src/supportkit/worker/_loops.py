@@ -86,7 +86,7 @@ class TimerLoop:
         def report(run: TimerRun) -> None:
             nonlocal seen
             seen += 1
-            level = {"failed": logging.ERROR, "dropped": logging.WARNING}.get(
+            level = {"failed": logging.ERROR, "unhandled": logging.WARNING}.get(
                 run.outcome, logging.INFO
             )
             self.log.action(
