@@ -206,13 +206,15 @@ def test_tick_fires_due_timers_through_on_timer(desk: SupportDesk, fake_clock: F
     assert [f.key for f in fired] == ["r1", "r2"]
 
 
-def test_a_timer_without_a_handler_is_dropped(
+def test_a_timer_without_a_handler_is_left_scheduled_not_dropped(
     desk: SupportDesk, fake_clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     _schedule(desk, Timer("x", fake_clock.now(), "unknown.kind", "t"))
-    with caplog.at_level("ERROR", logger="supportkit"):
-        assert desk.tick() == 1
+    with caplog.at_level("WARNING", logger="supportkit"):
         assert desk.tick() == 0
+    assert any("left for a desk that has one" in r.getMessage() for r in caplog.records)
+    with desk.storage.unit_of_work() as uow:
+        assert [t.key for t in uow.due_timers(fake_clock.now())] == ["x"]
 
 
 def test_one_handler_per_timer_kind(desk: SupportDesk) -> None:
