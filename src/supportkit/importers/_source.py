@@ -24,6 +24,7 @@ from urllib.parse import unquote, urlsplit
 import attrs
 
 from ..domain._errors import SupportKitError
+from ..storage.sql import qmark_to_format
 
 __all__ = [
     "HelpdeskAttachment",
@@ -129,7 +130,6 @@ class HelpdeskSource:
     def __init__(self, conn: Any, dialect: str) -> None:
         self._conn = conn
         self.dialect = dialect
-        self._mark = "?" if dialect == "sqlite" else "%s"
         self._check_tables()
 
     def close(self) -> None:
@@ -138,7 +138,7 @@ class HelpdeskSource:
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         cur = self._conn.cursor()
         try:
-            cur.execute(sql.replace("?", self._mark), tuple(params))
+            cur.execute(sql if self.dialect == "sqlite" else qmark_to_format(sql), tuple(params))
             return list(cur.fetchall())
         except Exception as exc:
             raise ImportSourceError(
