@@ -3,6 +3,7 @@
     python build_helpdesk.py sqlite /tmp/helpdesk.sqlite3 MEDIA_DIR
     python build_helpdesk.py postgresql postgresql://user@host/db?options=... MEDIA_DIR
     python build_helpdesk.py mysql mysql://root@host:3306/db MEDIA_DIR
+    python build_helpdesk.py sqlite /tmp/helpdesk.sqlite3 MEDIA_DIR 600   # + 600 bulk tickets
 
 Runs in its own process so that configuring Django here never touches the
 test process (examples/django_app configures Django its own way). Applies all
@@ -209,10 +210,64 @@ def build() -> dict[str, Any]:
     return out
 
 
+def build_bulk(count: int) -> list[int]:
+    """*count* more tickets of a few shapes (for imports long enough to be killed midway).
+
+    Ticket ``i`` is opened by one of 40 customers, answered by alice an hour later;
+    every third is then resolved, every third closed, the rest stay open; every
+    fifth has a second customer message. Follow-ups go in with ``bulk_create``.
+    """
+    from django.contrib.auth import get_user_model
+    from helpdesk.models import FollowUp, Queue, Ticket
+
+    alice = get_user_model().objects.get(username="alice")
+    queues = list(Queue.objects.order_by("id"))
+    ids: list[int] = []
+    follow_ups: list[Any] = []
+    for i in range(count):
+        start = 200 + i * 0.25
+        t = Ticket.objects.create(
+            title=f"Bulk request {i}",
+            queue=queues[i % len(queues)],
+            submitter_email=f"customer{i % 40}@example.com",
+            description=f"Request {i}: the export to CSV fails with error {i * 7 % 13}.",
+            priority=1 + i % 5,
+        )
+
+        def at(h: float, start: float = start) -> datetime:
+            return T0 + timedelta(hours=start + h)
+
+        status = (3, 4, 1)[i % 3]
+        follow_ups.append(FollowUp(ticket=t, date=at(0), comment=t.description, public=True))
+        follow_ups.append(
+            FollowUp(ticket=t, date=at(1), comment=f"Looking at {i}.", public=True, user=alice)
+        )
+        if i % 5 == 0:
+            follow_ups.append(FollowUp(ticket=t, date=at(1.5), comment="Any news?", public=True))
+        if status != 1:
+            follow_ups.append(
+                FollowUp(
+                    ticket=t,
+                    date=at(2),
+                    comment="Fixed.",
+                    public=True,
+                    user=alice,
+                    new_status=status,
+                )
+            )
+        Ticket.objects.filter(pk=t.pk).update(status=status, created=at(0), modified=at(2))
+        ids.append(t.pk)
+    FollowUp.objects.bulk_create(follow_ups)
+    return ids
+
+
 def main() -> None:
     kind, where, media = sys.argv[1:4]
     configure(kind, where, media)
-    print(json.dumps(build()))
+    out = build()
+    if len(sys.argv) > 4:
+        out["bulk"] = build_bulk(int(sys.argv[4]))
+    print(json.dumps(out))
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ the database is.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
@@ -114,6 +115,38 @@ def parse_when(value: Any) -> datetime:
     return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
+def _text(value: Any) -> str:
+    """A text column as a string, whatever the database holds in it (SQLite keeps any value
+    in any column): ``None`` is empty, bytes are read as UTF-8 with U+FFFD for what is not."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).decode("utf-8", "replace")
+    return str(value)
+
+
+def _id(value: Any) -> int | None:
+    """A foreign key as an int, or ``None`` when the column holds something else."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and _INT.fullmatch(value.strip()):
+        return int(value)
+    return None
+
+
+_INT = re.compile(r"-?[0-9]{1,18}")
+
+
+def _decode_text(data: bytes) -> str:
+    """SQLite TEXT that is not UTF-8 (written by something other than Django) is read
+    with U+FFFD in place of the bytes that are not, instead of failing the whole page."""
+    return data.decode("utf-8", "replace")
+
+
 _TABLES = (
     "helpdesk_queue",
     "helpdesk_ticket",
@@ -168,7 +201,7 @@ class HelpdeskSource:
 
     def queues(self) -> list[HelpdeskQueue]:
         return [
-            HelpdeskQueue(int(r[0]), r[1] or "", r[2] or f"queue-{r[0]}")
+            HelpdeskQueue(int(r[0]), _text(r[1]), _text(r[2]) or f"queue-{r[0]}")
             for r in self._rows("SELECT id, title, slug FROM helpdesk_queue ORDER BY id")
         ]
 
@@ -180,9 +213,9 @@ class HelpdeskSource:
         return [
             HelpdeskUser(
                 int(r[0]),
-                r[1],
-                r[2] or "",
-                " ".join(p for p in (r[3], r[4]) if p).strip(),
+                _text(r[1]),
+                _text(r[2]),
+                " ".join(_text(p) for p in (r[3], r[4]) if p).strip(),
                 bool(r[5]),
                 bool(r[6]),
             )
@@ -193,7 +226,7 @@ class HelpdeskSource:
         rows = self._rows(
             "SELECT DISTINCT assigned_to_id FROM helpdesk_ticket WHERE assigned_to_id IS NOT NULL"
         )
-        return {int(r[0]) for r in rows}
+        return {i for r in rows if (i := _id(r[0])) is not None}
 
     def count_tickets(self) -> int:
         return int(self._rows("SELECT COUNT(*) FROM helpdesk_ticket")[0][0])
@@ -215,15 +248,15 @@ class HelpdeskSource:
             yield [
                 HelpdeskTicket(
                     id=int(r[0]),
-                    title=r[1] or "",
+                    title=_text(r[1]),
                     queue_id=r[2],
                     created=r[3],
                     modified=r[4],
-                    submitter_email=(r[5] or "").strip() or None,
+                    submitter_email=_text(r[5]).strip() or None,
                     assigned_to_id=r[6],
                     status=r[7],
-                    description=r[8] or "",
-                    resolution=r[9] or "",
+                    description=_text(r[8]),
+                    resolution=_text(r[9]),
                     priority=r[10],
                     merged_to_id=r[11],
                     followups=tuple(followups.get(int(r[0]), ())),
@@ -250,12 +283,16 @@ class HelpdeskSource:
             "WHERE f.ticket_id BETWEEN ? AND ? ORDER BY a.id",
             (lo, hi),
         ):
-            files[int(r[0])].append(
+            fid = _id(r[0])
+            if fid is None:
+                continue
+            path = _text(r[4])
+            files[fid].append(
                 HelpdeskAttachment(
-                    r[1] or Path(r[4] or "file").name,
-                    r[2] or "application/octet-stream",
-                    int(r[3] or 0),
-                    r[4] or "",
+                    _text(r[1]) or Path(path or "file").name,
+                    _text(r[2]) or "application/octet-stream",
+                    max(_id(r[3]) or 0, 0),
+                    path,
                 )
             )
         out: dict[int, list[HelpdeskFollowUp]] = defaultdict(list)
@@ -265,17 +302,19 @@ class HelpdeskSource:
             "ORDER BY ticket_id, date, id",
             (lo, hi),
         ):
-            fid = int(r[1])
-            out[int(r[0])].append(
+            fid, tid = int(r[1]), _id(r[0])
+            if tid is None:
+                continue
+            out[tid].append(
                 HelpdeskFollowUp(
                     id=fid,
                     date=r[2],
-                    title=r[3] or "",
-                    comment=r[4] or "",
+                    title=_text(r[3]),
+                    comment=_text(r[4]),
                     public=bool(r[5]),
                     user_id=r[6],
                     new_status=r[7],
-                    message_id=r[8],
+                    message_id=_text(r[8]) or None,
                     owner_changed=fid in owners,
                     attachments=tuple(files.get(fid, ())),
                 )
@@ -320,6 +359,7 @@ def open_source(url: str) -> HelpdeskSource:
             "(settings.DATABASES['default']['NAME']) or a postgresql:// URL"
         )
     lite = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True)
+    lite.text_factory = _decode_text
     return HelpdeskSource(lite, "sqlite")
 
 
