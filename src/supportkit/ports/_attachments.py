@@ -6,7 +6,7 @@ filename, content type, size, sha256); the bytes live in an
 sent twice is kept once and a stored message never depends on a blob's name.
 
 A backend subclasses :class:`AttachmentStore` and implements three small
-hooks (``_write``, ``_read``, ``_contains``); validation, hashing and the
+hooks (``write_blob``, ``read_blob``, ``has_blob``); validation, hashing and the
 integrity check on read live here, once. Shipped:
 :class:`~supportkit.storage.attachments.MemoryAttachmentStore` (tests, demos)
 and :class:`~supportkit.storage.attachments.FileAttachmentStore` (a folder).
@@ -73,8 +73,8 @@ class AttachmentStore(abc.ABC):
             )
         data = bytes(data)
         digest = hashlib.sha256(data).hexdigest()
-        if not self._contains(digest):
-            self._write(digest, data)
+        if not self.has_blob(digest):
+            self.write_blob(digest, data)
         return Attachment(
             filename=filename,
             content_type=content_type.lower(),
@@ -87,7 +87,7 @@ class AttachmentStore(abc.ABC):
     def get(self, sha256: str) -> bytes:
         """The bytes stored under *sha256*; NotFound if none are, StorageError if they
         no longer match their digest (a corrupted blob)."""
-        data = self._read(check_sha256(sha256))
+        data = self.read_blob(check_sha256(sha256))
         if data is None:
             raise NotFound(
                 "attachment content",
@@ -103,24 +103,24 @@ class AttachmentStore(abc.ABC):
 
     def exists(self, sha256: str) -> bool:
         """True when bytes with this digest are stored."""
-        return self._contains(check_sha256(sha256))
+        return self.has_blob(check_sha256(sha256))
 
     def __contains__(self, sha256: object) -> bool:
-        return (
-            isinstance(sha256, str) and bool(_SHA256.fullmatch(sha256)) and self._contains(sha256)
-        )
+        return isinstance(sha256, str) and bool(_SHA256.fullmatch(sha256)) and self.has_blob(sha256)
 
-    # -- the backend's hooks (the digest is checked before they are called) --------------
+    # -- the backend's hooks (the digest is checked before they are called; the
+    # base class hashes, validates and verifies, the hooks only keep bytes) --------------
     @abc.abstractmethod
-    def _write(self, sha256: str, data: bytes) -> None:
+    def write_blob(self, sha256: str, data: bytes) -> None:
         """Keep *data* under *sha256*, durably and atomically (all or nothing)."""
 
     @abc.abstractmethod
-    def _read(self, sha256: str) -> bytes | None:
+    def read_blob(self, sha256: str) -> bytes | None:
         """The bytes under *sha256*, or None."""
 
     @abc.abstractmethod
-    def _contains(self, sha256: str) -> bool: ...
+    def has_blob(self, sha256: str) -> bool:
+        """Whether bytes are kept under *sha256* (cheap: no read of the bytes)."""
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"

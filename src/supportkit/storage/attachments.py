@@ -25,14 +25,14 @@ class MemoryAttachmentStore(AttachmentStore):
         self._blobs: dict[str, bytes] = {}
         self._lock = threading.Lock()
 
-    def _write(self, sha256: str, data: bytes) -> None:
+    def write_blob(self, sha256: str, data: bytes) -> None:
         with self._lock:
             self._blobs.setdefault(sha256, data)
 
-    def _read(self, sha256: str) -> bytes | None:
+    def read_blob(self, sha256: str) -> bytes | None:
         return self._blobs.get(sha256)
 
-    def _contains(self, sha256: str) -> bool:
+    def has_blob(self, sha256: str) -> bool:
         return sha256 in self._blobs
 
     def __len__(self) -> int:
@@ -66,7 +66,7 @@ class FileAttachmentStore(AttachmentStore):
         """Where the bytes with this (checked) digest live."""
         return self.root / sha256[:2] / sha256[2:4] / sha256
 
-    def _write(self, sha256: str, data: bytes) -> None:
+    def write_blob(self, sha256: str, data: bytes) -> None:
         target = self.path_of(sha256)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -86,7 +86,7 @@ class FileAttachmentStore(AttachmentStore):
                 f"cannot write attachment content {sha256} under {self.root}: {exc}"
             ) from exc
 
-    def _read(self, sha256: str) -> bytes | None:
+    def read_blob(self, sha256: str) -> bytes | None:
         try:
             return self.path_of(sha256).read_bytes()
         except FileNotFoundError:
@@ -96,7 +96,7 @@ class FileAttachmentStore(AttachmentStore):
                 f"cannot read attachment content {sha256} under {self.root}: {exc}"
             ) from exc
 
-    def _contains(self, sha256: str) -> bool:
+    def has_blob(self, sha256: str) -> bool:
         return self.path_of(sha256).is_file()
 
     def __repr__(self) -> str:
