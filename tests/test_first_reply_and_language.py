@@ -46,6 +46,8 @@ def test_first_reply_event_is_configurable() -> None:
         ("Γεια σας, το τιμολόγιο είναι λάθος", "el"),
         ("請幫我", "zh"),
         ("ok 123 !!", None),
+        ("Ça ne marche pas, l'écran reste noir", None),  # Latin beyond ASCII: no guess either
+        ("Order #4411: Здравствуйте, не приходит счёт", "ru"),  # mostly Cyrillic letters
     ],
 )
 def test_detect_language_by_script(text: str, lang: str | None) -> None:

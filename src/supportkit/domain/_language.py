@@ -48,8 +48,10 @@ def detect_language(text: str) -> str | None:
     >>> detect_language("My invoice is wrong") is None
     True
     """
-    counts: dict[str, int] = {}
     sample = text[:_SAMPLE]
+    if sample.isascii():  # every ASCII letter is Latin: nothing to tell, without a loop
+        return None
+    counts: dict[str, int] = {}
     for ch in sample:
         script = _script(ch)
         if script is not None:
