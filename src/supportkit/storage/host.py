@@ -219,6 +219,7 @@ class HostUnitOfWork(SqlUnitOfWork):
         return super().x(sql, params)
 
     def do_commit(self) -> None:
+        self.settle_ticket_numbers()
         self._host.release(self._wrote)
         self._open = False
 

@@ -285,6 +285,7 @@ class SQLiteUnitOfWork(SqlUnitOfWork):
         self._cur = self._conn.cursor()
 
     def do_commit(self) -> None:
+        self.settle_ticket_numbers()
         try:
             self._conn.execute("COMMIT")
         except sqlite3.Error as exc:

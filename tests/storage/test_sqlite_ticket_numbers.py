@@ -1,0 +1,94 @@
+"""SQLite hands out ticket numbers from the highest stored one: the counter row is only a floor.
+
+A new ticket's number is ``MAX(number) + 1`` read inside the write transaction
+(writers are serialised), so the counter row is not rewritten by every new
+ticket; it is written only when a number was handed out and not used by a
+ticket, or a caller chose a number, so no number is ever handed out twice.
+"""
+
+from pathlib import Path
+
+import attrs
+
+from supportkit import SupportDesk
+from supportkit.storage.sqlite import SQLiteStorage
+
+
+def _counter(storage: SQLiteStorage) -> int:
+    row = (
+        storage.connection()
+        .execute("SELECT value FROM sk_counters WHERE name = 'ticket_number'")
+        .fetchone()
+    )
+    return int(row[0])
+
+
+def test_new_tickets_take_the_next_number_without_writing_the_counter(tmp_path: Path) -> None:
+    with SQLiteStorage(tmp_path / "n.sqlite3") as storage:
+        desk = SupportDesk(storage)
+        numbers = [desk.receive("email", f"c{i}@example.com", "help").number for i in range(3)]
+        assert numbers == [1, 2, 3]
+        assert _counter(storage) == 0
+
+
+def test_a_number_handed_out_and_not_used_is_never_handed_out_again(tmp_path: Path) -> None:
+    with SQLiteStorage(tmp_path / "n.sqlite3") as storage:
+        with storage.unit_of_work() as uow:
+            assert [uow.next_ticket_number(), uow.next_ticket_number()] == [1, 2]
+            uow.commit()
+        assert _counter(storage) == 2
+        with storage.unit_of_work() as uow:
+            assert uow.next_ticket_number() == 3
+            # rolled back: the number may come again, as with any rolled-back write
+
+
+def test_a_counter_moved_ahead_stays_a_floor_for_new_numbers(tmp_path: Path) -> None:
+    with SQLiteStorage(tmp_path / "n.sqlite3") as storage:
+        storage.connection().execute(
+            "UPDATE sk_counters SET value = 41 WHERE name = 'ticket_number'"
+        )
+        assert SupportDesk(storage).receive("email", "a@example.com", "help").number == 42
+
+
+def test_a_caller_chosen_number_moves_later_numbers_past_it(tmp_path: Path) -> None:
+    with SQLiteStorage(tmp_path / "n.sqlite3") as storage:
+        ticket = SupportDesk(storage).receive("email", "a@example.com", "help")
+        ticket = attrs.evolve(ticket, id="f" * 32, number=500, events=[])
+        with storage.unit_of_work() as uow:
+            uow.add_ticket(ticket)
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            assert uow.next_ticket_number() == 501
+
+
+def test_two_connections_taking_turns_never_share_a_number(tmp_path: Path) -> None:
+    path = tmp_path / "n.sqlite3"
+    with SQLiteStorage(path) as one, SQLiteStorage(path) as two:
+        desks = [SupportDesk(one), SupportDesk(two)]
+        numbers = [
+            desks[i % 2].receive("email", f"c{i}@example.com", "x").number for i in range(10)
+        ]
+        assert numbers == list(range(1, 11))
+
+
+def test_assignee_and_team_indexes_hold_only_set_values_and_queries_use_them(
+    tmp_path: Path,
+) -> None:
+    with SQLiteStorage(tmp_path / "n.sqlite3") as storage:
+        conn = storage.connection()
+        for index, column in (
+            ("sk_tickets_assignee", "assignee_id"),
+            ("sk_tickets_team", "team_id"),
+        ):
+            (sql,) = conn.execute(
+                "SELECT sql FROM sqlite_master WHERE name = ?", (index,)
+            ).fetchone()
+            assert sql.endswith(f"WHERE {column} IS NOT NULL")
+        for sql in (
+            "SELECT number FROM sk_tickets WHERE assignee_id = 'a1'",
+            "SELECT assignee_id, COUNT(*) FROM sk_tickets WHERE assignee_id IS NOT NULL "
+            "GROUP BY assignee_id",
+            "SELECT number FROM sk_tickets WHERE team_id IN ('t1', 't2')",
+        ):
+            plan = " ".join(str(r[-1]) for r in conn.execute(f"EXPLAIN QUERY PLAN {sql}"))
+            assert "sk_tickets_assignee" in plan or "sk_tickets_team" in plan, (sql, plan)
