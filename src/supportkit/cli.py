@@ -194,6 +194,12 @@ def _import_parser(sub: Any) -> None:
         default="django-helpdesk",
         help="prefix of the imported ids (one per source database imported into one desk)",
     )
+    imp.add_argument(
+        "--relay-events",
+        action="store_true",
+        help="leave the replayed history's events to a relay to a broker (default: marked "
+        "relayed, so other processes never hear of old tickets as new)",
+    )
     imp.add_argument("--no-progress", action="store_true", help="draw no progress bar")
 
 
@@ -213,6 +219,7 @@ def run_import(args: argparse.Namespace, out: Any, err: Any) -> int:
                 source_name=args.source_name,
                 anonymous_sender=args.anonymous_sender,
                 progress=progress,
+                relay_events=args.relay_events,
             )
     finally:
         storage.close()

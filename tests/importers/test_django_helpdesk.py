@@ -399,3 +399,32 @@ def test_server_databases_import_like_sqlite(kind: str, tmp_path: Path) -> None:
         ("close", at(24)),
     ]
     assert [w for _, w in messages] == [at(0), at(1), at(2), at(3), at(5)]
+
+
+def test_imported_history_is_not_relayed_unless_asked(
+    helpdesk: tuple[Path, dict[str, Any]], target: Any
+) -> None:
+    """A relay to a broker forwards no event of the replayed history (other processes would
+    hear of old tickets as new), only what happens after; --relay-events keeps them."""
+    from supportkit.relay import MemoryRelay, relay_once
+
+    source, _ = helpdesk
+    storage = target()
+    summary = import_django_helpdesk(str(source), storage, batch_size=4)
+    broker = MemoryRelay()
+    desk = SupportDesk(storage)
+    setup = relay_once(desk, broker)  # the teams and agents the import added
+    assert {m.type for m in broker.published} == {"team.saved", "agent.saved"}
+    assert setup >= summary.teams_added + summary.agents_added == 4
+    live = desk.receive("email", "new@example.com", "A question after the import")
+    assert relay_once(desk, broker) == 3
+    assert {m.event.ticket_id for m in broker.published[setup:]} == {live.id}  # type: ignore[attr-defined]
+
+    keeping = target("keep.sqlite3")
+    again = import_django_helpdesk(str(source), keeping, batch_size=4, relay_events=True)
+    kept = MemoryRelay()
+    while relay_once(SupportDesk(keeping), kept):
+        pass
+    per_ticket = [m for m in kept.published if m.type.startswith("ticket.")]
+    assert again.imported == 8
+    assert len(per_ticket) > 8 * 4  # the replayed history, every ticket's own events

@@ -106,6 +106,7 @@ def import_django_helpdesk(
     source_name: str = "django-helpdesk",
     anonymous_sender: str | None = None,
     progress: Progress | None = None,
+    relay_events: bool = False,
 ) -> ImportSummary:
     """Import a django-helpdesk database (SQLite path or URL, ``postgresql://`` URL)
     into *storage*: queues become teams, staff and assignees agents, tickets with
@@ -114,6 +115,11 @@ def import_django_helpdesk(
     Safe to run again: tickets imported before (keyed by *source_name* and the
     source id) are skipped. Returns the :class:`ImportSummary`; unmappable
     tickets are in ``summary.problems``, never half-written.
+
+    The events of the replayed history are marked relayed in the batch's
+    transaction, so a relay to a broker never forwards them (another process
+    hears of no old ticket as if it were new); *relay_events* keeps them for
+    the relay instead.
     """
     if batch_size < 1:
         raise ConfigurationError(f"batch_size must be at least 1, not {batch_size}")
@@ -153,7 +159,7 @@ def import_django_helpdesk(
                     summary.problems.append(
                         ImportProblem(t.id, f"unreadable row ({type(exc).__name__}: {exc})")
                     )
-            _apply_batch(desk, clock, plans, summary)
+            _apply_batch(desk, clock, plans, summary, relay_events)
             read += len(page)
             if progress is not None:
                 progress(read, summary.tickets_in_source)
@@ -212,21 +218,31 @@ def _agents(
 
 
 def _apply_batch(
-    desk: SupportDesk, clock: FakeClock, plans: list[TicketPlan], summary: ImportSummary
+    desk: SupportDesk,
+    clock: FakeClock,
+    plans: list[TicketPlan],
+    summary: ImportSummary,
+    relay_events: bool,
 ) -> None:
     if not plans:
         return
-    try:
+
+    def write(batch: list[TicketPlan]) -> list[tuple[int, int]]:
         with desk.batch():
-            counts = [_apply(desk, clock, p) for p in plans]
+            done = [_apply(desk, clock, p) for p in batch]
+            if not relay_events:
+                desk.run(functools.partial(_skip_relay, ticket_ids=[d[2] for d in done]))
+        return [(d[0], d[1]) for d in done]
+
+    try:
+        counts = write(plans)
     except SupportKitError as exc:
         if not _about_the_data(exc):
             raise
         # one ticket spoiled the batch: replay it ticket by ticket to name that one
         for p in plans:
             try:
-                with desk.batch():
-                    c = _apply(desk, clock, p)
+                (c,) = write([p])
             except SupportKitError as one:
                 if not _about_the_data(one):
                     raise
@@ -257,8 +273,14 @@ def _count(summary: ImportSummary, plan: TicketPlan, counts: tuple[int, int]) ->
         summary.warnings[w] += 1
 
 
-def _apply(desk: SupportDesk, clock: FakeClock, plan: TicketPlan) -> tuple[int, int]:
-    """Replay *plan* through the desk's use cases; returns (messages, notes) written."""
+def _skip_relay(ctx: DeskContext, *, ticket_ids: Iterable[str]) -> None:
+    """Mark the events of the imported tickets relayed: history is not news."""
+    seqs = [e.seq for tid in ticket_ids for e in ctx.uow.events_for(tid)]
+    ctx.uow.skip_relay(seqs)
+
+
+def _apply(desk: SupportDesk, clock: FakeClock, plan: TicketPlan) -> tuple[int, int, str]:
+    """Replay *plan* through the desk's use cases; returns (messages, notes, ticket id)."""
     ticket: Ticket | None = None
     messages = notes = 0
     for step in plan.steps:
@@ -294,7 +316,8 @@ def _apply(desk: SupportDesk, clock: FakeClock, plan: TicketPlan) -> tuple[int, 
             desk.assign(tid, step.agent_id, actor=SYSTEM)
         elif isinstance(step, Change):
             _change(desk, tid, step)
-    return messages, notes
+    assert ticket is not None, "a plan starts with its Open step"
+    return messages, notes, ticket.id
 
 
 def _post(ctx: DeskContext, *, ticket_id: str, step: Post) -> None:

@@ -88,6 +88,16 @@ class CoordinationStore(abc.ABC):
         """
 
     @abc.abstractmethod
+    def skip_relay(self, seqs: Iterable[int]) -> int:
+        """Mark the events *seqs* relayed without a relay publishing them; returns how many
+        were marked (unknown, already relayed and rolled-back ones are not counted).
+
+        For events no other process may hear of, such as an import's replay of history.
+        A claim another owner holds on one of them is dropped with it (that owner's
+        ``mark_relayed`` then does not count it). Undone if the transaction rolls back.
+        """
+
+    @abc.abstractmethod
     def claim_timers(
         self, owner: str, now: datetime, lease_until: datetime, limit: int = 100
     ) -> list[Timer]:

@@ -100,14 +100,25 @@ class MemoryCoordination(UnitOfWork):
         return out
 
     def mark_relayed(self, seqs: Iterable[int], owner: str) -> int:
+        claims = self._d.coord.event_claims
+        return self._set_relayed(
+            seq for seq in seqs if (claim := claims.get(seq)) is not None and claim[0] == owner
+        )
+
+    def skip_relay(self, seqs: Iterable[int]) -> int:
+        d, c = self._d, self._d.coord
+        # events are stored at index seq - 1; every one below relay_from is relayed
+        return self._set_relayed(seq for seq in seqs if c.relay_from <= seq <= len(d.events))
+
+    def _set_relayed(self, seqs: Iterable[int]) -> int:
+        """Mark the not yet relayed events of *seqs* relayed, dropping their claims."""
         c = self._d.coord
         done = []
         for seq in sorted(set(seqs)):
-            claim = c.event_claims.get(seq)
-            if claim is None or claim[0] != owner or seq in c.relayed:
+            if seq in c.relayed:
                 continue
             self._restore(c.event_claims, seq)
-            del c.event_claims[seq]
+            c.event_claims.pop(seq, None)
             c.relayed.add(seq)
             done.append(seq)
 

@@ -142,14 +142,21 @@ class SqlCoordinationStore(SqlBase, CoordinationStore):
         return stored_events(rows)
 
     def mark_relayed(self, seqs: Iterable[int], owner: str) -> int:
+        return self._set_relayed(seqs, "relay_owner = ?", owner)
+
+    def skip_relay(self, seqs: Iterable[int]) -> int:
+        return self._set_relayed(seqs, "desk = ?", self.desk)
+
+    def _set_relayed(self, seqs: Iterable[int], whose: str, param: str) -> int:
+        """Mark the not yet relayed events of *seqs* that *whose* selects relayed (by 500)."""
         ids = sorted(set(seqs))
         done = 0
         for i in range(0, len(ids), 500):
             chunk = ids[i : i + 500]
             cur = self.x(
                 "UPDATE sk_events SET relayed = 1, relay_owner = NULL, relay_until = NULL "
-                f"WHERE relay_owner = ? AND relayed = 0 AND seq IN ({_marks(len(chunk))})",
-                (owner, *chunk),
+                f"WHERE {whose} AND relayed = 0 AND seq IN ({_marks(len(chunk))})",
+                (param, *chunk),
             )
             done += max(cur.rowcount, 0)
         return done

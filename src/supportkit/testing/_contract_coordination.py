@@ -89,6 +89,34 @@ class CoordinationContract(ContractBase):
         with storage.unit_of_work() as uow:
             assert len(uow.claim_events("p2", _at(0), _at(1))) == 1
 
+    def test_skipped_events_are_never_relayed(self, storage: Storage) -> None:
+        with storage.unit_of_work() as uow:
+            seqs = uow.add_events([_event("t1", n) for n in range(5)])
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            held = uow.claim_events("p1", _at(0), _at(1), limit=1)
+            uow.commit()
+        assert [e.seq for e in held] == seqs[:1]
+        with storage.unit_of_work() as uow:  # the first is claimed by p1, the last stays
+            assert uow.skip_relay([*seqs[:4], max(seqs) + 1000]) == 4
+            assert uow.skip_relay(seqs[1:3]) == 0  # relayed already
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            assert uow.mark_relayed(seqs[:1], "p1") == 0  # its claim went with the skip
+            assert [e.seq for e in uow.claim_events("p2", _at(9), _at(10))] == seqs[4:]
+            uow.commit()
+
+    def test_a_rolled_back_skip_is_not_kept(self, storage: Storage) -> None:
+        self.require(storage, "transactions")
+        with storage.unit_of_work() as uow:
+            seqs = uow.add_events([_event("t1", 1)])
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            assert uow.skip_relay(seqs) == 1
+            uow.rollback()
+        with storage.unit_of_work() as uow:
+            assert [e.seq for e in uow.claim_events("p1", _at(0), _at(1))] == seqs
+
     def test_a_due_timer_is_claimed_once_and_taken_once(self, storage: Storage) -> None:
         timer = Timer("k1", _at(1), "sla", "t1")
         with storage.unit_of_work() as uow:
