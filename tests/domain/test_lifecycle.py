@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from supportkit import (
@@ -193,6 +195,33 @@ def test_a_failed_guard_leaves_the_shared_machine_usable() -> None:
     with pytest.raises(GuardRejected):
         lc.fire(_T("diagnosing"), "resolve", {})
     assert lc.fire(_T("registered"), "start_diagnosis") == "diagnosing"
+
+
+def test_guards_run_in_order_on_the_ticket_event_and_params_and_the_first_refusal_wins() -> None:
+    seen: list[tuple[str, str, str, object]] = []
+
+    def first(ctx: Any) -> str | None:
+        seen.append(("first", ctx.ticket.status, ctx.event, ctx.params["n"]))
+        return "n must be positive" if ctx.params["n"] <= 0 else None
+
+    def second(ctx: Any) -> str | None:
+        seen.append(("second", ctx.ticket.status, ctx.event, ctx.params["n"]))
+        return "n must be even" if ctx.params["n"] % 2 else None
+
+    guarded = TransitionDef("open", ("new",), "open", guards=(first, second))
+    lc = Lifecycle(_define(transitions=(guarded, TransitionDef("finish", ("open",), "done"))))
+    with pytest.raises(GuardRejected, match="n must be positive"):
+        lc.fire(_T("new"), "open", {"n": 0})
+    with pytest.raises(GuardRejected, match="n must be even"):
+        lc.fire(_T("new"), "open", {"n": 3})
+    assert lc.fire(_T("new"), "open", {"n": 4}) == "open"
+    assert seen == [
+        ("first", "new", "open", 0),
+        ("first", "new", "open", 3),
+        ("second", "new", "open", 3),
+        ("first", "new", "open", 4),
+        ("second", "new", "open", 4),
+    ]
 
 
 def test_allowed_events_and_can_fire() -> None:

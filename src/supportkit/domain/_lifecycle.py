@@ -207,6 +207,21 @@ class Lifecycle:
                 if tr.conditions or tr.prepare or tr.before or tr.after or tr.dest is None:
                     continue
                 self._direct[(source, event_name)] = tr.dest
+        #: (state, event) -> (destination, guards) for a single outcome whose only condition
+        #: is its guards: the guards run here, as the machine would run them, without it
+        self._guarded: dict[tuple[str, str], tuple[str, tuple[Guard, ...]]] = {}
+        for t in definition.transitions:
+            if not t.guards:
+                continue
+            ev = self._machine.events[t.event]
+            for source in t.sources:
+                candidates = ev.transitions.get(source, [])
+                if len(candidates) != 1:
+                    continue
+                tr = candidates[0]
+                if len(tr.conditions) != 1 or tr.prepare or tr.before or tr.after:
+                    continue
+                self._guarded[(source, t.event)] = (t.dest, tuple(t.guards))
 
     @staticmethod
     def _guard_callback(t: TransitionDef) -> Callable[[Any], bool]:
@@ -256,6 +271,14 @@ class Lifecycle:
         if event not in self._allowed.get(state, ()):
             raise InvalidTransition(ticket.id, state, event, self._allowed.get(state, ()))
         ctx = GuardContext(ticket, event, params or {})
+        guarded = self._guarded.get((state, event))
+        if guarded is not None:
+            dest, guards = guarded
+            for guard in guards:
+                refusal = guard(ctx)
+                if refusal:
+                    raise GuardRejected(ticket.id, state, event, self._allowed[state], refusal)
+            return dest
         with self._lock:
             self._holder.state = state
             try:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ._sql_schema import Migration, SchemaComponent
 
-__all__ = ["COORDINATION_MIGRATIONS"]
+__all__ = ["COORDINATION_MIGRATIONS", "NOT_DONE"]
 
 
 def _v1(dialect: str) -> list[str]:
@@ -37,6 +37,18 @@ _V2 = [
     "CREATE INDEX sk_tickets_team ON sk_tickets (team_id) WHERE team_id IS NOT NULL",
 ]
 
+#: Tickets no agent is waited for: neither resolved nor closed (the default lifecycle's
+#: names). The waiting queue's index leaves them out, so resolving and closing an
+#: unassigned ticket do not move its entry, and the index does not grow with the archive;
+#: a query must carry this very term for SQLite to use the index (waiting_tickets does).
+NOT_DONE = "status NOT IN ('resolved', 'closed')"
+
+_V3 = [
+    "DROP INDEX sk_tickets_waiting",
+    "CREATE INDEX sk_tickets_waiting ON sk_tickets (desk, status, priority, received_at) "
+    f"WHERE assignee_id IS NULL AND {NOT_DONE}",
+]
+
 COORDINATION_MIGRATIONS = SchemaComponent(
     name="coordination",
     migrations=(
@@ -47,5 +59,6 @@ COORDINATION_MIGRATIONS = SchemaComponent(
             _v1("postgresql"),
         ),
         Migration(2, "assignee and team indexes without the NULLs", _V2, _V2),
+        Migration(3, "the waiting-queue index without resolved and closed tickets", _V3, _V3),
     ),
 )

@@ -18,6 +18,7 @@ from typing import Any
 from ..domain._errors import TicketNotFound
 from ..domain._model import Ticket
 from ..ports._storage import CoordinationStore, StoredEvent, Timer
+from ._coordination_schema import NOT_DONE
 from ._sql_base import SqlBase, to_us
 from ._sql_outbox import stored_events
 from ._sql_tickets import _TICKET_COLS, _row_to_ticket
@@ -81,9 +82,12 @@ class SqlCoordinationStore(SqlBase, CoordinationStore):
             )
             params.extend(team_ids)
         lock = " FOR UPDATE SKIP LOCKED" if self._pg() else ""
+        # the waiting index leaves resolved and closed tickets out: the term that says so
+        # lets the database use it (a lifecycle waiting in either status does without)
+        done = "" if {"resolved", "closed"} & set(statuses) else f" AND {NOT_DONE}"
         rows = self.all(
             f"SELECT {_TICKET_COLS} FROM sk_tickets WHERE desk = ? AND assignee_id IS NULL "
-            f"AND status IN ({_marks(len(statuses))}){team} "
+            f"AND status IN ({_marks(len(statuses))}){done}{team} "
             "ORDER BY priority DESC, COALESCE(registered_at, received_at), number "
             f"LIMIT ?{lock}",
             (*params, limit),
