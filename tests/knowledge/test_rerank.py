@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pytest
@@ -141,3 +143,42 @@ def test_e5_encoder_leaves_the_hosts_environment_as_it_was() -> None:
     same = rerank_module.cosine(vector, encoder.passage("Сроки доставки посылки"))
     other = rerank_module.cosine(vector, encoder.passage("Как сбросить пароль"))
     assert same > other
+
+
+class ThreadRecordingEncoder(TopicEncoder):
+    """Records the thread each question was encoded on."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.question_threads: list[str] = []
+
+    def query(self, text: str) -> list[float]:
+        self.question_threads.append(threading.current_thread().name)
+        return list(super().query(text))
+
+
+@pytest.mark.parametrize("overlap", [True, False])
+def test_the_question_is_encoded_beside_the_bm25_search_only_with_overlap(overlap: bool) -> None:
+    encoder = ThreadRecordingEncoder()
+    kb = _kb(SemanticReranker(encoder, overlap=overlap, question_cache_size=0))
+    found = kb.search("when will my parcel arrive", locale="en")
+    assert found[0].article.title == "Delivery times"
+    [thread] = encoder.question_threads
+    assert (thread != threading.current_thread().name) is overlap
+
+
+def test_overlap_changes_no_ranking_and_no_score() -> None:
+    questions = ["when will my parcel arrive", "refund money when", "password sign", "nothing"]
+    together = _kb(SemanticReranker(TopicEncoder(), overlap=True))
+    apart = _kb(SemanticReranker(TopicEncoder(), overlap=False))
+    for q in questions:
+        assert together.search(q) == apart.search(q)
+
+
+def test_concurrent_searches_get_what_one_search_at_a_time_gets() -> None:
+    kb = _kb(SemanticReranker(TopicEncoder(), cache_size=2, question_cache_size=2))
+    questions = ["when will my parcel arrive", "refund money when", "password sign"] * 20
+    alone = [kb.search(q) for q in questions]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        together = list(pool.map(kb.search, questions))
+    assert together == alone

@@ -53,7 +53,13 @@ from ._macros import (
     SetPriority,
     apply_field_actions,
 )
-from ._rerank import E5Encoder, Encoder, SemanticReranker, semantic_available
+from ._rerank import (
+    E5Encoder,
+    Encoder,
+    PendingQuestion,
+    SemanticReranker,
+    semantic_available,
+)
 from ._search import (
     BM25Parameters,
     IndexedDocument,
@@ -116,6 +122,7 @@ __all__ = [
     "MacroContext",
     "MacroResult",
     "MemorySearchIndex",
+    "PendingQuestion",
     "QueryPlanner",
     "RemoveTags",
     "RetrievalAnswerer",

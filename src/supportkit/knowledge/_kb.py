@@ -290,6 +290,7 @@ class KnowledgeBase:
         """Published articles best matching *query*, best first."""
         reranker = self.reranker
         depth = limit if reranker is None else max(limit, reranker.depth)
+        pending = reranker.begin(query) if reranker is not None else None
         with self._backend.session() as (store, index):
             hits = index.search(query, locale, depth)
             found = store.get_many(h.article_id for h in hits)
@@ -297,7 +298,7 @@ class KnowledgeBase:
             ArticleMatch(found[h.article_id], h.score) for h in hits if h.article_id in found
         ]
         if reranker is not None:
-            matches = reranker.rerank(query, matches)
+            matches = reranker.rerank(query, matches, pending)
         return matches[:limit]
 
     def suggest(

