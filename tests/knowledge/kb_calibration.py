@@ -109,6 +109,11 @@ def precision_recall(model: BotCalibration, data: list[Sample], threshold: float
     return len(answered), right, precision, right / positives
 
 
+def _engine(kb: KnowledgeBase) -> str:
+    encoder = kb.reranker.encoder if kb.reranker is not None else None
+    return str(getattr(encoder, "engine", type(encoder).__name__))
+
+
 def fit(kb: KnowledgeBase | None = None) -> tuple[BotCalibration, list[str]]:
     """The calibration fitted on the development half, and the printed table.
 
@@ -143,7 +148,7 @@ def fit(kb: KnowledgeBase | None = None) -> tuple[BotCalibration, list[str]]:
         tuple(round(w, 6) for w in weights),
         t,
         "supportkit tests/data/kb development half (questions_en.toml, questions_ru.toml)"
-        + (", SemanticReranker (multilingual-e5-small)" if semantic else ""),
+        + (f", SemanticReranker (multilingual-e5-small, {_engine(kb)} engine)" if semantic else ""),
         round(p, 4),
         round(r, 4),
     )

