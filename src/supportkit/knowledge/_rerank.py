@@ -27,11 +27,11 @@ Article vectors are computed the first time an article is a candidate and
 kept per process (keyed by the article's id, version and text).
 
 The question's encoding does not need the BM25 result: with
-``overlap=True`` :meth:`SemanticReranker.begin` starts it on a worker
-thread while the index is searched (both engines and SQLite release the
-GIL). When a core is free a search then costs about the longer
-of the two rather than their sum; on a machine whose cores are busy it
-gains nothing (measured in benchmarks/README.md), hence off by default.
+``overlap=True`` (the default) :meth:`SemanticReranker.begin` starts it on
+a worker thread while the index is searched (both engines and SQLite
+release the GIL). When a core is free a search then costs about the longer
+of the two rather than their sum; on a machine whose cores are all busy it
+gains nothing (measured in benchmarks/README.md).
 """
 
 from __future__ import annotations
@@ -246,8 +246,8 @@ class SemanticReranker:
     *question_cache_size*: question vectors kept (the bot and the search box
     often ask the same question twice; 0 encodes every question afresh).
     *overlap*: encode the question on a worker thread while BM25 searches
-    (:meth:`begin`; worth it where a core is usually free); False, the
-    default, encodes it on the caller's thread after BM25.
+    (:meth:`begin`; the default); False encodes it on the caller's thread
+    after BM25 (one thread per search, for hosts that count threads).
     """
 
     def __init__(
@@ -258,7 +258,7 @@ class SemanticReranker:
         depth: int = DEFAULT_DEPTH,
         cache_size: int = 50_000,
         question_cache_size: int = 1_000,
-        overlap: bool = False,
+        overlap: bool = True,
     ) -> None:
         if not weight >= 0 or math.isinf(weight):
             raise ConfigurationError(f"re-ranker weight must be 0 or more, got {weight!r}")
