@@ -108,11 +108,19 @@ class HostConnection:
             self._begin_host()
         if self._driver_idle() and (self.dialect == "sqlite" or self.driver().autocommit):
             # sqlite3 would let a SAVEPOINT outside a transaction become one that its
-            # RELEASE commits; an explicit BEGIN leaves the commit to the host
-            self._run("BEGIN")
+            # RELEASE commits; an explicit BEGIN leaves the commit to the host. On SQLite it
+            # takes the write lock now (IMMEDIATE): a deferred transaction that read first
+            # cannot write once another process has committed ("database is locked" at
+            # once, no busy wait), so writers in several processes would fail, not queue
+            self._run("BEGIN IMMEDIATE" if self.dialect == "sqlite" else "BEGIN")
         name = f"sk_uow_{next(_names)}"
         self._run(f"SAVEPOINT {name}")
         self._stack.append((name, opened))
+
+    def opened_transaction(self) -> bool:
+        """Did the innermost unit of work open the host's transaction (so undoing it ends
+        that transaction, and running the unit of work again starts afresh)?"""
+        return bool(self._stack) and self._stack[-1][1]
 
     def release(self, wrote: bool) -> None:
         """Keep the savepoint's writes in the host's transaction."""
@@ -229,6 +237,7 @@ class _Django(HostConnection):
         self.alias: str = wrapper.alias
         self._connections = connections
         self._blocks: list[Any] = []
+        self._opened: list[bool] = []
         wrapper = connections[self.alias]
         wrapper.ensure_connection()
         super().__init__(wrapper.connection)
@@ -244,15 +253,22 @@ class _Django(HostConnection):
     def enter(self) -> None:
         from django.db import transaction
 
+        opened = not self.in_transaction()
         block = transaction.atomic(using=self.alias)
         block.__enter__()
         self._blocks.append(block)
+        self._opened.append(opened)
+
+    def opened_transaction(self) -> bool:
+        return bool(self._opened) and self._opened[-1]
 
     def release(self, wrote: bool) -> None:
+        self._opened.pop()
         self._blocks.pop().__exit__(None, None, None)
 
     def undo(self) -> None:
         error = _Rollback()
+        self._opened.pop()
         self._blocks.pop().__exit__(_Rollback, error, None)
 
     def when_committed(self, callback: Callable[[], None]) -> bool:

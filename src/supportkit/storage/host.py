@@ -29,6 +29,7 @@ storage never interleave savepoints; Django's connection is per thread.
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -42,6 +43,7 @@ from ._host_conn import HostConnection, adapt
 from ._migrate import migrate
 from ._sql import SqlUnitOfWork
 from ._sql_schema import CORE_MIGRATIONS, SchemaComponent
+from .sqlite import _is_busy
 
 __all__ = ["HostStorage", "HostUnitOfWork", "install_schema"]
 
@@ -212,6 +214,19 @@ class HostUnitOfWork(SqlUnitOfWork):
             raise
         self._open = True
         self._cur = self._host.driver().cursor()
+
+    def is_transient(self, exc: BaseException) -> bool:
+        """SQLite busy or locked in a transaction this unit of work opened: undoing it ends
+        that transaction, so the desk may run the use case again (a deferred BEGIN of the
+        host's framework, e.g. Django's, cannot take the write lock once another process
+        committed after its first read). In a transaction the host opened, the host must
+        roll back and retry: running the use case again there would fail the same way."""
+        return (
+            self.dialect == "sqlite"
+            and isinstance(exc, sqlite3.OperationalError)
+            and _is_busy(exc)
+            and self._host.opened_transaction()
+        )
 
     def x(self, sql: str, params: Sequence[Any] = ()) -> Any:
         if not self._wrote and not sql.startswith("SELECT"):
