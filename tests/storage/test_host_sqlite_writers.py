@@ -15,7 +15,9 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from supportkit import SupportDesk
+import pytest
+
+from supportkit import SupportDesk, TransientStorageError
 from supportkit.storage.host import HostStorage
 
 
@@ -100,3 +102,20 @@ def test_processes_on_host_connections_all_write_and_never_share_a_number(
     assert every == list(range(1, workers * count + 1))
     stored = sqlite3.connect(path).execute("SELECT COUNT(*) FROM sk_tickets").fetchone()[0]
     assert stored == workers * count
+
+
+def test_a_write_lock_held_past_the_busy_timeout_is_a_retryable_error(tmp_path: Path) -> None:
+    path = tmp_path / "host.sqlite3"
+    _wal_database(path)
+    conn = sqlite3.connect(path, timeout=0.05)
+    desk = SupportDesk(HostStorage(conn, install_schema=False), retries=0)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another process keeps the write lock
+    with pytest.raises(TransientStorageError):  # was: StorageError, not to be retried
+        desk.receive("email", "ann@example.com", "Hello")
+    assert not conn.in_transaction  # nothing left open on the host's connection
+    holder.execute("ROLLBACK")
+    assert desk.receive("email", "ann@example.com", "Hello").number == 1
+    conn.commit()
+    holder.close()
+    conn.close()

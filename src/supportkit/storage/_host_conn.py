@@ -20,7 +20,8 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any
 
-from ..domain._errors import ConfigurationError, StorageError
+from ..domain._errors import ConfigurationError, StorageError, TransientStorageError
+from .sqlite import _is_busy
 
 __all__ = ["HostConnection", "adapt", "driver_errors"]
 
@@ -112,7 +113,18 @@ class HostConnection:
             # takes the write lock now (IMMEDIATE): a deferred transaction that read first
             # cannot write once another process has committed ("database is locked" at
             # once, no busy wait), so writers in several processes would fail, not queue
-            self._run("BEGIN IMMEDIATE" if self.dialect == "sqlite" else "BEGIN")
+            try:
+                self.driver().execute("BEGIN IMMEDIATE" if self.dialect == "sqlite" else "BEGIN")
+            except self.errors[0] as exc:
+                if opened:
+                    self._end_empty()
+                if isinstance(exc, sqlite3.Error) and _is_busy(exc):
+                    raise TransientStorageError(
+                        f"SQLite stayed locked by another writer ({exc}); retry the use case"
+                    ) from exc
+                raise StorageError(
+                    f"{self.dialect} failed on the host's connection: {exc}"
+                ) from exc
         name = f"sk_uow_{next(_names)}"
         self._run(f"SAVEPOINT {name}")
         self._stack.append((name, opened))
