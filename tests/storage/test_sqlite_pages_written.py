@@ -1,10 +1,10 @@
 """What SQLite does not write, so that a use case dirties fewer pages, and what still holds.
 
-Ticket numbers: a new ticket's number is ``MAX(number) + 1`` read inside the
-write transaction (writers are serialised), so the counter row is not
-rewritten by every new ticket; it is written only when a number was handed
-out and not used by a ticket, or a caller chose a number, so no number is
-ever handed out twice. Indexes: the assignee and team indexes hold only
+Ticket numbers: a new ticket's number is ``MAX(number) + 1`` (or the counter
+row's + 1, whichever is higher) read inside the write transaction (writers are
+serialised); the counter row follows the highest number handed out, written
+once at commit, so no number is ever handed out twice and a process of an
+earlier version taking ``counter + 1`` during a rolling upgrade never collides. Indexes: the assignee and team indexes hold only
 tickets that have one, the waiting queue's only tickets not resolved or
 closed; the queries still use them.
 """
@@ -26,12 +26,25 @@ def _counter(storage: SQLiteStorage) -> int:
     return int(row[0])
 
 
-def test_new_tickets_take_the_next_number_without_writing_the_counter(tmp_path: Path) -> None:
+def test_new_tickets_take_the_next_number_and_the_counter_follows(tmp_path: Path) -> None:
     with SQLiteStorage(tmp_path / "n.sqlite3") as storage:
         desk = SupportDesk(storage)
         numbers = [desk.receive("email", f"c{i}@example.com", "help").number for i in range(3)]
         assert numbers == [1, 2, 3]
-        assert _counter(storage) == 0
+        assert _counter(storage) == 3
+
+
+def test_an_earlier_version_taking_counter_plus_one_never_collides(tmp_path: Path) -> None:
+    """A rolling upgrade: a process of the earlier code (``UPDATE sk_counters SET value =
+    value + 1 ... RETURNING value``) writes beside this one."""
+    with SQLiteStorage(tmp_path / "n.sqlite3") as storage:
+        desk = SupportDesk(storage)
+        assert desk.receive("email", "a@example.com", "help").number == 1
+        old = storage.connection().execute(
+            "UPDATE sk_counters SET value = value + 1 WHERE name = 'ticket_number' RETURNING value"
+        )
+        assert old.fetchone()[0] == 2  # the earlier version's next number
+        assert desk.receive("email", "b@example.com", "help").number == 3
 
 
 def test_a_number_handed_out_and_not_used_is_never_handed_out_again(tmp_path: Path) -> None:

@@ -126,10 +126,9 @@ class SqlTicketStore(SqlBase, TicketStore):
 
     def next_ticket_number(self) -> int:
         if self.dialect == "sqlite":
-            # writers are serialised, so the highest number stored (the rowid's maximum,
-            # one B-tree descent) is taken by no one else until this transaction ends; the
-            # counter row stays a lower bound (bump_ticket_counter) and is only read: a
-            # new ticket then dirties one page less than with a counter written each time
+            # writers are serialised, so the highest number stored (one B-tree descent) is
+            # taken by no one else until this transaction ends; the counter row is a lower
+            # bound, moved to the highest number handed out at commit (settle_ticket_numbers)
             row = self.one(
                 "SELECT MAX((SELECT COALESCE(MAX(number), 0) FROM sk_tickets), "
                 "(SELECT value FROM sk_counters WHERE name = 'ticket_number'))"
@@ -154,15 +153,16 @@ class SqlTicketStore(SqlBase, TicketStore):
                 f"ticket id {ticket.id!r} or number {ticket.number} exists already"
             ) from exc.__cause__
         self._loaded[ticket.id] = params
-        if ticket.number in self._allocated:
-            self._allocated.discard(ticket.number)  # stored: MAX(number) covers it now
-        else:  # a number chosen by the caller
+        if ticket.number not in self._allocated:  # a number chosen by the caller
             self.bump_ticket_counter(ticket.number)
 
     def settle_ticket_numbers(self) -> None:
-        """Before commit: keep numbers handed out in this unit of work but not stored on
-        a ticket taken (SQLite; a sequence keeps them elsewhere), so none is handed out
-        twice. Nothing to write when every number went to a ticket."""
+        """Before commit (SQLite; a sequence keeps them on PostgreSQL): move the counter
+        row to the highest number handed out in this unit of work, used on a ticket or not.
+
+        So no number is handed out twice, and a process of an earlier version that still
+        runs beside this one during a rolling upgrade (it takes ``counter + 1``) never
+        collides with the numbers given here: one UPDATE per new ticket, at commit."""
         if self._allocated and self.dialect == "sqlite":
             self.bump_ticket_counter(max(self._allocated))
             self._allocated.clear()
